@@ -1,0 +1,62 @@
+"""The security audit trail: one function writes it, codes are listed here."""
+
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from portal.models import AuditEvent, User
+
+
+class Code:
+    LOGIN_SUCCEEDED = "portal.login.succeeded"
+    LOGIN_FAILED = "portal.login.failed"
+    LOGIN_THROTTLED = "portal.login.throttled"
+    LOGOUT = "portal.login.logout"
+    MFA_FAILED = "portal.mfa.failed"
+    MFA_ADDED = "portal.mfa.added"
+    MFA_REMOVED = "portal.mfa.removed"
+    MFA_RESET = "portal.mfa.reset"
+    ROLE_CHANGED = "portal.user.role_changed"
+    USER_DEACTIVATED = "portal.user.deactivated"
+    MEMBERSHIP_ADDED = "portal.membership.added"
+    MEMBERSHIP_REMOVED = "portal.membership.removed"
+    COMPANY_CREATED = "portal.company.created"
+    COMPANY_UPDATED = "portal.company.updated"
+    INVITATION_SENT = "portal.invitation.sent"
+    INVITATION_ACCEPTED = "portal.invitation.accepted"
+    INVITATION_REVOKED = "portal.invitation.revoked"
+    ACCESS_DENIED = "portal.access.denied"
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    try:
+        # allauth's adapter honours ALLAUTH_TRUSTED_PROXY_COUNT, like its rate limits.
+        return get_adapter(request).get_client_ip(request)
+    except PermissionDenied:  # no address at all: audit without one
+        return None
+
+
+def audit_record(
+    *,
+    code: str,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    target: object = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one audit event. Never pass secrets in `data`."""
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+    return AuditEvent.objects.create(
+        code=code,
+        actor=actor,
+        target=str(target)[:300],
+        ip_address=client_ip(request),
+        user_agent=user_agent,
+        data=data or {},
+    )

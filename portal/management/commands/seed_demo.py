@@ -1,0 +1,26 @@
+"""Create (or complete) the demo data; running it twice changes nothing."""
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+
+class Command(BaseCommand):
+    help = "Create the demo consultancy, client companies and their data (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        logins: list[str] = []
+        with transaction.atomic():
+            for app in apps.get_app_configs():
+                if find_spec(f"{app.name}.demo") is not None:
+                    logins += import_module(f"{app.name}.demo").seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000 with:"))
+        for line in logins:
+            self.stdout.write(f"  {line}")
+        self.stdout.write(
+            "Staff and consultant accounts ask for a TOTP code: add the secret to an authenticator app, "
+            "or run `python manage.py demo_totp EMAIL` (DEBUG only)."
+        )

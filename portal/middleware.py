@@ -1,0 +1,45 @@
+"""Request middleware of the portal: MFA enforcement and the language choice."""
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
+from django.utils import translation
+
+# Pages a person without MFA still needs: login/logout, MFA enrolment itself,
+# reauthentication, language switch and assets.
+_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/favicon.ico")
+
+
+class RequireMFAMiddleware:
+    """Consultants and staff must enrol a TOTP authenticator before any internal page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and (user.is_internal or user.is_superuser)
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
+        ):
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Spanish unless the person chose another language with the switch.
+
+    The browser's Accept-Language is ignored on purpose: the consultancy's
+    clients are Spanish-speaking even when their browser is set to English, and
+    the language switch (a cookie) is the one way to change it.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -1,0 +1,39 @@
+"""Test settings: the production settings with fast, deterministic overrides.
+
+The database comes from DATABASE_URL like everywhere else: `make test` points
+it at a throwaway PostgreSQL cluster, and the embedded-mode tests run with it
+unset (SQLite file under var/).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("FERNET_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktZm9yLXB5dGVzdDA=")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from portal.settings import *  # noqa: F403
+from portal.settings import DATABASES, Q_CLUSTER, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STAFF_NOTIFICATION_EMAILS = ["office@consultora.test"]
+
+# Manifest storage needs collectstatic; tests serve files from the finders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "test-media"
+
+# Tasks run inline unless a test starts a real cluster (it sets Q_SYNC=0 for it).
+Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("Q_SYNC", "1") == "1"}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not ":memory:", so several threads and processes share it and the
+    # WAL/IMMEDIATE options are exercised for real.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-embedded.sqlite3")}
+
+# WhiteNoise serves from the finders in tests (there is no collectstatic run).
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

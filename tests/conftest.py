@@ -1,0 +1,101 @@
+"""Shared fixtures: named personas and login helpers.
+
+alice and bob belong to Andes SpA; charlie to Otra Empresa Ltda. (another
+client); carla is a consultant, sam is staff. Internal users get a TOTP
+authenticator unless a test needs them without one.
+"""
+
+import os
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal import auth as totp_auth
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.cache import cache
+
+from portal.models import ClientCompany, Membership, Role, User
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Correct-Horse-2026"
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    counter = next(totp_auth.yield_hotp_counters_from_time())
+    return totp_auth.format_hotp_value(totp_auth.hotp_value(secret, counter))
+
+
+def make_user(email: str, role: str = Role.CLIENT, *, company: ClientCompany | None = None, mfa: bool = True) -> User:
+    user = User.objects.create_user(email=email, password=PASSWORD, full_name=email.split("@")[0].title(), role=role)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if company is not None:
+        Membership.objects.create(user=user, company=company)
+    if role != Role.CLIENT and mfa:
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request):
+    # Rate-limit counters live in the (database) cache; tests must not inherit them.
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    cache.clear()
+
+
+@pytest.fixture
+def andes(db) -> ClientCompany:
+    return ClientCompany.objects.create(
+        legal_name="Andes SpA", rut="765432103", address="Av. Apoquindo 1", billing_email="pagos@andes.test"
+    )
+
+
+@pytest.fixture
+def otra(db) -> ClientCompany:
+    return ClientCompany.objects.create(
+        legal_name="Otra Empresa Ltda.", rut="771234569", address="Calle 2", billing_email="pagos@otra.test"
+    )
+
+
+@pytest.fixture
+def alice(andes) -> User:
+    return make_user("alice@andes.test", company=andes)
+
+
+@pytest.fixture
+def bob(andes) -> User:
+    return make_user("bob@andes.test", company=andes)
+
+
+@pytest.fixture
+def charlie(otra) -> User:
+    return make_user("charlie@otra.test", company=otra)
+
+
+@pytest.fixture
+def carla(db) -> User:
+    return make_user("carla@consultora.test", Role.CONSULTANT)
+
+
+@pytest.fixture
+def sam(db) -> User:
+    return make_user("sam@consultora.test", Role.STAFF)
+
+
+def login_with_mfa(client, user: User) -> None:
+    """Log in through the real allauth flow, answering the TOTP step if asked."""
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    if response["Location"].startswith("/accounts/2fa/authenticate/"):
+        response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
+        assert response.status_code == 302, response.content[:500]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}
