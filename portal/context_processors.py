@@ -5,10 +5,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 _NAV = {
-    "client": [("portal:dashboard", _("My portal"))],
-    "consultant": [("portal:dashboard", _("Workspace"))],
+    "client": [("engagements:home", _("My portal"))],
+    "consultant": [("engagements:home", _("Workspace"))],
     "staff": [
-        ("portal:dashboard", _("Overview")),
+        ("engagements:home", _("Pipeline")),
         ("portal:company_list", _("Clients")),
         ("portal:team", _("Team")),
     ],

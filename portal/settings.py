@@ -111,7 +111,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGIN_REDIRECT_URL = "engagements:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
@@ -140,6 +140,11 @@ FERNET_KEYS = env_list("FERNET_KEYS") or [
 ]
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+
+# ---------------------------------------------------------------- engagements
+# R2: by default the sweep only flags engagements eligible for administrative
+# close and staff decide; 1 makes the sweep close them itself.
+ADMIN_CLOSE_AUTOMATIC = env_bool("ADMIN_CLOSE_AUTOMATIC", False)
 
 # ---------------------------------------------------------------- i18n
 LANGUAGE_CODE = "es"

@@ -9,7 +9,6 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 portal_patterns = [
     path("", views.home, name="home"),
-    path("portal/", views.dashboard, name="dashboard"),
     path("portal/companies/", views.company_list, name="company_list"),
     path("portal/companies/new/", views.company_create, name="company_create"),
     path("portal/companies/<uuid:public_id>/", views.company_detail, name="company_detail"),
@@ -23,6 +22,7 @@ portal_patterns = [
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("", include("engagements.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

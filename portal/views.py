@@ -1,4 +1,4 @@
-"""Portal pages: dashboard, staff people management, invitation acceptance.
+"""Portal pages: staff people management, invitation acceptance.
 
 Views are thin: scoped lookup, form validation, one service, redirect.
 """
@@ -24,21 +24,10 @@ def _form_error(form, error: DomainError) -> None:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("portal:dashboard")
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context: dict = {}
-    if user.is_client:
-        context["company"] = selectors.company_detail_for_user(user).first()
-    elif user.role == Role.STAFF:
-        context["companies"] = selectors.company_list_for_user(user)[:10]
-        context["pending_invitations"] = selectors.invitation_list_for_user(user).filter(
-            accepted_at__isnull=True, revoked_at__isnull=True
-        )[:10]
-    return render(request, "portal/dashboard.html", context)
+    """Visitors see the public service page; signed-in people their portal home."""
+    if request.user.is_authenticated:
+        return redirect("engagements:home")
+    return redirect("engagements:service_default")
 
 
 # ---------------------------------------------------------------- companies (staff)
@@ -170,7 +159,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "portal/invitation_invalid.html", {"message": error.message}, status=410)
     if request.user.is_authenticated:
         messages.info(request, _("You are already signed in. Sign out to accept an invitation for another account."))
-        return redirect("portal:dashboard")
+        return redirect("engagements:home")
     form = AcceptInvitationForm(
         request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name}
     )
@@ -186,5 +175,5 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "portal/invitation_invalid.html", {"message": error.message}, status=410)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! Your account is ready."))
-        return redirect("portal:dashboard")
+        return redirect("engagements:home")
     return render(request, "portal/invitation_accept.html", {"form": form, "invitation": invitation})

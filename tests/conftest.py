@@ -15,6 +15,9 @@ from django.core.cache import cache
 
 from portal.models import ClientCompany, Membership, Role, User
 
+# Engagement fixtures (service, make_engagement, engagement) for every test folder.
+pytest_plugins = ["tests.engagements.fixtures"]
+
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -67,3 +67,21 @@ class TestRoleGates:
         strict.force_login(sam)
         response = strict.post(f"/portal/companies/{andes.public_id}/", {"email": "x@andes.test"})
         assert response.status_code == 403
+
+
+class TestErrorPages:
+    def test_an_unknown_url_renders_the_portal_404(self, client, alice):
+        client.force_login(alice)
+        response = client.get("/portal/does-not-exist/")
+        assert response.status_code == 404
+        assert "404.html" in [t.name for t in response.templates]
+
+    def test_a_403_renders_the_portal_page(self, client, alice):
+        client.force_login(alice)
+        response = client.get("/portal/team/")
+        assert "403.html" in [t.name for t in response.templates]
+
+    def test_the_500_page_renders_without_a_request_context(self):
+        from django.template.loader import render_to_string
+
+        assert "bootstrap.min.css" in render_to_string("500.html")

@@ -38,7 +38,8 @@ class TestLogin:
         assert "Ingresar" in page
 
     def test_it_sends_anonymous_users_to_login(self, client, andes):
-        for url in ["/", "/portal/", "/portal/companies/", f"/portal/companies/{andes.public_id}/", "/portal/team/"]:
+        assert client.get("/")["Location"] == "/servicio/"  # visitors see the public service page
+        for url in ["/portal/", "/portal/companies/", f"/portal/companies/{andes.public_id}/", "/portal/team/"]:
             response = client.get(url, follow=True)
             assert response.redirect_chain[-1][0].startswith("/accounts/login/"), url
 

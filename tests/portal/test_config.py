@@ -73,6 +73,9 @@ class TestProductionSettings:
 
 @pytest.mark.django_db
 def test_seed_demo_twice_changes_nothing():
+    from django_q.models import Schedule
+
+    from engagements.models import ChecklistItem, Engagement, EngagementEvent, FormalRequest, ServiceTerms, Session
     from portal.models import AuditEvent, ClientCompany, Membership, User
 
     out = StringIO()
@@ -82,11 +85,19 @@ def test_seed_demo_twice_changes_nothing():
     def snapshot():
         return {
             model.__name__: sorted(model.objects.values_list("pk", flat=True))
-            for model in (User, ClientCompany, Membership, AuditEvent)
-        } | {"passwords": sorted(User.objects.values_list("password", flat=True))}
+            for model in (User, ClientCompany, Membership, AuditEvent, Engagement, EngagementEvent, Session,
+                          FormalRequest, ChecklistItem, ServiceTerms, Schedule)
+        } | {"passwords": sorted(User.objects.values_list("password", flat=True)),
+             "statuses": sorted(Engagement.objects.values_list("status", "phase"))}
 
     first = snapshot()
     assert len(first["ClientCompany"]) == 3 and len(first["User"]) == 6
+    # Every status, and every phase of an active engagement, is in the demo.
+    statuses = {status for status, _phase in first["statuses"]}
+    assert statuses == {"lead", "diagnosis", "quoted", "active", "waiting_on_client", "closed", "admin_closed", "cancelled"}
+    assert {phase for status, phase in first["statuses"] if status == "active"} == {
+        "planning", "configuration", "testing", "closing"
+    }
     call_command("seed_demo", stdout=StringIO())
     assert snapshot() == first
 
@@ -96,3 +107,17 @@ def test_ruff_check_is_clean():
         [str(Path(sys.executable).parent / "ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_demo_data_crosses_both_client_wait_rules_within_120_days():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+    day = (timezone.localdate() + timedelta(days=120)).isoformat()
+    call_command("apply_client_wait_rules", "--dry-run", "--today", day, stdout=out)
+    rules_fired = {line.split()[1] for line in out.getvalue().splitlines() if "->" in line}
+    assert {"r1", "r2_eligible"} <= rules_fired

@@ -7,13 +7,15 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portal.notifications import muted
+
 
 class Command(BaseCommand):
     help = "Create the demo consultancy, client companies and their data (idempotent)."
 
     def handle(self, *args, **options) -> None:
         logins: list[str] = []
-        with transaction.atomic():
+        with transaction.atomic(), muted():
             for app in apps.get_app_configs():
                 if find_spec(f"{app.name}.demo") is not None:
                     logins += import_module(f"{app.name}.demo").seed(self.stdout)

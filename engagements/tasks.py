@@ -1,0 +1,10 @@
+"""django-q2 entry points of the engagements app: thin, safe to run twice."""
+
+from django.utils import timezone
+
+from engagements import services
+
+
+def client_wait_sweep() -> list[str]:
+    """Daily: apply R1/R2 and send the warnings (schedule: engagements.schedules)."""
+    return [action.line() for action in services.client_wait_sweep(now=timezone.now())]

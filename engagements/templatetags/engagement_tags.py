@@ -1,0 +1,47 @@
+"""Template helpers for engagement pages."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from engagements.models import ChecklistKind, EngagementEvent, Phase, Status
+
+register = template.Library()
+
+_STATUS = dict(Status.choices)
+_PHASE = dict(Phase.choices)
+_ITEM = dict(ChecklistKind.choices)
+
+
+@register.filter
+def event_text(event: EngagementEvent) -> str:
+    """One readable line per timeline event."""
+    data = event.data or {}
+    texts = {
+        "engagement.inquiry_received": lambda: _("Inquiry received from the service page"),
+        "engagement.status_changed": lambda: (
+            _("Status: %(old)s → %(new)s")
+            % {"old": _STATUS.get(event.old_status, event.old_status), "new": _STATUS.get(event.new_status, "")}
+        ),
+        "engagement.scope_confirmed": lambda: _("Scope confirmed: sessions, checklist and plan created"),
+        "engagement.phase_completed": lambda: (
+            _("Phase completed: %(phase)s") % {"phase": _PHASE.get(data.get("phase"), "")}
+        ),
+        "engagement.consultant_assigned": lambda: _("Consultant assigned"),
+        "diagnosis.completed": lambda: _("Diagnosis completed"),
+        "checklist.delivered": lambda: _("Delivered: %(item)s") % {"item": _ITEM.get(data.get("item"), "")},
+        "checklist.verified": lambda: _("Verified: %(item)s") % {"item": _ITEM.get(data.get("item"), "")},
+        "checklist.returned": lambda: _("Sent back: %(item)s") % {"item": _ITEM.get(data.get("item"), "")},
+        "session.scheduled": lambda: _("Session %(number)s scheduled") % {"number": data.get("number")},
+        "session.log_published": lambda: _("Log of session %(number)s published") % {"number": data.get("number")},
+        "request.sent": lambda: _("Formal request sent: %(subject)s") % {"subject": data.get("subject", "")},
+        "request.answered": lambda: _("Formal request answered: %(subject)s") % {"subject": data.get("subject", "")},
+        "change_request.raised": lambda: _("Change request: %(title)s") % {"title": data.get("title", "")},
+        "change_request.classified": lambda: _("Change request reviewed: %(title)s") % {"title": data.get("title", "")},
+    }
+    return texts.get(event.kind, lambda: event.kind)()
+
+
+@register.filter
+def minutes_hm(minutes: int | None) -> str:
+    minutes = minutes or 0
+    return f"{minutes // 60} h {minutes % 60:02d} min"

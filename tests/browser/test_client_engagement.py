@@ -1,0 +1,54 @@
+"""A client in headless Chromium: dashboard, answering a formal request with a file, reading a log."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from engagements import services
+from engagements.models import FormalRequest
+from tests.conftest import PASSWORD
+from tests.engagements.fixtures import send_request
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_a_client_answers_a_request_with_a_file_and_reads_the_log(live_server, page, engagement, alice, carla, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    request = send_request(engagement, carla, days_ago=12, subject="Usuario API de la tienda")
+    session = engagement.sessions.first()
+    services.session_schedule(
+        actor=carla, session=session, scheduled_at=timezone.now() + timedelta(hours=2), video_link="https://meet.x/a"
+    )
+    services.session_log_publish(
+        actor=carla, session=session,
+        values={"objective": "Levantar el flujo actual", "activity": "Revisamos pedidos y catálogo",
+                "minutes_used": 55, "progress_status": "on_track"},
+        next_steps=[{"description": "Compartir planilla de SKU", "owner": "client", "due_date": timezone.localdate()}],
+    )
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login", alice.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/portal/e/{engagement.code}/")  # one engagement: straight to it
+    content = page.content()
+    assert "Usuario API de la tienda" in content and "12" in page.locator("#requests .badge").first.inner_text()
+    assert "Revisamos pedidos y catálogo" in content and "Compartir planilla de SKU" in content
+    page.screenshot(path=str(ARTIFACTS / "client-engagement.png"), full_page=True)
+
+    proof = tmp_path / "credenciales.pdf"
+    proof.write_bytes(b"%PDF-1.4\n% credenciales de la tienda\n")
+    form = page.locator(f"form[action$='/requests/{request.public_id}/answer/']")
+    form.locator("textarea[name=answer]").fill("Usuario creado: api-odoo")
+    form.locator("input[type=file]").set_input_files(str(proof))
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".alert-success").count() == 1
+
+    request = FormalRequest.objects.get(pk=request.pk)
+    assert request.answer == "Usuario creado: api-odoo"
+    assert request.attachments.get().original_name == "credenciales.pdf"
+    page.screenshot(path=str(ARTIFACTS / "client-engagement-answered.png"), full_page=True)
