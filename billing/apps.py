@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from billing import selectors, services
+        from engagements import hooks, panels
+
+        # The lifecycle events that issue milestone invoices (see engagements.hooks).
+        hooks.register(hooks.SCOPE_CONFIRMED, services.on_scope_confirmed)
+        hooks.register(hooks.PHASE_COMPLETED, services.on_phase_completed)
+        hooks.register(hooks.CLOSED, services.on_closed)
+        panels.register(selectors.engagement_money_panel)

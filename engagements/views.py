@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from engagements import rules, selectors, services
+from engagements import panels, rules, selectors, services
 from engagements.forms import (
     AnswerForm,
     AssignForm,
@@ -126,7 +126,10 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     engagement = get_scoped_or_404(selectors.engagement_page_queryset(request.user), code=code)
     view = selectors.engagement_view(engagement, request.user)
     internal = request.user.role != Role.CLIENT
-    context = {"view": view, "e": engagement, "internal": internal, "rules": rules}
+    context = {
+        "view": view, "e": engagement, "internal": internal, "rules": rules,
+        "panels": panels.panels_for(engagement, request.user),
+    }
     if internal:
         context.update(
             request_form=FormalRequestForm(),

@@ -146,6 +146,27 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 # close and staff decide; 1 makes the sweep close them itself.
 ADMIN_CLOSE_AUTOMATIC = env_bool("ADMIN_CLOSE_AUTOMATIC", False)
 
+# ---------------------------------------------------------------- billing
+# Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".
+CURRENCY_DECIMALS = {
+    code.strip().upper(): int(decimals)
+    for code, decimals in (item.split(":") for item in env_list("CURRENCIES", "CLP:0,USD:2"))
+}
+DEFAULT_TAX_RATE = env_str("DEFAULT_TAX_RATE", "0.19")  # IVA Chile
+INVOICE_SERIES = env_str("INVOICE_SERIES", "F")
+INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 15)
+QUOTE_VALID_DAYS = env_int("QUOTE_VALID_DAYS", 30)
+# 1: a reached milestone creates a draft invoice for staff review instead of issuing it.
+MILESTONE_INVOICE_DRAFT = env_bool("MILESTONE_INVOICE_DRAFT", False)
+# The consultancy's letterhead on quotes and invoices.
+CONSULTANCY = {
+    "name": env_str("CONSULTANCY_NAME", "AsesórateYa SpA"),
+    "rut": env_str("CONSULTANCY_RUT", "76.000.000-0"),
+    "address": env_str("CONSULTANCY_ADDRESS", "Santiago, Chile"),
+    "email": env_str("CONSULTANCY_EMAIL", "facturacion@asesorateya.cl"),
+    "logo": env_str("CONSULTANCY_LOGO", "img/logo.svg"),  # a static file
+}
+
 # ---------------------------------------------------------------- i18n
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
@@ -217,5 +238,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # its INFO is a line per rendering step
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -1,0 +1,64 @@
+"""Billing forms: shape only; the services check money rules."""
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from billing.services import LineInput
+from portal.forms import BootstrapMixin
+
+QUOTE_LINES = 6
+
+
+class QuoteForm(BootstrapMixin, forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"))
+    tax_exempt = forms.BooleanField(label=_("Tax exempt"), required=False)
+    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [(code, code) for code in settings.CURRENCY_DECIMALS]
+        for n in range(QUOTE_LINES):
+            self.fields[f"line_{n}_description"] = forms.CharField(
+                label=_("Description"), max_length=300, required=n == 0
+            )
+            self.fields[f"line_{n}_quantity"] = forms.DecimalField(
+                label=_("Quantity"), required=n == 0, max_digits=10, decimal_places=2
+            )
+            self.fields[f"line_{n}_unit_price"] = forms.DecimalField(
+                label=_("Unit price"), required=n == 0, max_digits=14, decimal_places=4
+            )
+            for part in ("description", "quantity", "unit_price"):
+                self.fields[f"line_{n}_{part}"].widget.attrs["class"] = "form-control form-control-sm"
+
+    def line_rows(self) -> list[list]:
+        return [[self[f"line_{n}_{p}"] for p in ("description", "quantity", "unit_price")] for n in range(QUOTE_LINES)]
+
+    def lines(self) -> list[LineInput]:
+        rows = []
+        for n in range(QUOTE_LINES):
+            description = (self.cleaned_data.get(f"line_{n}_description") or "").strip()
+            if description:
+                rows.append(
+                    LineInput(
+                        description,
+                        self.cleaned_data.get(f"line_{n}_quantity") or Decimal(0),
+                        self.cleaned_data.get(f"line_{n}_unit_price") or Decimal(0),
+                    )
+                )
+        return rows
+
+    def tax_rate(self) -> Decimal:
+        return Decimal(0) if self.cleaned_data["tax_exempt"] else Decimal(settings.DEFAULT_TAX_RATE)
+
+
+class AcceptForm(BootstrapMixin, forms.Form):
+    full_name = forms.CharField(label=_("Your full name"), max_length=200)
+    accepted_policy = forms.BooleanField(label=_("I have read and accept the commercial policy"))
+    shown_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class DeclineForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label=_("Why do you decline?"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,224 @@
+"""Quotes, acceptance, payment milestones, invoices with gapless numbers, payments.
+
+Issued quotes and invoices are immutable: corrections are new versions or
+credit notes. Amounts are Decimal with the currency's minor unit; totals are
+sums of stored, rounded lines.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engagements.models import ChangeRequest, Engagement
+from portal.models import ClientCompany
+
+AMOUNT = {"max_digits": 14, "decimal_places": 2}
+
+
+class ImmutableError(Exception):
+    """An issued document was asked to change or disappear."""
+
+
+class Currency(models.TextChoices):
+    CLP = "CLP", "CLP"
+    USD = "USD", "USD"
+
+
+# ---------------------------------------------------------------- quotes
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class QuoteKind(models.TextChoices):
+    SERVICE = "service", _("Service")
+    ADD_ON = "add_on", _("Add-on")
+    HOUR_BANK = "hour_bank", _("Hour bank")
+
+
+class Quote(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="quotes")
+    kind = models.CharField(max_length=20, choices=QuoteKind.choices, default=QuoteKind.SERVICE)
+    change_request = models.ForeignKey(ChangeRequest, null=True, blank=True, on_delete=models.SET_NULL)
+    # Versions of one quote share a `family` id; the newest sent one is the live one.
+    family = models.UUIDField(default=uuid.uuid4, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CLP)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default="0.1900")  # 0 = exempt
+    valid_until = models.DateField(_("valid until"))
+    milestone_plan = models.JSONField(default=list)  # snapshot from the engagement's terms
+    policy_text = models.TextField(blank=True)  # snapshot of the terms' policy (Spanish)
+    hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)  # hour banks
+    subtotal = models.DecimalField(**AMOUNT, default=0)
+    tax = models.DecimalField(**AMOUNT, default=0)
+    total = models.DecimalField(**AMOUNT, default=0)
+    pdf = models.FileField(upload_to="quotes/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declined_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)  # accepted/declined/expired/superseded
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["family", "version"], name="quote_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.engagement.code} Q{self.version}"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status != QuoteStatus.DRAFT
+
+
+class QuoteLine(models.Model):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    order = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=10, decimal_places=2)
+    unit_price = models.DecimalField(**AMOUNT)
+    amount = models.DecimalField(**AMOUNT)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class QuoteAcceptance(models.Model):
+    """Who accepted, when, from where, and the hash of the exact PDF shown."""
+
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="acceptance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    full_name = models.CharField(max_length=200)
+    accepted_policy = models.BooleanField()
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=300)
+    pdf_sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.quote} accepted by {self.full_name}"
+
+
+# ---------------------------------------------------------------- milestones and invoices
+
+
+class PaymentMilestone(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="milestones")
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="milestones")
+    order = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=40)
+    event = models.CharField(max_length=40)  # scope_confirmed, phase_completed:configuration, closed
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    label_es = models.CharField(max_length=200)
+    label_en = models.CharField(max_length=200)
+    amount = models.DecimalField(**AMOUNT)  # with tax
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    reached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["quote", "code"], name="milestone_once_per_quote")]
+
+    def __str__(self) -> str:
+        return f"{self.engagement.code} {self.percent}%"
+
+
+class InvoiceCounter(models.Model):
+    """One row per series, locked in the same transaction as the invoice it numbers."""
+
+    series = models.CharField(max_length=10, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.series}:{self.last_number}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+
+
+class Invoice(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    series = models.CharField(max_length=10)
+    number = models.PositiveIntegerField(null=True, blank=True)  # given at issue, never at draft
+    company = models.ForeignKey(ClientCompany, on_delete=models.PROTECT, related_name="invoices")
+    engagement = models.ForeignKey(Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
+    milestone = models.OneToOneField(
+        PaymentMilestone, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice"
+    )
+    credit_note_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    # Snapshot of the client at issue: later edits of the company do not change it.
+    client_name = models.CharField(max_length=200)
+    client_rut = models.CharField(max_length=12)
+    client_address = models.CharField(max_length=300)
+    client_email = models.EmailField()
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    subtotal = models.DecimalField(**AMOUNT)
+    tax = models.DecimalField(**AMOUNT)
+    total = models.DecimalField(**AMOUNT)
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to="invoices/", blank=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issue_date", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "number"], name="invoice_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(number__isnull=False), name="issued_invoice_numbered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number or f"draft {self.pk}"
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.series}-{self.number:06d}" if self.number else ""
+
+    def delete(self, *args, **kwargs):
+        if self.status != InvoiceStatus.DRAFT:
+            raise ImmutableError("issued invoices are never deleted; issue a credit note")
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    order = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=10, decimal_places=2)
+    unit_price = models.DecimalField(**AMOUNT)
+    amount = models.DecimalField(**AMOUNT)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,0 +1,427 @@
+"""Every write of the money side: quotes, acceptance, milestones, invoices.
+
+Lifecycle events reach billing through engagements.hooks (registered in
+BillingConfig.ready): scope confirmed → 40%, configuration completed → 30%,
+closed → 30%. They run inside the engagement's transition transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
+
+from billing import money, pdf
+from billing.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentMilestone,
+    Quote,
+    QuoteAcceptance,
+    QuoteKind,
+    QuoteLine,
+    QuoteStatus,
+)
+from engagements import rules
+from engagements import services as lifecycle
+from engagements.models import Diagnosis, Engagement
+from portal.audit import client_ip
+from portal.errors import DomainError
+from portal.models import User
+from portal.notifications import email_enqueue
+from portal.rut import format_rut
+
+QUOTE_NEEDS_DIAGNOSIS = _("A quote can only be issued once the diagnosis is complete.")
+QUOTE_NO_LINES = _("Add at least one line.")
+QUOTE_NOT_DRAFT = _("This quote was already issued and cannot change; revise it to make a new version.")
+QUOTE_NOT_OPEN = _("This quote can no longer be accepted or declined.")
+QUOTE_EXPIRED = _("This quote has expired. Ask the consultancy for a new one.")
+QUOTE_TAMPERED = _("The document you accepted does not match the issued quote. Reload the page and try again.")
+QUOTE_NAME_REQUIRED = _("Type your full name and accept the commercial policy.")
+QUOTE_REASON_REQUIRED = _("Tell us why you decline the quote.")
+LINE_QUANTITY = _("Quantities must be greater than zero.")
+LINE_PRECISION = _("%(currency)s amounts allow %(decimals)d decimals.")
+LINE_NEGATIVE = _("Prices cannot be negative.")
+UNKNOWN_CURRENCY = _("Unknown currency.")
+
+
+def decimals_of(currency: str) -> int:
+    try:
+        return settings.CURRENCY_DECIMALS[currency]
+    except KeyError as exc:
+        raise DomainError(UNKNOWN_CURRENCY, field="currency") from exc
+
+
+def _today() -> date:
+    return rules.local_date(timezone.now(), lifecycle.business_tz())
+
+
+# ---------------------------------------------------------------- quotes
+
+
+@dataclass(frozen=True)
+class LineInput:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+def _priced_lines(lines: list[LineInput], currency: str) -> list[QuoteLine]:
+    decimals = decimals_of(currency)
+    priced = []
+    for order, line in enumerate(lines):
+        if line.quantity <= 0:
+            raise DomainError(LINE_QUANTITY)
+        if line.unit_price < 0:
+            raise DomainError(LINE_NEGATIVE)
+        if not money.has_precision(line.unit_price, decimals):
+            raise DomainError(LINE_PRECISION % {"currency": currency, "decimals": decimals})
+        amount = money.line_amount(line.quantity, line.unit_price, decimals)
+        priced.append(
+            QuoteLine(
+                order=order,
+                description=line.description.strip(),
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=amount,
+            )
+        )
+    if not priced:
+        raise DomainError(QUOTE_NO_LINES)
+    return priced
+
+
+def _plan_with_amounts(plan: list[dict], total: Decimal, decimals: int) -> list[dict]:
+    amounts = money.split(total, [Decimal(str(step["percent"])) for step in plan], decimals)
+    return [{**step, "amount": str(amount)} for step, amount in zip(plan, amounts, strict=True)]
+
+
+def _plan_for(engagement: Engagement, kind: str) -> list[dict]:
+    if kind == QuoteKind.SERVICE:
+        return list(engagement.terms.milestone_plan)
+    # Add-ons and hour banks: 100% on acceptance by default.
+    return [
+        {
+            "code": "on_acceptance",
+            "percent": 100,
+            "event": "accepted",
+            "label_es": "al aceptar la cotización",
+            "label_en": "on acceptance",
+        }
+    ]
+
+
+@transaction.atomic
+def quote_create(
+    *,
+    actor: User,
+    engagement: Engagement,
+    lines: list[LineInput],
+    currency: str = "CLP",
+    tax_rate: Decimal | None = None,
+    valid_until: date | None = None,
+    kind: str = QuoteKind.SERVICE,
+    family=None,
+    version: int = 1,
+) -> Quote:
+    """A draft quote with its lines priced and totals stored (the sum of the rounded lines)."""
+    if kind == QuoteKind.SERVICE:
+        diagnosis = Diagnosis.objects.filter(engagement=engagement).first()
+        if diagnosis is None or not diagnosis.is_complete:
+            raise DomainError(QUOTE_NEEDS_DIAGNOSIS)
+    decimals = decimals_of(currency)
+    rate = Decimal(settings.DEFAULT_TAX_RATE) if tax_rate is None else tax_rate
+    priced = _priced_lines(lines, currency)
+    subtotal = sum((line.amount for line in priced), Decimal(0))
+    tax = money.tax_amount(subtotal, rate, decimals)
+    quote = Quote.objects.create(
+        engagement=engagement,
+        kind=kind,
+        currency=currency,
+        tax_rate=rate,
+        valid_until=valid_until or _today() + timedelta(days=settings.QUOTE_VALID_DAYS),
+        milestone_plan=_plan_with_amounts(_plan_for(engagement, kind), subtotal + tax, decimals),
+        policy_text=engagement.terms.policy_es,
+        subtotal=subtotal,
+        tax=tax,
+        total=subtotal + tax,
+        version=version,
+        **({"family": family} if family else {}),
+    )
+    for line in priced:
+        line.quote = quote
+    QuoteLine.objects.bulk_create(priced)
+    return quote
+
+
+def quote_pdf_bytes(quote: Quote) -> bytes:
+    return pdf.render(
+        "billing/pdf/quote.html",
+        {
+            "quote": quote,
+            "lines": list(quote.lines.all()),
+            "company": quote.engagement.company,
+            "tax_percent": (quote.tax_rate * 100).normalize(),
+        },
+    )
+
+
+@transaction.atomic
+def quote_send(*, actor: User, quote: Quote) -> Quote:
+    """Issue the quote: render and freeze its PDF, supersede older versions, tell the client."""
+    quote = Quote.objects.select_for_update(of=("self",)).select_related("engagement__company").get(pk=quote.pk)
+    if quote.status != QuoteStatus.DRAFT:
+        raise DomainError(QUOTE_NOT_DRAFT)
+    data = quote_pdf_bytes(quote)
+    quote.pdf.save(
+        f"{quote.engagement.code}-v{quote.version}-{quote.public_id.hex[:8]}.pdf", ContentFile(data), save=False
+    )
+    now = timezone.now()
+    quote.pdf_sha256, quote.status, quote.sent_at, quote.sent_by = pdf.sha256(data), QuoteStatus.SENT, now, actor
+    quote.save(update_fields=["pdf", "pdf_sha256", "status", "sent_at", "sent_by"])
+    Quote.objects.filter(family=quote.family, status=QuoteStatus.SENT).exclude(pk=quote.pk).update(
+        status=QuoteStatus.SUPERSEDED, closed_at=now
+    )
+    if quote.kind == QuoteKind.SERVICE and quote.engagement.status == rules.DIAGNOSIS:
+        lifecycle.engagement_mark_quoted(actor=actor, engagement=quote.engagement, reason="quote sent")
+    lifecycle.event_record(quote.engagement, "quote.sent", actor=actor, data={"version": quote.version})
+    email_enqueue(
+        to=lifecycle.client_addresses(quote.engagement),
+        template="quote_sent",
+        context={"engagement": quote.engagement, "quote": quote},
+    )
+    return quote
+
+
+@transaction.atomic
+def quote_revise(*, actor: User, quote: Quote, lines: list[LineInput], valid_until: date | None = None) -> Quote:
+    """A new draft version of the same quote; the old one stays as issued until the new one is sent."""
+    latest = Quote.objects.filter(family=quote.family).aggregate(v=Max("version"))["v"]
+    return quote_create(
+        actor=actor,
+        engagement=quote.engagement,
+        lines=lines,
+        currency=quote.currency,
+        tax_rate=quote.tax_rate,
+        valid_until=valid_until,
+        kind=quote.kind,
+        family=quote.family,
+        version=latest + 1,
+    )
+
+
+def _lock_open_quote(quote: Quote) -> Quote:
+    quote = Quote.objects.select_for_update(of=("self",)).select_related("engagement").get(pk=quote.pk)
+    if quote.status != QuoteStatus.SENT:
+        raise DomainError(QUOTE_EXPIRED if quote.status == QuoteStatus.EXPIRED else QUOTE_NOT_OPEN)
+    if quote.valid_until < _today():
+        raise DomainError(QUOTE_EXPIRED)
+    return quote
+
+
+@transaction.atomic
+def quote_accept(
+    *, user: User, quote: Quote, full_name: str, accepted_policy: bool, shown_sha256: str, request: HttpRequest | None
+) -> QuoteAcceptance:
+    """The client accepts the exact PDF they were shown; scope is confirmed in the same transaction."""
+    quote = _lock_open_quote(quote)
+    if not full_name.strip() or not accepted_policy:
+        raise DomainError(QUOTE_NAME_REQUIRED)
+    if shown_sha256 != quote.pdf_sha256:
+        raise DomainError(QUOTE_TAMPERED)
+    acceptance = QuoteAcceptance.objects.create(
+        quote=quote,
+        user=user,
+        full_name=full_name.strip(),
+        accepted_policy=True,
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+        pdf_sha256=quote.pdf_sha256,
+    )
+    quote.status, quote.closed_at = QuoteStatus.ACCEPTED, timezone.now()
+    quote.save(update_fields=["status", "closed_at"])
+    lifecycle.event_record(quote.engagement, "quote.accepted", actor=user, data={"version": quote.version})
+    milestones_create(quote=quote)
+    if quote.kind == QuoteKind.SERVICE:
+        lifecycle.engagement_confirm_scope(engagement=quote.engagement, actor=None, reason="quote accepted")
+    else:
+        milestones_reach(engagement=quote.engagement, event="accepted")
+    return acceptance
+
+
+@transaction.atomic
+def quote_decline(*, user: User, quote: Quote, reason: str) -> Quote:
+    quote = _lock_open_quote(quote)
+    if not reason.strip():
+        raise DomainError(QUOTE_REASON_REQUIRED, field="reason")
+    quote.status, quote.declined_reason, quote.closed_at = QuoteStatus.DECLINED, reason.strip(), timezone.now()
+    quote.save(update_fields=["status", "declined_reason", "closed_at"])
+    lifecycle.event_record(quote.engagement, "quote.declined", actor=user, reason=reason.strip())
+    return quote
+
+
+def quote_expire_sweep(*, today: date) -> int:
+    """Expire quotes past their validity, but only those still "sent" (never an accepted or declined one)."""
+    expired = 0
+    for pk in Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=today).values_list("pk", flat=True):
+        with transaction.atomic():
+            quote = Quote.objects.select_for_update().get(pk=pk)
+            if quote.status == QuoteStatus.SENT and quote.valid_until < today:
+                quote.status, quote.closed_at = QuoteStatus.EXPIRED, timezone.now()
+                quote.save(update_fields=["status", "closed_at"])
+                expired += 1
+    return expired
+
+
+# ---------------------------------------------------------------- milestones
+
+
+def milestones_create(*, quote: Quote) -> list[PaymentMilestone]:
+    rows = [
+        PaymentMilestone(
+            engagement=quote.engagement,
+            quote=quote,
+            order=order,
+            code=step["code"],
+            event=step["event"],
+            percent=Decimal(str(step["percent"])),
+            label_es=step["label_es"],
+            label_en=step["label_en"],
+            amount=Decimal(step["amount"]),
+            currency=quote.currency,
+        )
+        for order, step in enumerate(quote.milestone_plan)
+    ]
+    return PaymentMilestone.objects.bulk_create(rows)
+
+
+def milestones_reach(*, engagement: Engagement, event: str) -> list[Invoice]:
+    """Mark the milestones waiting for `event` as reached and invoice each one."""
+    invoices = []
+    pending = PaymentMilestone.objects.select_for_update().filter(
+        engagement=engagement, event=event, reached_at__isnull=True
+    )
+    for milestone in pending:
+        milestone.reached_at = timezone.now()
+        milestone.save(update_fields=["reached_at"])
+        invoices.append(invoice_for_milestone(milestone=milestone))
+    return invoices
+
+
+# Hook subscribers (registered in BillingConfig.ready; search for the hook names).
+
+
+def on_scope_confirmed(*, engagement: Engagement, actor: User | None) -> None:
+    milestones_reach(engagement=engagement, event="scope_confirmed")
+
+
+def on_phase_completed(*, engagement: Engagement, phase: str, actor: User | None) -> None:
+    milestones_reach(engagement=engagement, event=f"phase_completed:{phase}")
+
+
+def on_closed(*, engagement: Engagement, actor: User | None) -> None:
+    milestones_reach(engagement=engagement, event="closed")
+
+
+# ---------------------------------------------------------------- invoices
+
+
+def _percent_label(milestone: PaymentMilestone) -> str:
+    return f"{milestone.percent.normalize()}% {milestone.label_es} · {milestone.engagement.title}"
+
+
+def invoice_for_milestone(*, milestone: PaymentMilestone) -> Invoice:
+    """A payment request for one milestone: one line with the milestone's net share."""
+    quote, company = milestone.quote, milestone.engagement.company
+    decimals = decimals_of(milestone.currency)
+    # The milestone amount includes tax; split it back into net and tax for the document.
+    net = money.quantize(milestone.amount / (1 + quote.tax_rate), decimals)
+    invoice = Invoice.objects.create(
+        series=settings.INVOICE_SERIES,
+        company=company,
+        engagement=milestone.engagement,
+        milestone=milestone,
+        currency=milestone.currency,
+        client_name=company.legal_name,
+        client_rut=company.rut,
+        client_address=company.address,
+        client_email=company.billing_email,
+        tax_rate=quote.tax_rate,
+        subtotal=net,
+        tax=milestone.amount - net,
+        total=milestone.amount,
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice, order=0, description=_percent_label(milestone), quantity=Decimal(1), unit_price=net, amount=net
+    )
+    if not settings.MILESTONE_INVOICE_DRAFT:
+        invoice = invoice_issue(invoice=invoice)
+    return invoice
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice) -> Invoice:
+    """Give the invoice its number from the series' counter row, locked in this
+    same transaction: a rollback also rolls the counter back (no gaps), and two
+    issuers queue on the row lock (no duplicates, no failed issues)."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        return invoice
+    InvoiceCounter.objects.get_or_create(series=invoice.series)
+    counter = InvoiceCounter.objects.select_for_update().get(series=invoice.series)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    today = _today()
+    invoice.number, invoice.status, invoice.issued_at = counter.last_number, InvoiceStatus.ISSUED, timezone.now()
+    invoice.issue_date, invoice.due_date = today, today + timedelta(days=settings.INVOICE_DUE_DAYS)
+    invoice.save(update_fields=["number", "status", "issued_at", "issue_date", "due_date"])
+    transaction.on_commit(lambda: async_task("billing.tasks.invoice_pdf_render", invoice.pk))
+    if invoice.engagement_id:
+        lifecycle.event_record(
+            invoice.engagement,
+            "invoice.issued",
+            actor=None,
+            data={"number": invoice.display_number, "total": str(invoice.total), "currency": invoice.currency},
+        )
+        email_enqueue(
+            to=[invoice.client_email],
+            template="invoice_issued",
+            context={"engagement": invoice.engagement, "invoice": invoice},
+        )
+    return invoice
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    return pdf.render(
+        "billing/pdf/invoice.html",
+        {
+            "invoice": invoice,
+            "lines": list(invoice.lines.all()),
+            "client_rut": format_rut(invoice.client_rut),
+        },
+    )
+
+
+def invoice_render_pdf(*, invoice_id: int) -> Invoice:
+    """Render and store the PDF (task body). Safe to run twice: same bytes."""
+    invoice = Invoice.objects.select_related("engagement").get(pk=invoice_id)
+    if invoice.status == InvoiceStatus.DRAFT:
+        return invoice
+    data = invoice_pdf_bytes(invoice)
+    if invoice.pdf:
+        invoice.pdf.delete(save=False)
+    invoice.pdf.save(f"{invoice.display_number}-{invoice.public_id.hex[:8]}.pdf", ContentFile(data), save=False)
+    invoice.pdf_rendered_at = timezone.now()
+    Invoice.objects.filter(pk=invoice.pk).update(pdf=invoice.pdf.name, pdf_rendered_at=invoice.pdf_rendered_at)
+    return invoice

@@ -1,0 +1,15 @@
+"""django-q2 entry points of billing: take ids, call one service, safe to re-run."""
+
+from django.utils import timezone
+
+from billing import services
+from engagements import rules
+from engagements.services import business_tz
+
+
+def invoice_pdf_render(invoice_id: int) -> str:
+    return services.invoice_render_pdf(invoice_id=invoice_id).pdf.name
+
+
+def quote_expire_sweep() -> int:
+    return services.quote_expire_sweep(today=rules.local_date(timezone.now(), business_tz()))

@@ -1,0 +1,18 @@
+"""{{ amount|money:currency }}: Chilean style, 1.234.567 and 1.234,50."""
+
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | str | None, currency: str = "CLP") -> str:
+    if amount is None or amount == "":
+        return ""
+    amount = Decimal(str(amount))  # JSON snapshots store amounts as strings
+    decimals = settings.CURRENCY_DECIMALS.get(currency, 2)
+    text = f"{amount:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"{currency} {text}"
