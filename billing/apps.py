@@ -7,11 +7,12 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from billing import selectors, services
+        from billing import ledger, selectors, services
         from engagements import hooks, panels
 
         # The lifecycle events that issue milestone invoices (see engagements.hooks).
         hooks.register(hooks.SCOPE_CONFIRMED, services.on_scope_confirmed)
         hooks.register(hooks.PHASE_COMPLETED, services.on_phase_completed)
         hooks.register(hooks.CLOSED, services.on_closed)
+        hooks.register(hooks.ADMIN_CLOSED, ledger.on_admin_closed)
         panels.register(selectors.engagement_money_panel)

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from billing.models import Credit, PaymentMethod
 from billing.services import LineInput
 from portal.forms import BootstrapMixin
 
@@ -62,3 +63,26 @@ class AcceptForm(BootstrapMixin, forms.Form):
 
 class DeclineForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(label=_("Why do you decline?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PaymentForm(BootstrapMixin, forms.Form):
+    paid_on = forms.DateField(label=_("Payment date"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=4)
+    method = forms.ChoiceField(label=_("Method"), choices=[c for c in PaymentMethod.choices if c[0] != "credit"])
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    excess_to_credit = forms.BooleanField(label=_("Record the excess as credit"), required=False)
+
+
+class CreditConfirmForm(BootstrapMixin, forms.Form):
+    amount = forms.DecimalField(label=_("Credit amount"), max_digits=14, decimal_places=4, min_value=0)
+    reason = forms.CharField(label=_("Reason for the adjustment"), required=False, max_length=500)
+
+
+class CreditApplyForm(BootstrapMixin, forms.Form):
+    credit = forms.ModelChoiceField(label=_("Credit"), queryset=Credit.objects.none())
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=4)
+
+    def __init__(self, *args, credits=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if credits is not None:
+            self.fields["credit"].queryset = credits

@@ -185,6 +185,9 @@ class Invoice(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to="invoices/", blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    paid_amount = models.DecimalField(**AMOUNT, default=0)  # sum of its payments, kept with them
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -202,6 +205,10 @@ class Invoice(models.Model):
     @property
     def display_number(self) -> str:
         return f"{self.series}-{self.number:06d}" if self.number else ""
+
+    @property
+    def balance(self):
+        return self.total - self.paid_amount
 
     def delete(self, *args, **kwargs):
         if self.status != InvoiceStatus.DRAFT:
@@ -222,3 +229,87 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+# ---------------------------------------------------------------- payments and credits
+
+
+class PaymentMethod(models.TextChoices):
+    TRANSFER = "transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    CREDIT = "credit", _("Client credit")
+    OTHER = "other", _("Other")
+
+
+class Payment(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField(_("payment date"))
+    amount = models.DecimalField(_("amount"), **AMOUNT)
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.amount}"
+
+
+class CreditStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Credit(models.Model):
+    """A balance in the client's favour: the unexecuted balance at an
+    administrative close (R3) or an overpayment. Its movements are the ledger."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(ClientCompany, on_delete=models.PROTECT, related_name="credits")
+    engagement = models.ForeignKey(Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="credits")
+    status = models.CharField(max_length=20, choices=CreditStatus.choices, default=CreditStatus.PROPOSED)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    proposed_amount = models.DecimalField(**AMOUNT)  # what the portal computed
+    amount = models.DecimalField(**AMOUNT, default=0)  # what staff confirmed
+    balance = models.DecimalField(**AMOUNT, default=0)
+    reason = models.TextField(blank=True)  # why staff adjusted the proposal, or the origin
+    starts_on = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)  # last day it can be used
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "valid_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.company} {self.balance} {self.currency}"
+
+
+class LedgerKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    APPLIED = "applied", _("Applied")
+    EXPIRED = "expired", _("Expired")
+
+
+class CreditEntry(models.Model):
+    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=20, choices=LedgerKind.choices)
+    amount = models.DecimalField(**AMOUNT)  # + created, - applied or expired
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"

@@ -1,16 +1,21 @@
-"""Reads for billing pages, scoped to the acting user through their engagements."""
+"""Reads for billing pages, scoped to the acting user."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import date, timedelta
+from decimal import Decimal
 
-from billing.models import Invoice, InvoiceStatus, PaymentMilestone, Quote, QuoteStatus
+from django.db.models import F, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from billing.models import Credit, CreditStatus, Invoice, InvoiceStatus, PaymentMilestone, Quote, QuoteStatus
 from engagements.models import Engagement
 from engagements.panels import Panel
 from engagements.selectors import engagement_list_for_user
 from portal.models import Role, User
 
 CLIENT_QUOTE_STATUSES = [QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED, QuoteStatus.EXPIRED]
+OPEN = [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]
 
 
 def quote_list_for_user(user: User) -> QuerySet[Quote]:
@@ -21,25 +26,74 @@ def quote_list_for_user(user: User) -> QuerySet[Quote]:
 
 
 def invoice_list_for_user(user: User) -> QuerySet[Invoice]:
+    """Staff: every invoice. Others: those of the engagements they may see (clients: not drafts)."""
+    if user.role == Role.STAFF:
+        return Invoice.objects.select_related("engagement", "company")
     invoices = Invoice.objects.filter(engagement__in=engagement_list_for_user(user))
     if user.role == Role.CLIENT:
         invoices = invoices.exclude(status=InvoiceStatus.DRAFT)
-    return invoices.select_related("engagement")
+    return invoices.select_related("engagement", "company")
+
+
+def credit_list_for_user(user: User) -> QuerySet[Credit]:
+    credits = Credit.objects.select_related("company", "engagement")
+    if user.role == Role.STAFF:
+        return credits
+    if user.role == Role.CLIENT:
+        hidden = [CreditStatus.PROPOSED, CreditStatus.DISMISSED]
+        return credits.filter(company__memberships__user=user).exclude(status__in=hidden)
+    return credits.none()
+
+
+def invoice_filter(
+    queryset: QuerySet[Invoice], *, today: date, status: str = "", company: str = "", overdue: bool = False
+) -> QuerySet[Invoice]:
+    if status in InvoiceStatus.values:
+        queryset = queryset.filter(status=status)
+    if company:
+        queryset = queryset.filter(company__public_id=company)
+    if overdue:
+        queryset = queryset.filter(status__in=OPEN, due_date__lt=today)
+    return queryset
+
+
+def _outstanding(invoices: QuerySet[Invoice]) -> Decimal:
+    return invoices.aggregate(s=Sum(F("total") - F("paid_amount")))["s"] or Decimal(0)
+
+
+def finance_overview(today: date) -> dict:
+    """Staff figures: receivables, overdue, issued per month, credits outstanding and expiring."""
+    open_invoices = Invoice.objects.filter(status__in=OPEN)
+    active = Credit.objects.filter(status=CreditStatus.ACTIVE).select_related("company")
+    return {
+        "receivable": _outstanding(open_invoices),
+        "overdue": _outstanding(open_invoices.filter(due_date__lt=today)),
+        "per_month": list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+            .annotate(month=TruncMonth("issue_date"))
+            .values("month", "currency")
+            .annotate(total=Sum("total"))
+            .order_by("-month")[:12]
+        ),
+        "credits_outstanding": active.aggregate(s=Sum("balance"))["s"] or Decimal(0),
+        "credits_expiring": list(active.filter(valid_until__lte=today + timedelta(days=30))),
+        "credits_proposed": list(Credit.objects.filter(status=CreditStatus.PROPOSED).select_related("engagement")),
+    }
 
 
 def engagement_money_panel(engagement: Engagement, user: User) -> Panel | None:
-    """The quotes, milestones and invoices block of the engagement page (three queries)."""
+    """The quotes, milestones, invoices and credits block of the engagement page (four queries)."""
     if engagement.status == "lead":
         return None
-    quotes = list(quote_list_for_user(user).filter(engagement=engagement).prefetch_related("lines"))
-    invoices = list(invoice_list_for_user(user).filter(engagement=engagement))
-    milestones = list(PaymentMilestone.objects.filter(engagement=engagement, quote__status=QuoteStatus.ACCEPTED))
     return Panel(
         "billing/_engagement_panel.html",
         {
-            "quotes": quotes,
-            "invoices": invoices,
-            "milestones": milestones,
+            "quotes": list(quote_list_for_user(user).filter(engagement=engagement)),
+            "invoices": list(invoice_list_for_user(user).filter(engagement=engagement)),
+            "milestones": list(
+                PaymentMilestone.objects.filter(engagement=engagement, quote__status=QuoteStatus.ACCEPTED)
+            ),
+            "credits": list(credit_list_for_user(user).filter(engagement=engagement)),
             "engagement": engagement,
             "can_quote": user.role == Role.STAFF and engagement.status in ("diagnosis", "quoted"),
         },

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from billing import services
+from billing import ledger, services
 from engagements import rules
 from engagements.services import business_tz
 
@@ -13,3 +13,11 @@ def invoice_pdf_render(invoice_id: int) -> str:
 
 def quote_expire_sweep() -> int:
     return services.quote_expire_sweep(today=rules.local_date(timezone.now(), business_tz()))
+
+
+def credit_expire_sweep() -> int:
+    return ledger.credit_expire_sweep(today=rules.local_date(timezone.now(), business_tz()))
+
+
+def invoice_reminder_sweep() -> int:
+    return ledger.invoice_reminder_sweep(now=timezone.now())

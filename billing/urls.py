@@ -12,4 +12,11 @@ urlpatterns = [
     path("portal/quotes/<uuid:public_id>/accept/", views.quote_accept, name="quote_accept"),
     path("portal/quotes/<uuid:public_id>/decline/", views.quote_decline, name="quote_decline"),
     path("portal/invoices/<uuid:public_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("portal/invoices/<uuid:public_id>/", views.invoice_detail, name="invoice"),
+    path("portal/invoices/<uuid:public_id>/payments/", views.payment_new, name="payment_new"),
+    path("portal/invoices/<uuid:public_id>/credit/", views.credit_apply, name="credit_apply"),
+    path("portal/credits/<uuid:public_id>/confirm/", views.credit_confirm, name="credit_confirm"),
+    path("portal/finance/", views.finance, name="finance"),
+    path("portal/finance/invoices.csv", views.invoices_csv, name="invoices_csv"),
+    path("portal/finance/payments.csv", views.payments_csv, name="payments_csv"),
 ]

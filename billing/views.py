@@ -1,19 +1,24 @@
 """Billing pages: quotes (editor, reading, acceptance) and invoice PDFs."""
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import selectors, services
-from billing.forms import AcceptForm, DeclineForm, QuoteForm
-from billing.models import QuoteStatus
+from billing import ledger, selectors, services
+from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
+from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteStatus
 from engagements.selectors import engagement_list_for_user
 from portal.access import client_required, get_scoped_or_404, staff_required
 from portal.errors import DomainError
+from portal.models import Role
 
 
 def _quote(request: HttpRequest, public_id):
@@ -122,3 +127,158 @@ def invoice_pdf(request: HttpRequest, public_id) -> HttpResponse:
         messages.info(request, _("The PDF is being generated. Try again in a few seconds."))
         return _to_engagement(invoice.engagement)
     return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.display_number}.pdf")
+
+
+# ---------------------------------------------------------------- invoices, payments, credits, finance
+
+
+def _today():
+    return timezone.localdate()
+
+
+@login_required
+def invoice_detail(request: HttpRequest, public_id) -> HttpResponse:
+    invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
+    context = {"invoice": invoice, "payments": list(invoice.payments.all()), "lines": list(invoice.lines.all())}
+    if request.user.role == Role.STAFF:
+        credits = selectors.credit_list_for_user(request.user).filter(
+            company=invoice.company, currency=invoice.currency, status=CreditStatus.ACTIVE
+        )
+        context.update(
+            payment_form=PaymentForm(initial={"paid_on": _today(), "amount": invoice.balance}),
+            apply_form=CreditApplyForm(credits=credits),
+        )
+    return render(request, "billing/invoice_detail.html", context)
+
+
+@staff_required
+@require_POST
+def payment_new(request: HttpRequest, public_id) -> HttpResponse:
+    invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            ledger.payment_record(actor=request.user, invoice=invoice, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Payment recorded."))
+    else:
+        messages.error(request, _("Check the payment: date, amount and method are required."))
+    return redirect("billing:invoice", public_id=invoice.public_id)
+
+
+@staff_required
+@require_POST
+def credit_apply(request: HttpRequest, public_id) -> HttpResponse:
+    invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
+    form = CreditApplyForm(request.POST, credits=selectors.credit_list_for_user(request.user))
+    if form.is_valid():
+        try:
+            ledger.credit_apply(actor=request.user, invoice=invoice, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Credit applied to the invoice."))
+    else:
+        messages.error(request, _("Choose a credit and an amount."))
+    return redirect("billing:invoice", public_id=invoice.public_id)
+
+
+@staff_required
+@require_POST
+def credit_confirm(request: HttpRequest, public_id) -> HttpResponse:
+    credit = get_scoped_or_404(selectors.credit_list_for_user(request.user), public_id=public_id)
+    form = CreditConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            ledger.credit_confirm(actor=request.user, credit=credit, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("Credit decided."))
+    else:
+        messages.error(request, _("Enter the credit amount."))
+    return redirect("billing:finance")
+
+
+@login_required
+def finance(request: HttpRequest) -> HttpResponse:
+    """Staff: the finance overview and the invoice list with filters. Others: their invoices and credits."""
+    user, today = request.user, _today()
+    invoices = selectors.invoice_list_for_user(user)
+    filters = {
+        "status": request.GET.get("status", ""),
+        "company": request.GET.get("company", ""),
+        "overdue": request.GET.get("overdue") == "1",
+    }
+    try:
+        invoices = selectors.invoice_filter(invoices, today=today, **filters)
+    except ValidationError:
+        invoices = invoices.none()
+    context = {
+        "invoices": invoices[:500],
+        "credits": list(selectors.credit_list_for_user(user)),
+        "filters": filters,
+        "today": today,
+        "statuses": InvoiceStatus.choices,
+    }
+    if user.role == Role.STAFF:
+        context["overview"] = selectors.finance_overview(today)
+        context["confirm_form"] = CreditConfirmForm()
+    return render(request, "billing/finance.html", context)
+
+
+def _csv(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+@staff_required
+def invoices_csv(request: HttpRequest) -> HttpResponse:
+    invoices = selectors.invoice_list_for_user(request.user).exclude(status=InvoiceStatus.DRAFT).order_by("number")
+    return _csv(
+        "facturas.csv",
+        ["number", "issue_date", "due_date", "client", "rut", "currency", "net", "tax", "total", "paid", "status"],
+        (
+            [
+                i.display_number,
+                i.issue_date,
+                i.due_date,
+                i.client_name,
+                i.client_rut,
+                i.currency,
+                i.subtotal,
+                i.tax,
+                i.total,
+                i.paid_amount,
+                i.status,
+            ]
+            for i in invoices
+        ),
+    )
+
+
+@staff_required
+def payments_csv(request: HttpRequest) -> HttpResponse:
+    payments = Payment.objects.select_related("invoice").order_by("paid_on", "id")
+    return _csv(
+        "pagos.csv",
+        ["date", "invoice", "client", "currency", "amount", "method", "reference"],
+        (
+            [
+                p.paid_on,
+                p.invoice.display_number,
+                p.invoice.client_name,
+                p.invoice.currency,
+                p.amount,
+                p.method,
+                p.reference,
+            ]
+            for p in payments
+        ),
+    )

@@ -10,8 +10,8 @@ SCHEDULES = [
 ]
 
 
-def ensure_schedules(schedule_model) -> None:
+def ensure_schedules(schedule_model, schedules: list[dict] = SCHEDULES) -> None:
     """Upsert by name (takes the model so migrations can pass the historical one)."""
-    for spec in SCHEDULES:
+    for spec in schedules:
         defaults = {k: v for k, v in spec.items() if k != "name"}
         schedule_model.objects.update_or_create(name=spec["name"], defaults=defaults)

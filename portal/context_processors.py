@@ -5,10 +5,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 _NAV = {
-    "client": [("engagements:home", _("My portal"))],
+    "client": [("engagements:home", _("My portal")), ("billing:finance", _("Invoices and credits"))],
     "consultant": [("engagements:home", _("Workspace"))],
     "staff": [
         ("engagements:home", _("Pipeline")),
+        ("billing:finance", _("Finance")),
         ("portal:company_list", _("Clients")),
         ("portal:team", _("Team")),
     ],

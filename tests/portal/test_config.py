@@ -75,6 +75,7 @@ class TestProductionSettings:
 def test_seed_demo_twice_changes_nothing():
     from django_q.models import Schedule
 
+    from billing.models import Credit, CreditEntry, Invoice, Quote
     from engagements.models import ChecklistItem, Engagement, EngagementEvent, FormalRequest, ServiceTerms, Session
     from portal.models import AuditEvent, ClientCompany, Membership, User
 
@@ -86,7 +87,7 @@ def test_seed_demo_twice_changes_nothing():
         return {
             model.__name__: sorted(model.objects.values_list("pk", flat=True))
             for model in (User, ClientCompany, Membership, AuditEvent, Engagement, EngagementEvent, Session,
-                          FormalRequest, ChecklistItem, ServiceTerms, Schedule)
+                          FormalRequest, ChecklistItem, ServiceTerms, Schedule, Quote, Invoice, Credit, CreditEntry)
         } | {"passwords": sorted(User.objects.values_list("password", flat=True)),
              "statuses": sorted(Engagement.objects.values_list("status", "phase"))}
 
@@ -95,6 +96,7 @@ def test_seed_demo_twice_changes_nothing():
     # Every status, and every phase of an active engagement, is in the demo.
     statuses = {status for status, _phase in first["statuses"]}
     assert statuses == {"lead", "diagnosis", "quoted", "active", "waiting_on_client", "closed", "admin_closed", "cancelled"}
+    assert len(first["Invoice"]) == 1 and len(first["Quote"]) == 2 and len(first["CreditEntry"]) == 1
     assert {phase for status, phase in first["statuses"] if status == "active"} == {
         "planning", "configuration", "testing", "closing"
     }

@@ -1,0 +1,301 @@
+"""Payments and credits: every write that moves money after an invoice exists.
+
+Credits (R3): at an administrative close the portal proposes the unexecuted
+balance (payments received - value of the milestones reached); staff confirm
+or adjust it with a reason; it is valid for `credit_validity_months` calendar
+months from the close date and can pay later invoices of the same company.
+Every movement is a CreditEntry (created, applied, expired).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing import money
+from billing.models import (
+    Credit,
+    CreditEntry,
+    CreditStatus,
+    Invoice,
+    InvoiceStatus,
+    LedgerKind,
+    Payment,
+    PaymentMethod,
+    PaymentMilestone,
+)
+from billing.services import decimals_of
+from billing.templatetags.money_tags import money as format_money
+from engagements import rules
+from engagements import services as lifecycle
+from engagements.models import Engagement
+from portal.errors import DomainError
+from portal.models import User
+from portal.notifications import email_enqueue, staff_addresses
+
+PAYMENT_NOT_OPEN = _("This invoice does not accept payments (it is a draft, paid or void).")
+PAYMENT_POSITIVE = _("The amount must be greater than zero.")
+PAYMENT_OVER_BALANCE = _(
+    "The amount is larger than the balance of %(balance)s. "
+    "Tick “record the excess as credit” to keep the difference as a credit."
+)
+PAYMENT_PRECISION = _("%(currency)s amounts allow %(decimals)d decimals.")
+CREDIT_NOT_ACTIVE = _("This credit cannot be used (it is not active).")
+CREDIT_EXPIRED = _("This credit expired on %(date)s.")
+CREDIT_OVER_BALANCE = _("The credit has only %(balance)s left.")
+CREDIT_OTHER_COMPANY = _("A credit can only pay invoices of the same client company and currency.")
+CREDIT_REASON_REQUIRED = _("Explain why the amount differs from the proposal.")
+CREDIT_NOT_PROPOSED = _("This credit was already decided.")
+CREDIT_NEGATIVE = _("The credit cannot be negative.")
+
+REMINDER_LIMIT = 3
+REMINDER_EVERY_DAYS = 7
+CREDIT_WARNING_DAYS = 15
+
+
+def _today() -> date:
+    return rules.local_date(timezone.now(), lifecycle.business_tz())
+
+
+def _check_amount(amount: Decimal, currency: str) -> None:
+    if amount <= 0:
+        raise DomainError(PAYMENT_POSITIVE, field="amount")
+    decimals = decimals_of(currency)
+    if not money.has_precision(amount, decimals):
+        raise DomainError(PAYMENT_PRECISION % {"currency": currency, "decimals": decimals}, field="amount")
+
+
+def _settle(invoice: Invoice, amount: Decimal) -> None:
+    invoice.paid_amount += amount
+    invoice.status = InvoiceStatus.PAID if invoice.paid_amount >= invoice.total else InvoiceStatus.PARTIALLY_PAID
+    invoice.save(update_fields=["paid_amount", "status"])
+
+
+def _lock_open_invoice(invoice: Invoice) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
+        raise DomainError(PAYMENT_NOT_OPEN)
+    return invoice
+
+
+# ---------------------------------------------------------------- payments
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    actor: User,
+    invoice: Invoice,
+    paid_on: date,
+    amount: Decimal,
+    method: str,
+    reference: str = "",
+    excess_to_credit: bool = False,
+) -> Payment:
+    """Record money received. More than the balance is refused unless staff
+    choose to keep the excess as a credit for the company."""
+    invoice = _lock_open_invoice(invoice)
+    _check_amount(amount, invoice.currency)
+    excess = amount - invoice.balance
+    if excess > 0 and not excess_to_credit:
+        shown = format_money(invoice.balance, invoice.currency)
+        raise DomainError(PAYMENT_OVER_BALANCE % {"balance": shown}, field="amount")
+    applied = amount - max(excess, Decimal(0))
+    payment = Payment.objects.create(
+        invoice=invoice, paid_on=paid_on, amount=applied, method=method, reference=reference.strip(), recorded_by=actor
+    )
+    _settle(invoice, applied)
+    if excess > 0:
+        _credit_activate(
+            Credit(
+                company=invoice.company,
+                engagement=invoice.engagement,
+                currency=invoice.currency,
+                proposed_amount=excess,
+                reason=f"overpayment of {invoice.display_number}",
+            ),
+            amount=excess,
+            start=paid_on,
+            actor=actor,
+        )
+    if invoice.engagement_id:
+        lifecycle.event_record(
+            invoice.engagement,
+            "invoice.payment_recorded",
+            actor=actor,
+            data={"number": invoice.display_number, "amount": str(applied), "currency": invoice.currency},
+        )
+    return payment
+
+
+# ---------------------------------------------------------------- credits
+
+
+def credit_proposal_amount(engagement: Engagement) -> Decimal:
+    """Payments received - value of the milestones reached, never below zero."""
+    paid = Payment.objects.filter(invoice__engagement=engagement).exclude(method=PaymentMethod.CREDIT).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal(0)
+    executed = PaymentMilestone.objects.filter(engagement=engagement, reached_at__isnull=False).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal(0)
+    return max(paid - executed, Decimal(0))
+
+
+def on_admin_closed(*, engagement: Engagement, actor: User | None, reason: str) -> None:
+    """Hook ADMIN_CLOSED: propose the credit; staff decide (credit_confirm)."""
+    currency = engagement.milestones.values_list("currency", flat=True).first() or "CLP"
+    Credit.objects.create(
+        company=engagement.company,
+        engagement=engagement,
+        currency=currency,
+        proposed_amount=credit_proposal_amount(engagement),
+        status=CreditStatus.PROPOSED,
+    )
+    email_enqueue(to=staff_addresses(), template="credit_proposed", context={"engagement": engagement})
+
+
+def _credit_activate(credit: Credit, *, amount: Decimal, start: date, actor: User | None) -> Credit:
+    months = credit.engagement.terms.credit_validity_months if credit.engagement_id else 6
+    credit.amount = credit.balance = amount
+    credit.status, credit.starts_on = CreditStatus.ACTIVE, start
+    credit.valid_until = rules.add_months(start, months)
+    credit.save()
+    CreditEntry.objects.create(credit=credit, kind=LedgerKind.CREATED, amount=amount, actor=actor, note=credit.reason)
+    return credit
+
+
+@transaction.atomic
+def credit_confirm(*, actor: User, credit: Credit, amount: Decimal, reason: str = "") -> Credit:
+    """Staff confirm the proposed credit, or adjust it with a reason. Zero dismisses it."""
+    credit = Credit.objects.select_for_update(of=("self",)).select_related("engagement__terms").get(pk=credit.pk)
+    if credit.status != CreditStatus.PROPOSED:
+        raise DomainError(CREDIT_NOT_PROPOSED)
+    if amount < 0:
+        raise DomainError(CREDIT_NEGATIVE, field="amount")
+    _check_precision(amount, credit.currency)
+    if amount != credit.proposed_amount and not reason.strip():
+        raise DomainError(CREDIT_REASON_REQUIRED, field="reason")
+    credit.reason = reason.strip()
+    if amount == 0:
+        credit.status = CreditStatus.DISMISSED
+        credit.save(update_fields=["status", "reason"])
+        return credit
+    close = credit.engagement.status_changed_at if credit.engagement_id else timezone.now()
+    credit = _credit_activate(
+        credit, amount=amount, start=rules.local_date(close, lifecycle.business_tz()), actor=actor
+    )
+    lifecycle.event_record(
+        credit.engagement,
+        "credit.created",
+        actor=actor,
+        data={"amount": str(amount), "currency": credit.currency, "valid_until": credit.valid_until.isoformat()},
+    )
+    email_enqueue(
+        to=lifecycle.client_addresses(credit.engagement),
+        template="credit_created",
+        context={"engagement": credit.engagement, "credit": credit},
+    )
+    return credit
+
+
+def _check_precision(amount: Decimal, currency: str) -> None:
+    decimals = decimals_of(currency)
+    if not money.has_precision(amount, decimals):
+        raise DomainError(PAYMENT_PRECISION % {"currency": currency, "decimals": decimals}, field="amount")
+
+
+@transaction.atomic
+def credit_apply(*, actor: User, credit: Credit, invoice: Invoice, amount: Decimal) -> Payment:
+    """Pay (part of) a later invoice of the same company with a credit."""
+    credit = Credit.objects.select_for_update().get(pk=credit.pk)
+    invoice = _lock_open_invoice(invoice)
+    _check_amount(amount, invoice.currency)
+    if credit.company_id != invoice.company_id or credit.currency != invoice.currency:
+        raise DomainError(CREDIT_OTHER_COMPANY)
+    if credit.status != CreditStatus.ACTIVE:
+        raise DomainError(CREDIT_NOT_ACTIVE)
+    if _today() > credit.valid_until:
+        raise DomainError(CREDIT_EXPIRED % {"date": credit.valid_until.strftime("%d-%m-%Y")})
+    if amount > credit.balance or amount > invoice.balance:
+        left = format_money(min(credit.balance, invoice.balance), invoice.currency)
+        raise DomainError(CREDIT_OVER_BALANCE % {"balance": left}, field="amount")
+    payment = Payment.objects.create(
+        invoice=invoice,
+        paid_on=_today(),
+        amount=amount,
+        method=PaymentMethod.CREDIT,
+        reference=f"credit {credit.public_id.hex[:8]}",
+        recorded_by=actor,
+    )
+    _settle(invoice, amount)
+    credit.balance -= amount
+    if credit.balance == 0:
+        credit.status = CreditStatus.USED
+    credit.save(update_fields=["balance", "status"])
+    CreditEntry.objects.create(credit=credit, kind=LedgerKind.APPLIED, amount=-amount, invoice=invoice, actor=actor)
+    return payment
+
+
+def credit_expire_sweep(*, today: date) -> int:
+    """Expire what is left of credits after their last valid day; warn before. Safe to run twice."""
+    expired = 0
+    for pk in Credit.objects.filter(status=CreditStatus.ACTIVE, valid_until__lt=today).values_list("pk", flat=True):
+        with transaction.atomic():
+            credit = Credit.objects.select_for_update().get(pk=pk)
+            if credit.status != CreditStatus.ACTIVE or credit.valid_until >= today:
+                continue
+            CreditEntry.objects.create(credit=credit, kind=LedgerKind.EXPIRED, amount=-credit.balance)
+            credit.status, credit.balance = CreditStatus.EXPIRED, Decimal(0)
+            credit.save(update_fields=["status", "balance"])
+            expired += 1
+    _warn_expiring(today)
+    return expired
+
+
+def _warn_expiring(today: date) -> None:
+    soon = Credit.objects.filter(
+        status=CreditStatus.ACTIVE,
+        expiry_warned_at__isnull=True,
+        valid_until__lte=today + timedelta(days=CREDIT_WARNING_DAYS),
+        valid_until__gte=today,
+    ).select_related("company")
+    for credit in soon:
+        with transaction.atomic():
+            if Credit.objects.filter(pk=credit.pk, expiry_warned_at__isnull=True).update(
+                expiry_warned_at=timezone.now()
+            ):
+                email_enqueue(to=[credit.company.billing_email], template="credit_expiring", context={"credit": credit})
+
+
+def invoice_reminder_sweep(*, now: datetime) -> int:
+    """Remind overdue invoices every REMINDER_EVERY_DAYS days, at most REMINDER_LIMIT times."""
+    today = rules.local_date(now, lifecycle.business_tz())
+    due = Invoice.objects.filter(
+        status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID],
+        due_date__lt=today,
+        reminders_sent__lt=REMINDER_LIMIT,
+    )
+    sent = 0
+    for invoice in due:
+        if invoice.last_reminder_at and (now - invoice.last_reminder_at).days < REMINDER_EVERY_DAYS:
+            continue
+        with transaction.atomic():
+            claimed = Invoice.objects.filter(pk=invoice.pk, reminders_sent=invoice.reminders_sent).update(
+                reminders_sent=invoice.reminders_sent + 1, last_reminder_at=now
+            )
+            if claimed:
+                email_enqueue(to=[invoice.client_email], template="invoice_reminder", context={"invoice": invoice})
+                sent += 1
+    return sent
+
+
+def company_credit_balance(company_id: int, currency: str = "CLP") -> Decimal:
+    return Credit.objects.filter(company_id=company_id, currency=currency, status=CreditStatus.ACTIVE).aggregate(
+        s=Sum("balance")
+    )["s"] or Decimal(0)

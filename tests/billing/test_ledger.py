@@ -1,0 +1,167 @@
+"""Payments, credits (R3) and reminders: amounts, boundaries and the ledger."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing import ledger
+from billing import services as billing
+from billing.models import Credit, CreditStatus, Invoice, InvoiceStatus, LedgerKind
+from engagements import rules
+from engagements import services as lifecycle
+from engagements.models import Engagement
+from portal.errors import DomainError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def first_invoice(sent_quote, alice):
+    billing.quote_accept(user=alice, quote=sent_quote, full_name="Alice", accepted_policy=True,
+                         shown_sha256=sent_quote.pdf_sha256, request=None)
+    return Invoice.objects.get()  # 40%: 1.304.240
+
+
+def _pay(invoice, sam, amount, **kw):
+    return ledger.payment_record(actor=sam, invoice=invoice, paid_on=timezone.localdate(), amount=Decimal(amount),
+                                 method="transfer", **kw)
+
+
+class TestPayments:
+    def test_partial_then_full(self, first_invoice, sam):
+        _pay(first_invoice, sam, "304240")
+        first_invoice.refresh_from_db()
+        assert first_invoice.status == InvoiceStatus.PARTIALLY_PAID and first_invoice.balance == Decimal(1000000)
+        _pay(first_invoice, sam, "1000000")
+        first_invoice.refresh_from_db()
+        assert first_invoice.status == InvoiceStatus.PAID and first_invoice.balance == 0
+
+    def test_more_than_the_balance_is_refused_unless_kept_as_credit(self, first_invoice, sam):
+        with pytest.raises(DomainError):
+            _pay(first_invoice, sam, "1304241")
+        assert not first_invoice.payments.exists()
+        _pay(first_invoice, sam, "1404240", excess_to_credit=True)
+        credit = Credit.objects.get()
+        assert (credit.status, credit.balance, credit.amount) == (CreditStatus.ACTIVE, Decimal(100000), Decimal(100000))
+        assert first_invoice.payments.get().amount == Decimal(1304240)
+
+    @pytest.mark.parametrize("amount", ["0", "-5", "10.5"])
+    def test_bad_amounts_are_refused(self, first_invoice, sam, amount):
+        with pytest.raises(DomainError):
+            _pay(first_invoice, sam, amount)
+        first_invoice.refresh_from_db()
+        assert first_invoice.paid_amount == 0
+
+    def test_a_paid_invoice_takes_no_more_payments(self, first_invoice, sam):
+        _pay(first_invoice, sam, "1304240")
+        with pytest.raises(DomainError):
+            _pay(first_invoice, sam, "1")
+
+
+def _admin_close(engagement, sam) -> Credit:
+    lifecycle.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
+    lifecycle.engagement_admin_close(actor=sam, engagement=engagement, reason="90 días sin respuesta")
+    return Credit.objects.get(engagement=engagement)
+
+
+class TestCreditAtAdministrativeClose:
+    def test_the_portal_proposes_payments_minus_milestones_reached(self, first_invoice, sam):
+        _pay(first_invoice, sam, "1304240")
+        credit = _admin_close(first_invoice.engagement, sam)
+        assert credit.status == CreditStatus.PROPOSED and credit.proposed_amount == 0  # paid == executed
+
+    def test_an_unpaid_engagement_is_never_proposed_a_negative_credit(self, first_invoice, sam):
+        assert _admin_close(first_invoice.engagement, sam).proposed_amount == 0
+
+    def test_staff_adjust_with_a_reason_and_the_validity_is_six_calendar_months(self, first_invoice, sam):
+        credit = _admin_close(first_invoice.engagement, sam)
+        with pytest.raises(DomainError):
+            ledger.credit_confirm(actor=sam, credit=credit, amount=Decimal(500000))
+        Engagement.objects.filter(pk=credit.engagement_id).update(
+            status_changed_at=datetime(2026, 8, 31, 12, tzinfo=lifecycle.business_tz())
+        )
+        credit = ledger.credit_confirm(actor=sam, credit=credit, amount=Decimal(500000), reason="Poco avance real")
+        assert (credit.starts_on, credit.valid_until) == (date(2026, 8, 31), date(2027, 2, 28))
+        assert list(credit.entries.values_list("kind", "amount")) == [(LedgerKind.CREATED, Decimal(500000))]
+
+    def test_zero_dismisses_the_proposal(self, first_invoice, sam):
+        credit = ledger.credit_confirm(actor=sam, credit=_admin_close(first_invoice.engagement, sam), amount=Decimal(0))
+        assert credit.status == CreditStatus.DISMISSED and not credit.entries.exists()
+
+
+@pytest.fixture
+def active_credit(first_invoice, sam):
+    credit = _admin_close(first_invoice.engagement, sam)
+    return ledger.credit_confirm(actor=sam, credit=credit, amount=Decimal(700000), reason="Ajuste")
+
+
+class TestCreditUse:
+    def _later_invoice(self, company, total="500000"):
+        invoice = Invoice.objects.create(
+            series="F", company=company, currency="CLP", client_name="x", client_rut="1", client_address="x",
+            client_email="a@b.cl", tax_rate=Decimal(0), subtotal=Decimal(total), tax=0, total=Decimal(total),
+        )
+        return billing.invoice_issue(invoice=invoice)
+
+    def test_a_credit_pays_a_later_invoice_and_the_ledger_adds_up(self, active_credit, sam, andes):
+        invoice = self._later_invoice(andes)
+        ledger.credit_apply(actor=sam, credit=active_credit, invoice=invoice, amount=Decimal(500000))
+        active_credit.refresh_from_db()
+        invoice.refresh_from_db()
+        assert invoice.status == InvoiceStatus.PAID and active_credit.balance == Decimal(200000)
+        assert sum(active_credit.entries.values_list("amount", flat=True)) == active_credit.balance
+
+    def test_not_beyond_its_balance(self, active_credit, sam, andes):
+        invoice = self._later_invoice(andes, "900000")
+        with pytest.raises(DomainError):
+            ledger.credit_apply(actor=sam, credit=active_credit, invoice=invoice, amount=Decimal(700001))
+        assert not invoice.payments.exists()
+
+    def test_not_for_another_company(self, active_credit, sam, otra):
+        with pytest.raises(DomainError):
+            ledger.credit_apply(actor=sam, credit=active_credit, invoice=self._later_invoice(otra), amount=Decimal(1))
+
+    def test_usable_on_its_last_day_and_expired_the_day_after(self, active_credit, sam, andes):
+        last_day = active_credit.valid_until
+        assert ledger.credit_expire_sweep(today=last_day) == 0
+        assert ledger.credit_expire_sweep(today=last_day + timedelta(days=1)) == 1
+        assert ledger.credit_expire_sweep(today=last_day + timedelta(days=1)) == 0
+        active_credit.refresh_from_db()
+        assert active_credit.status == CreditStatus.EXPIRED and active_credit.balance == 0
+        assert list(active_credit.entries.values_list("kind", flat=True)) == [LedgerKind.CREATED, LedgerKind.EXPIRED]
+        with pytest.raises(DomainError):
+            ledger.credit_apply(actor=sam, credit=active_credit, invoice=self._later_invoice(andes), amount=Decimal(1))
+
+    def test_an_expiry_warning_goes_out_once(self, active_credit, django_capture_on_commit_callbacks):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            ledger.credit_expire_sweep(today=active_credit.valid_until - timedelta(days=10))
+            ledger.credit_expire_sweep(today=active_credit.valid_until - timedelta(days=9))
+        assert [m.to for m in mail.outbox] == [["pagos@andes.test"]]
+
+
+@pytest.mark.parametrize(
+    ("closed", "valid_until"),
+    [(date(2027, 8, 31), date(2028, 2, 29)), (date(2026, 1, 31), date(2026, 7, 31)), (date(2026, 6, 30), date(2026, 12, 30))],
+)
+def test_credit_validity_at_month_ends_and_leap_years(first_invoice, sam, closed, valid_until):
+    credit = _admin_close(first_invoice.engagement, sam)
+    Engagement.objects.filter(pk=credit.engagement_id).update(
+        status_changed_at=datetime.combine(closed, datetime.min.time(), tzinfo=lifecycle.business_tz())
+    )
+    credit = ledger.credit_confirm(actor=sam, credit=credit, amount=Decimal(1), reason="x")
+    assert credit.valid_until == valid_until
+
+
+def test_overdue_reminders_are_spaced_and_limited(first_invoice, django_capture_on_commit_callbacks):
+    Invoice.objects.filter(pk=first_invoice.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+    now = timezone.now()
+    counts = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for day in range(0, 40):
+            counts.append(ledger.invoice_reminder_sweep(now=now + timedelta(days=day)))
+    assert sum(counts) == ledger.REMINDER_LIMIT
+    assert counts[0] == 1 and counts[1] == 0  # not two days in a row
