@@ -37,6 +37,9 @@ run: deps messages
 test: deps-dev
 	scripts/test.sh
 
+bench: deps-dev messages
+	scripts/bench.sh
+
 lint: deps-dev
 	$(VENV)/bin/ruff check .
 

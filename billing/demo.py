@@ -67,8 +67,12 @@ def seed(out: TextIO) -> list[str]:
     closed = Engagement.objects.filter(title="Café Austral · Tienda antigua").first()
     proposal = Credit.objects.filter(engagement=closed, status=CreditStatus.PROPOSED).first() if closed else None
     if proposal is not None:
-        ledger.credit_confirm(actor=staff, credit=proposal, amount=Decimal(450000),
-                              reason="Anticipo pagado fuera del portal; trabajo ejecutado menor al hito")
+        ledger.credit_confirm(
+            actor=staff,
+            credit=proposal,
+            amount=Decimal(450000),
+            reason="Anticipo pagado fuera del portal; trabajo ejecutado menor al hito",
+        )
     sent = Quote.objects.filter(status=QuoteStatus.SENT).count()
     out.write(f"Quotes: {Quote.objects.count()} ({sent} waiting for the client).\n")
     return [f"{'client':<10} diego@delsur.demo.test can accept a sent quote; ana@ has a 40% payment request"]

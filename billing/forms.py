@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Credit, PaymentMethod
+from billing.models import Credit, PaymentMethod, QuoteKind
 from billing.services import LineInput
 from portal.forms import BootstrapMixin
 
@@ -14,6 +14,8 @@ QUOTE_LINES = 6
 
 
 class QuoteForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=QuoteKind.choices)
+    hours = forms.DecimalField(label=_("Hours (hour bank)"), required=False, max_digits=6, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"))
     tax_exempt = forms.BooleanField(label=_("Tax exempt"), required=False)
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))

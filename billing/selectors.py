@@ -8,8 +8,17 @@ from decimal import Decimal
 from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from billing.models import Credit, CreditStatus, Invoice, InvoiceStatus, PaymentMilestone, Quote, QuoteStatus
-from engagements.models import Engagement
+from billing.models import (
+    Credit,
+    CreditStatus,
+    Invoice,
+    InvoiceStatus,
+    PaymentMilestone,
+    Quote,
+    QuoteKind,
+    QuoteStatus,
+)
+from engagements.models import ChangeRequest, Engagement, Session
 from engagements.panels import Panel
 from engagements.selectors import engagement_list_for_user
 from portal.models import Role, User
@@ -81,6 +90,29 @@ def finance_overview(today: date) -> dict:
     }
 
 
+def hour_bank(engagement: Engagement) -> dict | None:
+    """Hours bought in accepted hour-bank quotes, and what session overage took from them."""
+    bought = Quote.objects.filter(
+        engagement=engagement, kind=QuoteKind.HOUR_BANK, status=QuoteStatus.ACCEPTED
+    ).aggregate(h=Sum("hours"))["h"]
+    if not bought:
+        return None
+    used = (
+        Session.objects.filter(engagement=engagement, log_published_at__isnull=False).aggregate(m=Sum("minutes_used"))[
+            "m"
+        ]
+        or 0
+    )
+    overage = max(0, used - engagement.terms.included_minutes)
+    bank_minutes = int(bought * 60)
+    return {
+        "hours": bought,
+        "used_minutes": min(overage, bank_minutes),
+        "remaining_minutes": max(0, bank_minutes - overage),
+        "uncovered_minutes": max(0, overage - bank_minutes),
+    }
+
+
 def engagement_money_panel(engagement: Engagement, user: User) -> Panel | None:
     """The quotes, milestones, invoices and credits block of the engagement page (four queries)."""
     if engagement.status == "lead":
@@ -94,6 +126,16 @@ def engagement_money_panel(engagement: Engagement, user: User) -> Panel | None:
                 PaymentMilestone.objects.filter(engagement=engagement, quote__status=QuoteStatus.ACCEPTED)
             ),
             "credits": list(credit_list_for_user(user).filter(engagement=engagement)),
+            "hour_bank": hour_bank(engagement),
+            "to_quote": list(
+                ChangeRequest.objects.filter(
+                    engagement=engagement,
+                    classification__in=[QuoteKind.ADD_ON, QuoteKind.HOUR_BANK],
+                    quote__isnull=True,
+                )
+            )
+            if user.role == Role.STAFF
+            else [],
             "engagement": engagement,
             "can_quote": user.role == Role.STAFF and engagement.status in ("diagnosis", "quoted"),
         },

@@ -35,7 +35,7 @@ from billing.models import (
 )
 from engagements import rules
 from engagements import services as lifecycle
-from engagements.models import Diagnosis, Engagement
+from engagements.models import ChangeRequest, Diagnosis, Engagement
 from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.models import User
@@ -54,6 +54,7 @@ LINE_QUANTITY = _("Quantities must be greater than zero.")
 LINE_PRECISION = _("%(currency)s amounts allow %(decimals)d decimals.")
 LINE_NEGATIVE = _("Prices cannot be negative.")
 UNKNOWN_CURRENCY = _("Unknown currency.")
+HOURS_REQUIRED = _("An hour bank needs the number of hours.")
 
 
 def decimals_of(currency: str) -> int:
@@ -134,8 +135,16 @@ def quote_create(
     kind: str = QuoteKind.SERVICE,
     family=None,
     version: int = 1,
+    change_request: ChangeRequest | None = None,
+    hours: Decimal | None = None,
 ) -> Quote:
-    """A draft quote with its lines priced and totals stored (the sum of the rounded lines)."""
+    """A draft quote with its lines priced and totals stored (the sum of the rounded lines).
+
+    Add-ons and hour banks quote a classified change request; an hour bank
+    states its hours (session time beyond the included minutes draws from it).
+    """
+    if kind == QuoteKind.HOUR_BANK and (hours is None or hours <= 0):
+        raise DomainError(HOURS_REQUIRED, field="hours")
     if kind == QuoteKind.SERVICE:
         diagnosis = Diagnosis.objects.filter(engagement=engagement).first()
         if diagnosis is None or not diagnosis.is_complete:
@@ -157,6 +166,8 @@ def quote_create(
         tax=tax,
         total=subtotal + tax,
         version=version,
+        change_request=change_request,
+        hours=hours if kind == QuoteKind.HOUR_BANK else None,
         **({"family": family} if family else {}),
     )
     for line in priced:
@@ -218,6 +229,8 @@ def quote_revise(*, actor: User, quote: Quote, lines: list[LineInput], valid_unt
         kind=quote.kind,
         family=quote.family,
         version=latest + 1,
+        change_request=quote.change_request,
+        hours=quote.hours,
     )
 
 
@@ -425,3 +438,48 @@ def invoice_render_pdf(*, invoice_id: int) -> Invoice:
     invoice.pdf_rendered_at = timezone.now()
     Invoice.objects.filter(pk=invoice.pk).update(pdf=invoice.pdf.name, pdf_rendered_at=invoice.pdf_rendered_at)
     return invoice
+
+
+VOID_PAID = _("This invoice has payments: record a credit for the client instead of voiding it.")
+VOID_NOT_ISSUED = _("Only an issued, unpaid invoice can be voided.")
+
+
+@transaction.atomic
+def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
+    """Void an issued invoice the only legal way: a credit note with its own number."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise DomainError(VOID_PAID if invoice.paid_amount else VOID_NOT_ISSUED)
+    if not reason.strip():
+        raise DomainError(lifecycle.REASON_REQUIRED, field="reason")
+    note = Invoice.objects.create(
+        series=invoice.series,
+        company=invoice.company,
+        engagement=invoice.engagement,
+        credit_note_for=invoice,
+        currency=invoice.currency,
+        client_name=invoice.client_name,
+        client_rut=invoice.client_rut,
+        client_address=invoice.client_address,
+        client_email=invoice.client_email,
+        tax_rate=invoice.tax_rate,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax,
+        total=invoice.total,
+    )
+    InvoiceLine.objects.create(
+        invoice=note,
+        order=0,
+        description=f"Anula {invoice.display_number}: {reason.strip()}"[:300],
+        quantity=Decimal(1),
+        unit_price=invoice.subtotal,
+        amount=invoice.subtotal,
+    )
+    note = invoice_issue(invoice=note)
+    # A credit note settles itself: it is not a payment request.
+    Invoice.objects.filter(pk=note.pk).update(status=InvoiceStatus.PAID, paid_amount=note.total)
+    invoice.status = InvoiceStatus.VOID
+    invoice.save(update_fields=["status"])
+    if invoice.milestone_id:
+        PaymentMilestone.objects.filter(pk=invoice.milestone_id).update(reached_at=None)
+    return note

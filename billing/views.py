@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from billing import ledger, selectors, services
 from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
-from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteStatus
-from engagements.selectors import engagement_list_for_user
+from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, QuoteStatus
+from engagements.selectors import change_request_list_for_user, engagement_list_for_user
 from portal.access import client_required, get_scoped_or_404, staff_required
 from portal.errors import DomainError
 from portal.models import Role
@@ -32,7 +32,12 @@ def _to_engagement(engagement) -> HttpResponse:
 @staff_required
 def quote_new(request: HttpRequest, code: str) -> HttpResponse:
     engagement = get_scoped_or_404(engagement_list_for_user(request.user), code=code)
-    form = QuoteForm(request.POST or None, initial={"currency": "CLP"})
+    change = None
+    if request.GET.get("change"):
+        change = get_scoped_or_404(change_request_list_for_user(request.user), public_id=request.GET["change"])
+    kind = change.classification if change and change.classification in QuoteKind.values else QuoteKind.SERVICE
+    initial = {"currency": "CLP", "kind": kind, "line_0_description": change.title if change else ""}
+    form = QuoteForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             quote = services.quote_create(
@@ -42,6 +47,9 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
                 currency=form.cleaned_data["currency"],
                 tax_rate=form.tax_rate(),
                 valid_until=form.cleaned_data["valid_until"],
+                kind=form.cleaned_data["kind"],
+                hours=form.cleaned_data["hours"],
+                change_request=change,
             )
         except DomainError as error:
             form.add_error(None, str(error.message))
@@ -282,3 +290,25 @@ def payments_csv(request: HttpRequest) -> HttpResponse:
             for p in payments
         ),
     )
+
+
+@staff_required
+@require_POST
+def invoice_issue(request: HttpRequest, public_id) -> HttpResponse:
+    invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
+    services.invoice_issue(invoice=invoice)
+    messages.success(request, _("Invoice issued."))
+    return redirect("billing:invoice", public_id=invoice.public_id)
+
+
+@staff_required
+@require_POST
+def invoice_void(request: HttpRequest, public_id) -> HttpResponse:
+    invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
+    try:
+        note = services.invoice_void(actor=request.user, invoice=invoice, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("billing:invoice", public_id=invoice.public_id)
+    messages.success(request, _("Invoice voided with credit note %(number)s.") % {"number": note.display_number})
+    return redirect("billing:invoice", public_id=note.public_id)

@@ -11,6 +11,7 @@ from django_q.models import OrmQ
 from billing import pdf
 from billing import services as billing
 from billing.models import ImmutableError, Invoice, InvoiceCounter, InvoiceStatus
+from portal.errors import DomainError
 
 THREADS, PER_THREAD = 8, 50
 
@@ -183,3 +184,23 @@ def test_user_text_is_escaped_in_documents():
         },
     )
     assert "<img src=file:///etc/passwd>" not in html and "&lt;img" in html
+
+
+@pytest.mark.django_db
+class TestCreditNotes:
+    def test_voiding_issues_a_numbered_credit_note(self, andes, sam):
+        invoice = billing.invoice_issue(invoice=_draft(andes))
+        note = billing.invoice_void(actor=sam, invoice=invoice, reason="Error en el monto")
+        invoice.refresh_from_db()
+        assert invoice.status == InvoiceStatus.VOID and note.credit_note_for == invoice
+        assert (invoice.number, note.number) == (1, 2) and note.total == invoice.total
+
+    def test_a_paid_invoice_cannot_be_voided(self, andes, sam):
+        from billing import ledger
+
+        invoice = billing.invoice_issue(invoice=_draft(andes))
+        ledger.payment_record(actor=sam, invoice=invoice, paid_on=invoice.issue_date, amount=Decimal(10),
+                              method="transfer")
+        with pytest.raises(DomainError):
+            billing.invoice_void(actor=sam, invoice=invoice, reason="x")
+        assert Invoice.objects.count() == 1

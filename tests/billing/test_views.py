@@ -82,6 +82,7 @@ class TestStaffEditor:
         response = client.post(
             reverse("billing:quote_new", args=[quoted.code]),
             {
+                "kind": "service",
                 "currency": "CLP",
                 "valid_until": "2030-01-31",
                 "line_0_description": "Integración",
@@ -104,6 +105,7 @@ class TestStaffEditor:
         response = client.post(
             reverse("billing:quote_new", args=[quoted.code]),
             {
+                "kind": "service",
                 "currency": "CLP",
                 "valid_until": "2030-01-31",
                 "line_0_description": "Integración",
