@@ -83,6 +83,11 @@ class Quote(models.Model):
     def is_issued(self) -> bool:
         return self.status != QuoteStatus.DRAFT
 
+    def delete(self, *args, **kwargs):
+        if self.is_issued:
+            raise ImmutableError("issued quotes are kept; revise to make a new version")
+        return super().delete(*args, **kwargs)
+
 
 class QuoteLine(models.Model):
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")

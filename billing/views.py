@@ -18,7 +18,7 @@ from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, Quot
 from engagements.selectors import change_request_list_for_user, engagement_list_for_user
 from portal.access import client_required, get_scoped_or_404, staff_required
 from portal.errors import DomainError
-from portal.models import Role
+from portal.models import ClientCompany, Role
 
 
 def _quote(request: HttpRequest, public_id):
@@ -230,6 +230,7 @@ def finance(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "today": today,
         "statuses": InvoiceStatus.choices,
+        "companies": ClientCompany.objects.order_by("legal_name") if user.role == Role.STAFF else [],
     }
     if user.role == Role.STAFF:
         context["overview"] = selectors.finance_overview(today)

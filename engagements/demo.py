@@ -217,7 +217,7 @@ def seed(out: TextIO) -> list[str]:
             "Café Austral · Tienda antigua",
             austral,
             camila,
-            {"status": rules.ADMIN_CLOSED, "phase": rules.CONFIGURATION, "age": 200},
+            {"status": rules.ADMIN_CLOSED, "phase": rules.CONFIGURATION, "age": 45},
         ),
         ("Librería del Sur · WooCommerce", delsur, diego, {"status": rules.QUOTED, "age": 10}),
         ("Librería del Sur · Catálogo", delsur, diego, {"status": rules.ACTIVE, "phase": rules.PLANNING, "age": 3}),

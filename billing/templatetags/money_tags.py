@@ -16,3 +16,9 @@ def money(amount: Decimal | str | None, currency: str = "CLP") -> str:
     decimals = settings.CURRENCY_DECIMALS.get(currency, 2)
     text = f"{amount:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
     return f"{currency} {text}"
+
+
+@register.filter
+def days_until(day, today) -> int:
+    """Whole days from `today` to `day` (negative once past)."""
+    return (day - today).days if day and today else 0

@@ -74,3 +74,15 @@ def test_the_csv_exports(client, invoice, sam):
     body = client.get(reverse("billing:invoices_csv")).content.decode()
     assert invoice.display_number in body and "1304240" in body
     assert client.get(reverse("billing:payments_csv")).status_code == 200
+
+
+def test_staff_filter_invoices_by_company_status_and_overdue(client, invoice, sam, otra):
+    login_with_mfa(client, sam)
+    url = reverse("billing:finance")
+    assert invoice.display_number in client.get(url, {"company": invoice.company.public_id}).content.decode()
+    assert invoice.display_number not in client.get(url, {"company": otra.public_id}).content.decode()
+    assert invoice.display_number not in client.get(url, {"status": "paid"}).content.decode()
+    assert invoice.display_number not in client.get(url, {"overdue": "1"}).content.decode()
+    Invoice.objects.filter(pk=invoice.pk).update(due_date=timezone.localdate() - timezone.timedelta(days=1))
+    assert invoice.display_number in client.get(url, {"overdue": "1"}).content.decode()
+    assert client.get(url, {"company": "not-a-uuid"}).status_code == 200

@@ -153,3 +153,11 @@ class TestExpirySweep:
         assert billing.quote_expire_sweep(today=timezone.localdate()) == 0
         assert Quote.objects.get(pk=declined.pk).status == QuoteStatus.DECLINED
         assert Quote.objects.get(pk=sent_quote.pk).status == QuoteStatus.EXPIRED
+
+
+def test_an_issued_quote_cannot_be_deleted(sent_quote):
+    from billing.models import ImmutableError
+
+    with pytest.raises(ImmutableError):
+        sent_quote.delete()
+    assert Quote.objects.filter(pk=sent_quote.pk).exists()
