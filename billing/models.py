@@ -89,8 +89,9 @@ class Quote(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class QuoteLine(models.Model):
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+class DocumentLine(models.Model):
+    """A priced line of a quote or an invoice; `amount` is stored rounded."""
+
     order = models.PositiveSmallIntegerField()
     description = models.CharField(max_length=300)
     quantity = models.DecimalField(max_digits=10, decimal_places=2)
@@ -98,10 +99,15 @@ class QuoteLine(models.Model):
     amount = models.DecimalField(**AMOUNT)
 
     class Meta:
+        abstract = True
         ordering = ["order"]
 
     def __str__(self) -> str:
         return self.description
+
+
+class QuoteLine(DocumentLine):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
 
 
 class QuoteAcceptance(models.Model):
@@ -221,19 +227,8 @@ class Invoice(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(DocumentLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    order = models.PositiveSmallIntegerField()
-    description = models.CharField(max_length=300)
-    quantity = models.DecimalField(max_digits=10, decimal_places=2)
-    unit_price = models.DecimalField(**AMOUNT)
-    amount = models.DecimalField(**AMOUNT)
-
-    class Meta:
-        ordering = ["order"]
-
-    def __str__(self) -> str:
-        return self.description
 
 
 # ---------------------------------------------------------------- payments and credits

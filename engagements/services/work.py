@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from engagements import ics, rules
 from engagements.models import (
     Attachment,
+    ChangeClassification,
     ChangeRequest,
     ChecklistItem,
     ChecklistStatus,
@@ -44,6 +45,7 @@ LOG_FIELD_REQUIRED = _("The log needs the objective, the activity done, the time
 NEXT_STEPS_REQUIRED = _("Add at least one next step with its owner and due date.")
 ALREADY_ANSWERED = _("This request has already been answered.")
 ANSWER_REQUIRED = _("Write an answer or attach a file.")
+ALREADY_CLASSIFIED = _("This change request was already classified.")
 
 # ---------------------------------------------------------------- checklist
 
@@ -127,11 +129,16 @@ def change_request_raise(*, actor: User, engagement: Engagement, title: str, des
 def change_request_classify(
     *, actor: User, change: ChangeRequest, classification: str, note: str = ""
 ) -> ChangeRequest:
-    """Staff decide what an out-of-scope need becomes; billing quotes add-ons and hour banks."""
+    """Staff decide what an out-of-scope need becomes: billing quotes add-ons
+    and hour banks; a new service becomes a new lead for the same company."""
     change = ChangeRequest.objects.select_for_update().select_related("engagement").get(pk=change.pk)
+    if change.classified_at is not None:
+        raise DomainError(ALREADY_CLASSIFIED)
     change.classification, change.classification_note = classification, note.strip()
     change.classified_by, change.classified_at = actor, timezone.now()
     change.save(update_fields=["classification", "classification_note", "classified_by", "classified_at"])
+    if classification == ChangeClassification.NEW_SERVICE:
+        _lead_from_change(change, actor)
     event_record(
         change.engagement,
         "change_request.classified",
@@ -144,6 +151,19 @@ def change_request_classify(
         context={"engagement": change.engagement, "change": change},
     )
     return change
+
+
+def _lead_from_change(change: ChangeRequest, actor: User) -> Engagement:
+    source = change.engagement
+    lead = Engagement.objects.create(
+        terms=source.terms,
+        company=source.company,
+        title=change.title[:200],
+        status=rules.LEAD,
+        status_changed_at=timezone.now(),
+    )
+    event_record(lead, "engagement.created_from_change", actor=actor, data={"from": source.code}, client_visible=False)
+    return lead
 
 
 # ---------------------------------------------------------------- sessions and logs

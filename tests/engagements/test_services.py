@@ -239,3 +239,17 @@ class TestSessionEmails:
         with pytest.raises(DomainError):
             services.session_log_publish(actor=carla, session=session, values=values, next_steps=steps)
         assert session.next_steps.count() == 1
+
+
+class TestChangeRequests:
+    def test_a_new_service_becomes_a_lead_for_the_same_company(self, engagement, alice, sam):
+        change = services.change_request_raise(actor=alice, engagement=engagement, title="Tienda B2B", description="x")
+        services.change_request_classify(actor=sam, change=change, classification="new_service")
+        lead = Engagement.objects.get(title="Tienda B2B")
+        assert lead.status == rules.LEAD and lead.company == engagement.company
+
+    def test_a_change_is_classified_once(self, engagement, alice, sam):
+        change = services.change_request_raise(actor=alice, engagement=engagement, title="X", description="x")
+        services.change_request_classify(actor=sam, change=change, classification="add_on")
+        with pytest.raises(DomainError):
+            services.change_request_classify(actor=sam, change=change, classification="in_scope")

@@ -123,3 +123,10 @@ def test_demo_data_crosses_both_client_wait_rules_within_120_days():
     call_command("apply_client_wait_rules", "--dry-run", "--today", day, stdout=out)
     rules_fired = {line.split()[1] for line in out.getvalue().splitlines() if "->" in line}
     assert {"r1", "r2_eligible"} <= rules_fired
+
+
+@pytest.mark.django_db
+def test_the_migrations_match_the_models():
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
