@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_q",
     "portal",
     "engagements",
+    "engagements.integration",
     "billing",
 ]
 

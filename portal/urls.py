@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("engagements.urls")),
     path("", include("billing.urls")),
+    path("", include("engagements.integration.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

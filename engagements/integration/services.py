@@ -1,0 +1,149 @@
+"""Writes of the integration: connections (write-only secrets) and their checks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from engagements.integration.gateway.base import GatewayError, PermanentError
+from engagements.integration.gateway.odoo import OdoorpcGateway
+from engagements.integration.models import Health, OdooConnection, ShopConnection
+from engagements.models import Engagement
+from engagements.services import event_record
+from portal.models import User
+
+CHECK_TIMEOUT = 10.0
+RIGHTS = ("res.partner", "product.product", "sale.order", "stock.move")
+
+
+@transaction.atomic
+def odoo_connection_save(
+    *, actor: User, engagement: Engagement, url: str, database: str, login: str, api_key: str = ""
+) -> OdooConnection:
+    """Create or update the client's Odoo connection. A blank key keeps the stored one."""
+    connection = OdooConnection.objects.select_for_update().filter(engagement=engagement).first()
+    if connection is None:
+        connection = OdooConnection(engagement=engagement)
+    connection.url, connection.database, connection.login = url.strip().rstrip("/"), database.strip(), login.strip()
+    if api_key:
+        connection.api_key = api_key
+    connection.health = Health.UNKNOWN
+    connection.save()
+    event_record(
+        engagement,
+        "integration.odoo_connection_saved",
+        actor=actor,
+        client_visible=False,
+        data={"url": connection.url, "database": connection.database, "key_changed": bool(api_key)},
+    )
+    return connection
+
+
+@transaction.atomic
+def shop_connection_save(
+    *,
+    actor: User,
+    engagement: Engagement,
+    platform: str,
+    base_url: str,
+    api_key: str = "",
+    api_secret: str = "",
+    webhook_secret: str = "",
+) -> ShopConnection:
+    connection = ShopConnection.objects.select_for_update().filter(engagement=engagement).first()
+    if connection is None:
+        connection = ShopConnection(engagement=engagement)
+    connection.platform, connection.base_url = platform, base_url.strip().rstrip("/")
+    for name, value in (("api_key", api_key), ("api_secret", api_secret), ("webhook_secret", webhook_secret)):
+        if value:
+            setattr(connection, name, value)
+    connection.health = Health.UNKNOWN
+    connection.save()
+    event_record(
+        engagement,
+        "integration.shop_connection_saved",
+        actor=actor,
+        client_visible=False,
+        data={"platform": platform, "url": connection.base_url},
+    )
+    return connection
+
+
+def _is_odoo_online(url: str) -> bool:
+    return (urlsplit(url).hostname or "").endswith(".odoo.com")
+
+
+def _verdict(connection: OdooConnection) -> dict:
+    """Reachable? Version? Login? Rights? For Odoo Online: is the external API available?"""
+    verdict: dict = {"reachable": False, "version": "", "login": False, "rights": {}, "external_api": "unknown"}
+    try:
+        gateway = OdoorpcGateway(
+            url=connection.url,
+            database=connection.database,
+            login=connection.login,
+            api_key=connection.api_key.reveal(),
+            timeout=CHECK_TIMEOUT,
+        )
+    except PermanentError as error:
+        verdict["reachable"] = True
+        verdict["problem"] = error.code
+        if error.code == "odoo_auth" and _is_odoo_online(connection.url):
+            verdict["external_api"] = "unavailable_or_wrong_key"
+        return verdict
+    except GatewayError as error:
+        verdict["problem"] = error.code
+        return verdict
+    verdict.update(reachable=True, version=str(gateway.version), login=True, external_api="ok")
+    for model in RIGHTS:
+        try:
+            gateway.search_count(model, [["id", "=", 0]])
+            verdict["rights"][model] = True
+        except GatewayError:
+            verdict["rights"][model] = False
+    if gateway.major not in (16, 17, 18):
+        verdict["problem"] = "odoo_version_unsupported"
+    elif not all(verdict["rights"].values()):
+        verdict["problem"] = "odoo_rights"
+    return verdict
+
+
+MESSAGES = {
+    "odoo_unreachable": gettext_lazy(
+        "Odoo does not answer at this address. Check the URL and that the server is on-line."
+    ),
+    "odoo_timeout": gettext_lazy("Odoo took too long to answer."),
+    "odoo_auth": gettext_lazy("Odoo refused the user or the API key."),
+    "odoo_database": gettext_lazy("The database does not exist on this Odoo."),
+    "odoo_rights": gettext_lazy("The user lacks access to some of the models the integration needs."),
+    "odoo_version_unsupported": gettext_lazy("This Odoo version is not supported (16, 17 and 18 are)."),
+}
+CONNECTION_FAILED = gettext_lazy("The connection failed.")
+
+
+def odoo_connection_check(*, connection: OdooConnection) -> dict:
+    """Test the connection now and store the verdict (never a secret) on it."""
+    verdict = _verdict(connection)
+    problem = verdict.get("problem")
+    if verdict["external_api"] == "unavailable_or_wrong_key":
+        verdict["message"] = _(
+            "Odoo Online refused the key: check it, and that the plan includes external API access "
+            "(only Custom plans do)."
+        )
+    elif problem:
+        verdict["message"] = str(MESSAGES.get(problem, CONNECTION_FAILED))
+    else:
+        verdict["message"] = _("Connected to Odoo %(version)s with the rights the integration needs.") % {
+            "version": verdict["version"]
+        }
+    major = int(verdict["version"].split(".")[0]) if verdict["version"][:2].isdigit() else None
+    OdooConnection.objects.filter(pk=connection.pk).update(
+        health=Health.FAILING if problem else Health.OK,
+        last_check_at=timezone.now(),
+        last_check=verdict,
+        odoo_major=major,
+    )
+    return verdict

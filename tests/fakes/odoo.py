@@ -1,0 +1,665 @@
+"""A fake Odoo 17 server speaking JSON-RPC as odoorpc 0.10.1 expects.
+
+Behaviour follows the recorded exchanges in shared/fixtures/odoo17 (see its
+README): the JSON-RPC envelope, `common.login`, `object.execute[_kw]`, HTTP
+200 for every answer with errors in `error.data`, `create` with a dict or a
+list, domains, `read` of missing ids giving `[]`, `action_confirm` twice
+being a UserError. The seed data is the lab database of the recordings.
+
+Knobs for tests: `latency` (seconds per call), `fail_next` (a list of error
+names to answer with, one per call), `commit_then_stall` (seconds to sleep
+after a write was applied: the client times out although the server
+committed), and `calls` (every (service, model, method) received).
+
+Run on its own: `python -m tests.fakes.odoo --port 8069` (database `lab`,
+user `admin`, password or API key `admin`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+VERSION_INFO = {
+    "server_version": "17.0",
+    "server_version_info": [17, 0, 0, "final", 0, ""],
+    "server_serie": "17.0",
+    "protocol_version": 1,
+}
+CONTEXT = {"lang": "en_US", "tz": False, "uid": 2}
+WH_STOCK, WH_RETURNS, WAREHOUSE = 8, 17, 1
+
+
+class OdooError(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name, self.message = name, message
+
+
+def _product(pid, sku, barcode, name, price, tmpl, tax, write_date):
+    return {
+        "id": pid,
+        "default_code": sku,
+        "barcode": barcode,
+        "name": name,
+        "lst_price": price,
+        "product_tmpl_id": tmpl,
+        "active": True,
+        "type": "product",
+        "detailed_type": "product",
+        "write_date": write_date,
+        "taxes_id": [tax],
+        "display_name": f"[{sku}] {name}",
+    }
+
+
+def seed() -> dict[str, dict[int, dict]]:
+    """The lab database of the recordings (ids are the real ones)."""
+    polera = [8, "Polera logo"]
+    products = [
+        _product(
+            4,
+            "CAF-1KG",
+            "7801000000013",
+            "Café en grano 1 kg",
+            18.5,
+            [4, "[CAF-1KG] Café en grano 1 kg"],
+            4,
+            "2026-11-23 08:49:01",
+        ),
+        _product(
+            5,
+            "TAZ-350",
+            "7801000000020",
+            "Taza cerámica 350 ml",
+            7.9,
+            [5, "[TAZ-350] Taza cerámica 350 ml"],
+            3,
+            "2026-11-23 08:49:02",
+        ),
+        _product(
+            6,
+            "FIL-100",
+            "7801000000037",
+            "Filtros de papel x100",
+            3.2,
+            [6, "[FIL-100] Filtros de papel x100"],
+            3,
+            "2026-11-23 08:49:02",
+        ),
+        _product(
+            7,
+            "PRE-1L",
+            "7801000000044",
+            "Prensa francesa 1 L",
+            29.900000000000002,
+            [7, "[PRE-1L] Prensa francesa 1 L"],
+            3,
+            "2026-11-23 08:49:03",
+        ),
+    ]
+    for pid, sku, barcode, size, color in [
+        (8, "POL-S-NEG", "7801000000105", "S", "Negro"),
+        (9, "POL-S-BLA", "7801000000112", "S", "Blanco"),
+        (10, "POL-M-NEG", "7801000000129", "M", "Negro"),
+        (11, "POL-M-BLA", "7801000000136", "M", "Blanco"),
+    ]:
+        record = _product(pid, sku, barcode, "Polera logo", 15.0, polera, 3, "2026-11-23 08:49:05")
+        record["display_name"] = f"[{sku}] Polera logo ({size}, {color})"
+        products.append(record)
+    partners = [
+        {
+            "id": 2512,
+            "name": "Comercial Andes SpA",
+            "email": "compras@andes.example",
+            "is_company": True,
+            "parent_id": False,
+            "type": "contact",
+            "vat": False,
+            "country_id": [46, "Chile"],
+            "display_name": "Comercial Andes SpA",
+        },
+        {
+            "id": 2513,
+            "name": "María González",
+            "email": "maria.gonzalez@andes.example",
+            "is_company": False,
+            "parent_id": [2512, "Comercial Andes SpA"],
+            "type": "contact",
+            "vat": False,
+            "country_id": [46, "Chile"],
+            "display_name": "Comercial Andes SpA, María González",
+        },
+        {
+            "id": 2514,
+            "name": "Bodega Quilicura",
+            "email": False,
+            "is_company": False,
+            "parent_id": [2512, "Comercial Andes SpA"],
+            "type": "delivery",
+            "vat": False,
+            "country_id": [46, "Chile"],
+            "display_name": "Comercial Andes SpA, Bodega Quilicura",
+        },
+    ]
+    return {
+        "product.product": {p["id"]: p for p in products},
+        "res.partner": {p["id"]: p for p in partners},
+        "account.tax": {
+            3: {"id": 3, "name": "IVA 19%", "amount": 19.0, "price_include": False, "type_tax_use": "sale"},
+            4: {"id": 4, "name": "IVA 19% (incl.)", "amount": 19.0, "price_include": True, "type_tax_use": "sale"},
+        },
+        "stock.location": {
+            WH_STOCK: {
+                "id": WH_STOCK,
+                "name": "Stock",
+                "complete_name": "WH/Stock",
+                "usage": "internal",
+                "warehouse_id": [1, "WH"],
+            },
+            WH_RETURNS: {
+                "id": WH_RETURNS,
+                "name": "Devoluciones",
+                "complete_name": "WH/Devoluciones",
+                "usage": "internal",
+                "warehouse_id": [1, "WH"],
+            },
+        },
+        "stock.warehouse": {WAREHOUSE: {"id": WAREHOUSE, "name": "WH", "code": "WH"}},
+        "sale.order": {},
+        "sale.order.line": {},
+        "stock.move": {},
+        "res.users": {2: {"id": 2, "name": "Administrator"}},
+        "ir.model": {},
+    }
+
+
+# Fields each model accepts in domains and `fields` (beyond what records carry).
+EXTRA_FIELDS = {
+    "product.product": {"qty_available", "free_qty", "virtual_available", "is_storable", "write_date", "create_date"},
+    "res.partner": {"child_ids", "street", "city", "phone", "mobile", "zip", "comment", "ref", "write_date"},
+    "sale.order": {
+        "id",
+        "name",
+        "state",
+        "partner_id",
+        "partner_invoice_id",
+        "partner_shipping_id",
+        "client_order_ref",
+        "origin",
+        "pricelist_id",
+        "order_line",
+        "amount_untaxed",
+        "amount_tax",
+        "amount_total",
+        "note",
+        "commitment_date",
+        "picking_ids",
+        "delivery_count",
+        "invoice_status",
+        "date_order",
+        "currency_id",
+        "team_id",
+        "write_date",
+    },
+    "sale.order.line": {
+        "id",
+        "order_id",
+        "sequence",
+        "product_id",
+        "name",
+        "product_uom_qty",
+        "product_uom",
+        "price_unit",
+        "discount",
+        "tax_id",
+        "price_subtotal",
+        "price_tax",
+        "price_total",
+    },
+    "stock.move": {
+        "id",
+        "product_id",
+        "location_id",
+        "location_dest_id",
+        "state",
+        "quantity",
+        "write_date",
+        "product_uom_qty",
+        "reference",
+    },
+    "ir.model": {"model", "name"},
+}
+PUBLIC_METHODS = {
+    "search_read",
+    "read",
+    "search",
+    "search_count",
+    "create",
+    "write",
+    "unlink",
+    "fields_get",
+    "action_confirm",
+    "name_search",
+    "context_get",
+}
+
+
+@dataclass
+class FakeOdoo:
+    database: str = "lab"
+    login_name: str = "admin"
+    password: str = "admin"
+    latency: float = 0.0
+    commit_then_stall: float = 0.0
+    fail_next: list[str] = field(default_factory=list)
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    data: dict = field(default_factory=seed)
+    quants: dict = field(
+        default_factory=lambda: {
+            (4, WH_STOCK): 40.0,
+            (4, WH_RETURNS): 3.0,
+            (5, WH_STOCK): 23.0,
+            (5, WH_RETURNS): 2.0,
+            (7, WH_STOCK): 5.0,
+            (8, WH_STOCK): 12.0,
+            (10, WH_STOCK): 8.0,
+        }
+    )
+    reserved: dict = field(default_factory=lambda: {(4, WH_STOCK): 3.0})
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_ids: dict = field(
+        default_factory=lambda: {
+            "sale.order": 8,
+            "sale.order.line": 9,
+            "res.partner": 2515,
+            "stock.move": 20,
+            "product.product": 12,
+        }
+    )
+
+    # ------------------------------------------------------------ dispatch
+    def handle(self, path: str, params: dict) -> Any:
+        if self.latency:
+            time.sleep(self.latency)
+        if path == "/web/webclient/version_info":
+            return VERSION_INFO
+        if path != "/jsonrpc":
+            raise OdooError("odoo.http.SessionExpiredException", "Session expired")
+        service, method, args = params.get("service"), params.get("method"), params.get("args", [])
+        if self.fail_next:
+            raise OdooError(self.fail_next.pop(0), "injected failure")
+        if service == "common" and method == "login":
+            return self._login(*args)
+        if service == "common" and method == "version":
+            return VERSION_INFO
+        if service == "db" and method == "list":
+            return [self.database]
+        if service == "object" and method in ("execute", "execute_kw"):
+            db, uid, password, model, name, *rest = args
+            self._check_db(db)
+            if uid != 2 or password != self.password:
+                raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
+            call_args = rest[0] if method == "execute_kw" and rest else rest
+            kwargs = rest[1] if method == "execute_kw" and len(rest) > 1 else {}
+            self.calls.append(("object", model, name))
+            with self.lock:
+                result = self._call(model, name, list(call_args), dict(kwargs))
+            if name in ("create", "write") and self.commit_then_stall:
+                time.sleep(self.commit_then_stall)  # committed; the client may give up meanwhile
+            return result
+        raise OdooError("builtins.KeyError", f"unknown service {service}")
+
+    def _check_db(self, db: str) -> None:
+        if db != self.database:
+            raise OdooError(
+                "psycopg2.OperationalError",
+                f'connection to server at "127.0.0.1", port 5433 failed: FATAL:  database "{db}" does not exist\n',
+            )
+
+    def _login(self, db: str, login: str, password: str):
+        self._check_db(db)
+        self.calls.append(("common", "", "login"))
+        return 2 if (login, password) == (self.login_name, self.password) else False
+
+    def _call(self, model: str, name: str, args: list, kwargs: dict) -> Any:
+        if model not in self.data:
+            raise OdooError("odoo.exceptions.UserError", f"Object {model} doesn't exist")
+        if name.startswith("_"):
+            raise OdooError(
+                "odoo.exceptions.AccessError", f"Private methods (such as {name}) cannot be called remotely."
+            )
+        if name not in PUBLIC_METHODS:
+            raise OdooError("builtins.AttributeError", f"The method '{name}' does not exist on the model '{model}'")
+        context = kwargs.pop("context", {}) or {}
+        return getattr(self, f"m_{name}")(model, context, *args, **kwargs)
+
+    # ------------------------------------------------------------ fields and domains
+    def _known(self, model: str) -> set[str]:
+        keys = set().union(*(r.keys() for r in self.data[model].values())) if self.data[model] else set()
+        return keys | EXTRA_FIELDS.get(model, set()) | {"id"}
+
+    def _value(self, model: str, record: dict, name: str, context: dict):
+        if model == "product.product" and name in ("qty_available", "free_qty", "virtual_available"):
+            return self._quantity(record["id"], name, context)
+        return record.get(name, False)
+
+    def _quantity(self, pid: int, name: str, context: dict) -> float:
+        locations = [context["location"]] if context.get("location") else [WH_STOCK, WH_RETURNS]
+        on_hand = sum(self.quants.get((pid, loc), 0.0) for loc in locations)
+        reserved = sum(self.reserved.get((pid, loc), 0.0) for loc in locations)
+        return float(on_hand if name == "qty_available" else on_hand - reserved)
+
+    def _matches(self, model: str, record: dict, domain: list, context: dict) -> bool:
+        """Odoo's prefix notation: '|', '&', '!' apply to the terms that follow; the rest are ANDed."""
+        if isinstance(domain, dict):
+            raise OdooError(
+                "builtins.AssertionError",
+                "Domains to normalize must have a 'domain' form: a list or tuple of domain components",
+            )
+        stack: list[bool] = []
+        for token in reversed(domain):
+            if token in ("|", "&"):
+                first, second = stack.pop(), stack.pop()
+                stack.append(first or second if token == "|" else first and second)
+            elif token == "!":
+                stack.append(not stack.pop())
+            else:
+                stack.append(self._leaf(model, record, token, context))
+        return all(stack)
+
+    def _leaf(self, model: str, record: dict, leaf: list, context: dict) -> bool:
+        name, op, value = leaf
+        if name.split(".")[0] not in self._known(model):
+            raise OdooError(
+                "builtins.ValueError", f"Invalid field {model}.{name} in leaf {tuple(leaf)!r}".replace('"', "'")
+            )
+        actual = self._value(model, record, name, context)
+        if isinstance(actual, list) and len(actual) == 2 and isinstance(actual[0], int):
+            actual = actual[0]  # many2one compares by id
+        if op == "=":
+            return actual == value or (value is False and actual in (False, None))
+        if op == "!=":
+            return actual != value
+        if op == "in":
+            return actual in value
+        if op == "not in":
+            return actual not in value
+        if op in ("=ilike", "ilike"):
+            text = str(actual or "").lower()
+            return text == str(value).lower() if op == "=ilike" else str(value).lower() in text
+        if op in (">", ">=", "<", "<="):
+            if actual in (False, None):
+                return False
+            return {">": actual > value, ">=": actual >= value, "<": actual < value, "<=": actual <= value}[op]
+        raise OdooError("builtins.ValueError", f"Invalid leaf {leaf}")
+
+    def _check_fields(self, model: str, fields: list[str] | None) -> None:
+        for name in fields or []:
+            if name not in self._known(model):
+                raise OdooError("builtins.ValueError", f"Invalid field '{name}' on model '{model}'")
+
+    def _project(self, model: str, record: dict, fields: list[str] | None, context: dict) -> dict:
+        names = fields or [k for k in record if k != "display_name"]
+        out = {"id": record["id"]}
+        for name in names:
+            if name != "id":
+                out[name] = copy.deepcopy(self._value(model, record, name, context))
+        return out
+
+    def _search(self, model: str, domain: list, context: dict, offset=0, limit=None, order=None) -> list[dict]:
+        found = [r for r in self.data[model].values() if self._matches(model, r, domain, context)]
+        if order:
+            for part in reversed(order.split(",")):
+                key, *direction = part.strip().split()
+                found.sort(key=lambda r, k=key: (r.get(k) is False, r.get(k) or ""), reverse=direction == ["desc"])
+        elif model == "product.product":
+            found.sort(key=lambda r: (r.get("default_code") or "", r["name"], r["id"]))
+        else:
+            found.sort(key=lambda r: r["id"])
+        return found[offset : offset + limit if limit else None]
+
+    # ------------------------------------------------------------ methods
+    def m_context_get(self, model, context):
+        return dict(CONTEXT)
+
+    def m_search_read(self, model, context, domain=(), fields=None, offset=0, limit=None, order=None):
+        if not isinstance(limit, int | type(None)):
+            raise OdooError(
+                "psycopg2.errors.InvalidTextRepresentation", f'invalid input syntax for type integer: "{limit}"'
+            )
+        self._check_fields(model, fields)
+        return [
+            self._project(model, r, fields, context)
+            for r in self._search(model, list(domain), context, offset, limit, order)
+        ]
+
+    def m_search(self, model, context, domain=(), offset=0, limit=None, order=None):
+        return [r["id"] for r in self._search(model, list(domain), context, offset, limit, order)]
+
+    def m_search_count(self, model, context, domain=()):
+        return len(self._search(model, list(domain), context))
+
+    def m_read(self, model, context, ids, fields=None, **kwargs):
+        ids = [ids] if isinstance(ids, int) else ids
+        self._check_fields(model, fields)
+        return [self._project(model, self.data[model][i], fields, context) for i in ids if i in self.data[model]]
+
+    def m_fields_get(self, model, context, *args, **kwargs):
+        return {name: {"string": name, "type": "char"} for name in sorted(self._known(model))}
+
+    def m_name_search(self, model, context, name="", args=None, operator="ilike", limit=100):
+        hits = [
+            r
+            for r in self._search(model, list(args or []), context)
+            if name.lower() in str(r.get("display_name") or r.get("name")).lower()
+        ]
+        return [[r["id"], r.get("display_name") or r["name"]] for r in hits[:limit]]
+
+    def m_create(self, model, context, values):
+        many = isinstance(values, list)
+        ids = [self._create_one(model, vals) for vals in (values if many else [values])]
+        return ids if many else ids[0]
+
+    def m_write(self, model, context, ids, values):
+        for i in [ids] if isinstance(ids, int) else ids:
+            if i not in self.data[model]:
+                raise OdooError(
+                    "odoo.exceptions.MissingError",
+                    f"Record does not exist or has been deleted.\n(Record: {model}({i},), User: 2)",
+                )
+            self.data[model][i].update(values)
+        return True
+
+    def m_unlink(self, model, context, ids):
+        for i in [ids] if isinstance(ids, int) else ids:
+            if self.data[model].pop(i, None) is None:
+                raise OdooError(
+                    "odoo.exceptions.MissingError",
+                    f"Record does not exist or has been deleted.\n(Record: {model}({i},), User: 2)",
+                )
+        return True
+
+    def m_action_confirm(self, model, context, ids):
+        orders = [self.data[model][i] for i in ids]
+        pending = [o for o in orders if o["state"] != "draft"]
+        if pending:
+            names = ", ".join(o["name"] for o in pending)
+            raise OdooError(
+                "odoo.exceptions.UserError", f"The following orders are not in a state requiring confirmation: {names}"
+            )
+        for order in orders:
+            order.update(state="sale", picking_ids=[order["id"] - 3], delivery_count=1, invoice_status="to invoice")
+        return True
+
+    def _new_id(self, model: str) -> int:
+        self.next_ids[model] = self.next_ids.get(model, 1) + 1
+        return self.next_ids[model] - 1
+
+    def _create_one(self, model: str, vals: dict) -> int:
+        self._check_fields(model, [k for k in vals if k not in ("child_ids", "order_line")])
+        if model == "sale.order":
+            return self._create_order(vals)
+        if (
+            model == "product.product"
+            and vals.get("barcode")
+            and any(p.get("barcode") == vals["barcode"] for p in self.data[model].values())
+        ):
+            raise OdooError(
+                "odoo.exceptions.ValidationError", f'Barcode(s) already assigned:\n\n- Barcode "{vals["barcode"]}"'
+            )
+        record = {"id": self._new_id(model), **{k: v for k, v in vals.items() if k != "child_ids"}}
+        if model == "res.partner":
+            record.setdefault("display_name", record.get("name"))
+            for command in vals.get("child_ids", []):
+                self._create_one(model, {**command[2], "parent_id": [record["id"], record.get("name")]})
+        self.data[model][record["id"]] = record
+        return record["id"]
+
+    def _create_order(self, vals: dict) -> int:
+        if not vals.get("partner_id"):
+            raise OdooError(
+                "odoo.exceptions.ValidationError",
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another "
+                "model requires the record being deleted. If possible, archive it instead.\n\nModel: Sales Order "
+                "(sale.order)\nField: Customer (partner_id)\n",
+            )
+        oid = self._new_id("sale.order")
+        partner = self.data["res.partner"].get(vals["partner_id"], {})
+        order = {
+            "id": oid,
+            "name": f"S{oid:05d}",
+            "state": "draft",
+            "order_line": [],
+            "partner_id": [vals["partner_id"], partner.get("display_name", "")],
+            "client_order_ref": vals.get("client_order_ref", False),
+            "origin": vals.get("origin", False),
+            "note": vals.get("note", False),
+            "picking_ids": [],
+            "delivery_count": 0,
+            "invoice_status": "no",
+        }
+        for key in ("partner_invoice_id", "partner_shipping_id"):
+            pid = vals.get(key, vals["partner_id"])
+            order[key] = [pid, self.data["res.partner"].get(pid, {}).get("display_name", "")]
+        for sequence, (_cmd, _zero, line) in enumerate(vals.get("order_line", []), start=1):
+            order["order_line"].append(self._create_line(oid, line, sequence * 10))
+        untaxed = sum(self.data["sale.order.line"][i]["price_subtotal"] for i in order["order_line"])
+        tax = sum(self.data["sale.order.line"][i]["price_tax"] for i in order["order_line"])
+        order.update(amount_untaxed=round(untaxed, 2), amount_tax=round(tax, 2), amount_total=round(untaxed + tax, 2))
+        self.data["sale.order"][oid] = order
+        return oid
+
+    def _create_line(self, order_id: int, line: dict, sequence: int) -> int:
+        product = self.data["product.product"].get(line.get("product_id"))
+        if product is None:
+            raise OdooError("odoo.exceptions.MissingError", "Record does not exist or has been deleted.")
+        qty = float(line.get("product_uom_qty", 1))
+        price = float(line.get("price_unit", product["lst_price"]))
+        taxes = [c[2] for c in line.get("tax_id", []) if c[0] == 6]
+        tax_ids = taxes[0] if taxes else product["taxes_id"]
+        gross = qty * price * (1 - float(line.get("discount", 0)) / 100)
+        included = any(self.data["account.tax"][t]["price_include"] for t in tax_ids)
+        subtotal = gross / 1.19 if included else gross
+        tax = gross - subtotal if included else gross * 0.19 * bool(tax_ids)
+        lid = self._new_id("sale.order.line")
+        self.data["sale.order.line"][lid] = {
+            "id": lid,
+            "order_id": [order_id, f"S{order_id:05d}"],
+            "sequence": sequence,
+            "product_id": [product["id"], product["display_name"]],
+            "name": line.get("name", product["display_name"]),
+            "product_uom_qty": qty,
+            "product_uom": [1, "Units"],
+            "price_unit": price,
+            "discount": float(line.get("discount", 0)),
+            "tax_id": tax_ids,
+            "price_subtotal": round(subtotal, 2),
+            "price_tax": round(tax, 2),
+            "price_total": round(subtotal + tax, 2),
+        }
+        return lid
+
+
+def _envelope(request_id, result=None, error: OdooError | None = None) -> dict:
+    if error is None:
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+    code, message = (100, "Odoo Session Expired") if "SessionExpired" in error.name else (200, "Odoo Server Error")
+    return {
+        "jsonrpc": "2.0",
+        "id": None if code == 100 else request_id,
+        "error": {
+            "code": code,
+            "message": message,
+            "data": {
+                "name": error.name,
+                "debug": "Traceback (most recent call last):\n  (fake)\n",
+                "message": error.message,
+                "arguments": [error.message],
+                "context": {},
+            },
+        },
+    }
+
+
+class FakeOdooServer:
+    """The fake on a real loopback HTTP server, in a background thread."""
+
+    def __init__(self, odoo: FakeOdoo | None = None, port: int = 0):
+        self.odoo = odoo or FakeOdoo()
+        fake = self.odoo
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                try:
+                    answer = _envelope(body.get("id"), fake.handle(self.path, body.get("params", {})))
+                except OdooError as error:
+                    answer = _envelope(body.get("id"), error=error)
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                if self.path == "/web/webclient/version_info":
+                    self.send_header("Set-Cookie", "session_id=fake; Max-Age=604800; HttpOnly; Path=/")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                # The client may have given up (a time-out test): the write was applied anyway.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> FakeOdooServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8069)
+    args = parser.parse_args()
+    with FakeOdooServer(port=args.port) as server:
+        print(f"Fake Odoo 17 on {server.url} (db lab, admin/admin). Ctrl-C stops it.")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Connections: write-only secrets (canary), the test-connection verdict, scoped pages."""
+
+import os
+import subprocess
+
+import pytest
+from django.db import connection as db
+from django.urls import reverse
+
+from engagements.integration import services
+from engagements.integration.models import Health, OdooConnection
+from portal.fields import MASK, Secret
+from tests.conftest import login_with_mfa
+from tests.fakes.odoo import FakeOdooServer
+
+CANARY = "CANARY-7f3e9a2b-api-key"
+
+
+def _save(client, engagement, url, key=CANARY):
+    return client.post(reverse("integration:page", args=[engagement.code]), {
+        "save_odoo": "1", "url": url, "database": "lab", "login": "admin", "api_key": key,
+    })
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_secret_entered_through_the_form_is_absent_from_a_database_dump(client, engagement, carla):
+    assert db.vendor == "postgresql"
+    login_with_mfa(client, carla)
+    _save(client, engagement, "https://cliente.odoo.com")
+    stored = OdooConnection.objects.get(engagement=engagement)
+    assert stored.api_key.reveal() == CANARY
+    settings = db.settings_dict
+    dump = subprocess.run(
+        ["/usr/lib/postgresql/15/bin/pg_dump", "-h", settings["HOST"], "-p", str(settings["PORT"]), "-U",
+         settings["USER"], settings["NAME"]],
+        capture_output=True, text=True, check=True, env={**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""},
+    ).stdout
+    assert "cliente.odoo.com" in dump  # the dump is real and has the row
+    assert CANARY not in dump
+    page = client.get(reverse("integration:page", args=[engagement.code])).content.decode()
+    assert CANARY not in page and MASK in page
+
+
+@pytest.mark.django_db
+def test_the_secret_is_masked_wherever_it_is_printed():
+    secret = Secret(CANARY)
+    assert CANARY not in f"{secret} {secret!r} {[secret]}" and secret.reveal() == CANARY
+
+
+@pytest.mark.django_db
+def test_a_blank_key_keeps_the_stored_one(client, engagement, carla):
+    login_with_mfa(client, carla)
+    _save(client, engagement, "https://a.example")
+    _save(client, engagement, "https://b.example", key="")
+    stored = OdooConnection.objects.get(engagement=engagement)
+    assert stored.url == "https://b.example" and stored.api_key.reveal() == CANARY
+
+
+@pytest.mark.django_db
+class TestConnectionCheck:
+    def test_a_working_connection_reports_version_and_rights(self, engagement, carla):
+        with FakeOdooServer() as server:
+            connection = services.odoo_connection_save(
+                actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key="admin"
+            )
+            verdict = services.odoo_connection_check(connection=connection)
+        connection.refresh_from_db()
+        assert verdict["version"] == "17.0" and all(verdict["rights"].values()) and "problem" not in verdict
+        assert connection.health == Health.OK and connection.odoo_major == 17
+
+    def test_a_wrong_key_is_a_clear_failure_without_the_key(self, engagement, carla):
+        with FakeOdooServer() as server:
+            connection = services.odoo_connection_save(
+                actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key=CANARY
+            )
+            verdict = services.odoo_connection_check(connection=connection)
+        connection.refresh_from_db()
+        assert verdict["problem"] == "odoo_auth" and connection.health == Health.FAILING
+        assert CANARY not in str(connection.last_check) and CANARY not in verdict["message"]
+
+    def test_an_unreachable_odoo(self, engagement, carla):
+        connection = services.odoo_connection_save(
+            actor=carla, engagement=engagement, url="http://127.0.0.1:9", database="lab", login="a", api_key="b"
+        )
+        assert services.odoo_connection_check(connection=connection)["problem"] == "odoo_unreachable"
+
+
+@pytest.mark.django_db
+def test_integration_pages_are_scoped(client, engagement, charlie, alice, db):
+    from tests.conftest import make_user
+
+    url = reverse("integration:page", args=[engagement.code])
+    client.force_login(alice)
+    assert client.get(url).status_code == 403  # clients never see connection settings
+    other = make_user("otro@consultora.test", "consultant")
+    client.force_login(other)
+    assert client.get(url).status_code == 404
+    assert client.post(reverse("integration:odoo_check", args=[engagement.code])).status_code == 404
