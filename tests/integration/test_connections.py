@@ -17,9 +17,16 @@ CANARY = "CANARY-7f3e9a2b-api-key"
 
 
 def _save(client, engagement, url, key=CANARY):
-    return client.post(reverse("integration:page", args=[engagement.code]), {
-        "save_odoo": "1", "url": url, "database": "lab", "login": "admin", "api_key": key,
-    })
+    return client.post(
+        reverse("integration:page", args=[engagement.code]),
+        {
+            "save_odoo": "1",
+            "url": url,
+            "database": "lab",
+            "login": "admin",
+            "api_key": key,
+        },
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,9 +38,20 @@ def test_a_secret_entered_through_the_form_is_absent_from_a_database_dump(client
     assert stored.api_key.reveal() == CANARY
     settings = db.settings_dict
     dump = subprocess.run(
-        ["/usr/lib/postgresql/15/bin/pg_dump", "-h", settings["HOST"], "-p", str(settings["PORT"]), "-U",
-         settings["USER"], settings["NAME"]],
-        capture_output=True, text=True, check=True, env={**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""},
+        [
+            "/usr/lib/postgresql/15/bin/pg_dump",
+            "-h",
+            settings["HOST"],
+            "-p",
+            str(settings["PORT"]),
+            "-U",
+            settings["USER"],
+            settings["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""},
     ).stdout
     assert "cliente.odoo.com" in dump  # the dump is real and has the row
     assert CANARY not in dump

@@ -31,7 +31,9 @@ def test_it_logs_in_and_knows_the_version(server):
 def test_reads_use_explicit_fields_and_location_context(server):
     gateway = _gateway(server)
     rows = gateway.search_read(
-        "product.product", [["default_code", "in", ["CAF-1KG", "TAZ-350"]]], ["default_code", "qty_available"],
+        "product.product",
+        [["default_code", "in", ["CAF-1KG", "TAZ-350"]]],
+        ["default_code", "qty_available"],
         context={"location": 8},
     )
     assert [(r["default_code"], r["qty_available"]) for r in rows] == [("CAF-1KG", 40.0), ("TAZ-350", 23.0)]

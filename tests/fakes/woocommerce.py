@@ -1,0 +1,244 @@
+"""A fake WooCommerce shop speaking REST API v3 over loopback HTTP.
+
+Payloads, errors and headers follow shared/fixtures/shops (README,
+woocommerce/*.json): Basic auth or the `consumer_key`/`consumer_secret`
+query fallback, `{code, message, data: {status}}` errors, page/per_page with
+X-WP-Total and X-WP-TotalPages, `modified_after`/`modified_before` with
+`dates_are_gmt`, batch writes of at most 100 items answered item by item.
+
+Knobs: `latency`, `rate_limited` (answer that many requests with the host's
+429 HTML page and Retry-After), `unavailable` (that many 503 HTML pages),
+`strip_authorization` (the host drops the Authorization header, as some
+do), `revoked` (the key was deleted: 401), and `requests` (what was asked).
+
+Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
+`ck_demo`, secret `cs_demo`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import copy
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shops" / "woocommerce"
+PREFIX = "/wp-json/wc/v3"
+ERRORS = json.loads((FIXTURES / "errors.json").read_text())
+BATCH_LIMIT = 100
+
+
+def _load(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def _error(key: str) -> tuple[int, dict]:
+    entry = ERRORS[key]
+    return entry["status"], entry["body"]
+
+
+@dataclass
+class FakeShop:
+    key: str = "ck_demo"
+    secret: str = "cs_demo"
+    latency: float = 0.0
+    rate_limited: int = 0
+    unavailable: int = 0
+    strip_authorization: bool = False
+    revoked: bool = False
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    orders: dict[int, dict] = field(default_factory=dict)
+    products: dict[int, dict] = field(default_factory=dict)
+    variations: dict[int, dict] = field(default_factory=dict)  # variation id -> variation (with parent_id)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if not self.orders:
+            for name in ("built_order_guest.json", "built_order_customer.json"):
+                order = _load(name)
+                self.orders[order["id"]] = order
+        if not self.products:
+            for name in ("built_product_simple.json", "built_product_variable.json"):
+                product = _load(name)
+                self.products[product["id"]] = product
+            for variation in _load("built_product_variations_510.json"):
+                self.variations[variation["id"]] = {**variation, "parent_id": 510}
+
+    def add_orders(self, count: int, start_id: int = 5000, modified: str = "2026-03-11T10:00:00") -> list[int]:
+        """Copies of the guest order with new ids (for pagination and benchmarks)."""
+        template = _load("built_order_guest.json")
+        ids = []
+        for n in range(count):
+            order = copy.deepcopy(template)
+            order.update(id=start_id + n, number=str(start_id + n), date_modified_gmt=modified)
+            self.orders[order["id"]] = order
+            ids.append(order["id"])
+        return ids
+
+    # ------------------------------------------------------------ request handling
+    def answer(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, object]:
+        """(status, extra headers, JSON body or an HTML str)."""
+        if self.latency:
+            time.sleep(self.latency)
+        self.requests.append((method, path))
+        if self.rate_limited:
+            self.rate_limited -= 1
+            entry = ERRORS["host_rate_limited_429_html"]
+            return 429, {"Retry-After": entry["headers"]["Retry-After"]}, entry["body_text"]
+        if self.unavailable:
+            self.unavailable -= 1
+            return 503, {}, ERRORS["host_unavailable_503_html"]["body_text"]
+        auth = self._auth(query, headers)
+        if auth is not None:
+            return (*auth[:1], {}, auth[1])
+        if not path.startswith(PREFIX):
+            return (*_error("rest_no_route_404")[:1], {}, _error("rest_no_route_404")[1])
+        route = path[len(PREFIX) :].strip("/").split("/")
+        payload = json.loads(body) if body else {}
+        with self.lock:
+            return self._route(method, route, query, payload)
+
+    def _auth(self, query: dict, headers) -> tuple[int, dict] | None:
+        key, secret = query.get("consumer_key"), query.get("consumer_secret")
+        header = "" if self.strip_authorization else headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            key, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        if key is None:
+            return _error("no_auth_cannot_list_401")
+        if self.revoked or key != self.key:
+            return _error("consumer_key_invalid_401")
+        if secret != self.secret:
+            return _error("consumer_secret_invalid_401")
+        return None
+
+    def _route(self, method: str, route: list[str], query: dict, payload: dict) -> tuple[int, dict, object]:
+        if route == ["system_status"]:
+            return 200, {}, {"environment": {"version": "8.6.1", "site_url": "https://tienda.example.cl"}}
+        if route == ["orders"] and method == "GET":
+            return self._list_orders(query)
+        if len(route) == 2 and route[0] == "orders" and method == "GET":
+            order = self.orders.get(int(route[1])) if route[1].isdigit() else None
+            return (
+                (200, {}, order)
+                if order
+                else (*_error("order_invalid_id_404")[:1], {}, _error("order_invalid_id_404")[1])
+            )
+        if route == ["products"] and method == "GET":
+            found = [p for p in self.products.values() if not query.get("sku") or p["sku"] == query["sku"]]
+            return self._page(found, query)
+        if len(route) == 3 and route[0] == "products" and route[2] == "variations" and method == "GET":
+            parent = int(route[1])
+            return self._page([v for v in self.variations.values() if v["parent_id"] == parent], query)
+        if route == ["products", "batch"] and method == "POST":
+            return self._batch(payload, self.products, "products")
+        if len(route) == 4 and route[0] == "products" and route[2:] == ["variations", "batch"] and method == "POST":
+            parent = int(route[1])
+            scoped = {k: v for k, v in self.variations.items() if v["parent_id"] == parent}
+            return self._batch(payload, scoped, "variations")
+        return (*_error("rest_no_route_404")[:1], {}, _error("rest_no_route_404")[1])
+
+    def _list_orders(self, query: dict) -> tuple[int, dict, object]:
+        orders = list(self.orders.values())
+        if query.get("modified_after"):
+            orders = [o for o in orders if o["date_modified_gmt"] > query["modified_after"]]
+        if query.get("modified_before"):
+            orders = [o for o in orders if o["date_modified_gmt"] < query["modified_before"]]
+        if query.get("status") and query["status"] != "any":
+            wanted = set(query["status"].split(","))
+            orders = [o for o in orders if o["status"] in wanted]
+        key = "date_modified_gmt" if query.get("orderby") == "modified" else "id"
+        orders.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
+        return self._page(orders, query)
+
+    def _page(self, rows: list[dict], query: dict) -> tuple[int, dict, object]:
+        per_page = min(int(query.get("per_page", 10)), 100)
+        page = int(query.get("page", 1))
+        total_pages = max(1, -(-len(rows) // per_page))
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        return 200, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(total_pages)}, chunk
+
+    def _batch(self, payload: dict, records: dict[int, dict], kind: str) -> tuple[int, dict, object]:
+        items = sum(len(payload.get(op, [])) for op in ("create", "update", "delete"))
+        if items > BATCH_LIMIT:
+            return (*_error("batch_too_large_413")[:1], {}, _error("batch_too_large_413")[1])
+        results = []
+        for change in payload.get("update", []):
+            record = records.get(change.get("id"))
+            if record is None:
+                results.append({"id": change.get("id"), "error": _error("product_invalid_id_on_update_400")[1]})
+                continue
+            record.update({k: v for k, v in change.items() if k != "id"})
+            if "stock_quantity" in change:
+                record["stock_status"] = "instock" if change["stock_quantity"] > 0 else "outofstock"
+            results.append(copy.deepcopy(record))
+        return 200, {}, {"update": results}
+
+
+class FakeShopServer:
+    def __init__(self, shop: FakeShop | None = None, port: int = 0):
+        self.shop = shop or FakeShop()
+        shop_ = self.shop
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                status, headers, payload = shop_.answer(method, parts.path, query, self.headers, body)
+                html = isinstance(payload, str)
+                data = payload.encode() if html else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header(
+                    "Content-Type", "text/html; charset=UTF-8" if html else "application/json; charset=UTF-8"
+                )
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
+
+            def do_GET(self):
+                self._serve("GET")
+
+            def do_POST(self):
+                self._serve("POST")
+
+            def do_PUT(self):
+                self._serve("PUT")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> FakeShopServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8070)
+    args = parser.parse_args()
+    with FakeShopServer(port=args.port) as server:
+        print(f"Fake WooCommerce on {server.url} (ck_demo / cs_demo). Ctrl-C stops it.")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""WooCommerce adapter against the fake shop over loopback HTTP."""
+
+import pytest
+
+from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError
+from engagements.integration.shops.woocommerce import WooCommerceClient
+from tests.fakes.woocommerce import FakeShop, FakeShopServer
+
+WINDOW = {"modified_after": "2026-03-01T00:00:00", "modified_before": "2026-12-31T00:00:00"}
+
+
+@pytest.fixture
+def shop():
+    fake = FakeShop()
+    with FakeShopServer(fake) as server:
+        yield fake, server
+
+
+def _client(server, **kw):
+    waits = []
+    client = WooCommerceClient(
+        server.url, kw.pop("key", "ck_demo"), kw.pop("secret", "cs_demo"), sleep=waits.append, **kw
+    )
+    return client, waits
+
+
+def test_it_pages_through_orders_in_the_window_oldest_first(shop):
+    fake, server = shop
+    fake.add_orders(230, modified="2026-03-12T09:00:00")
+    client, _ = _client(server)
+    orders = list(client.iter_orders(**WINDOW))
+    assert len(orders) == 232 and len({o["id"] for o in orders}) == 232
+    assert orders[0]["date_modified_gmt"] <= orders[-1]["date_modified_gmt"]
+    assert client.calls == 3  # 100 + 100 + 32
+
+
+def test_the_window_bounds_are_applied(shop):
+    _, server = shop
+    client, _ = _client(server)
+    ids = [o["id"] for o in client.iter_orders(modified_after="2026-03-10T14:05:10", modified_before="2026-12-31")]
+    assert 2001 not in ids  # modified exactly at the lower bound is outside "after"
+
+
+def test_it_falls_back_to_query_auth_when_the_host_strips_the_header(shop):
+    fake, server = shop
+    fake.strip_authorization = True
+    client, _ = _client(server)
+    assert client.get_order(2001)["id"] == 2001 and client.query_auth is True
+
+
+def test_a_revoked_key_is_an_auth_error_not_a_retry_storm(shop):
+    fake, server = shop
+    fake.revoked = True
+    client, waits = _client(server)
+    with pytest.raises(ShopAuthError):
+        client.get_order(2001)
+    assert waits == [] and client.calls == 2  # the header try and the query-string try, nothing more
+
+
+def test_429_and_503_html_are_retried_with_back_off_honouring_retry_after(shop):
+    fake, server = shop
+    fake.rate_limited, fake.unavailable = 1, 1
+    client, waits = _client(server)
+    assert client.get_order(2001)["id"] == 2001
+    assert len(waits) == 2 and 30 <= waits[0] <= 37.5  # Retry-After: 30, with jitter
+
+
+def test_a_host_that_stays_busy_ends_in_a_retryable_error(shop):
+    fake, server = shop
+    fake.unavailable = 99
+    client, waits = _client(server, max_attempts=3)
+    with pytest.raises(ShopRetryableError):
+        client.get_order(2001)
+    assert len(waits) == 2
+
+
+def test_an_unknown_order_is_permanent(shop):
+    _, server = shop
+    client, _ = _client(server)
+    with pytest.raises(ShopPermanentError) as refused:
+        client.get_order(999)
+    assert refused.value.code == "woocommerce_rest_shop_order_invalid_id"
+
+
+def test_stock_goes_in_batches_of_100_with_per_item_errors(shop):
+    fake, server = shop
+    client, _ = _client(server)
+    updates = [(501, None, 7), (510, 511, 3), (510, 512, 0)] + [(900000 + n, None, 1) for n in range(150)]
+    results = client.batch_stock(updates)
+    ok = {r.external_id for r in results if r.ok}
+    assert ok == {"501", "511", "512"}
+    assert sum(not r.ok for r in results) == 150
+    assert {r.error_code for r in results if not r.ok} == {"woocommerce_rest_product_invalid_id"}
+    assert fake.products[501]["stock_quantity"] == 7 and fake.variations[511]["stock_quantity"] == 3
+    assert client.calls == 3  # products batch 100 + 51, variations batch 2
+
+
+def test_plain_http_is_refused_for_real_shops():
+    with pytest.raises(ShopPermanentError):
+        WooCommerceClient("http://tienda.example.cl", "ck", "cs")
