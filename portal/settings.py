@@ -147,6 +147,9 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 # close and staff decide; 1 makes the sweep close them itself.
 ADMIN_CLOSE_AUTOMATIC = env_bool("ADMIN_CLOSE_AUTOMATIC", False)
 
+# ---------------------------------------------------------------- integration
+INTEGRATION_ODOO_TIMEOUT = float(env_str("INTEGRATION_ODOO_TIMEOUT", "60"))  # seconds per Odoo call
+
 # ---------------------------------------------------------------- billing
 # Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".
 CURRENCY_DECIMALS = {

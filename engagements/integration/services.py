@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from engagements.integration import clients
+from engagements.integration.flows import orders, runs
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import Health, OdooConnection, ShopConnection
@@ -147,3 +149,32 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
         odoo_major=major,
     )
     return verdict
+
+
+def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigger: str = "manual", now=None):
+    """Run one flow now and keep its report. Connection failures end the run as failed, with the reason."""
+    flows = {"orders": orders.import_orders}
+    if flow not in flows:
+        raise PermanentError(f"The {flow} flow comes with the next integration step.", code="flow_unsupported")
+    run = runs.run_start(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)
+    report, usage, failure = runs.Report(), {}, ""
+    odoo = shop = None
+    try:
+        odoo, shop = clients.odoo_gateway_for(engagement), clients.shop_client_for(engagement)
+        report = flows[flow](run=run, odoo=odoo, shop=shop, now=now or timezone.now())
+    except GatewayError as error:
+        failure = f"{error.code}: {error}"
+        _mark_unhealthy(engagement, error)
+    finally:
+        usage = {"odoo_calls": getattr(odoo, "calls", 0), "shop_calls": getattr(shop, "calls", 0)}
+        if shop is not None:
+            shop.close()
+    return runs.run_finish(run=run, report=report, api_usage=usage, summary=failure, failed=bool(failure))
+
+
+def _mark_unhealthy(engagement: Engagement, error: GatewayError) -> None:
+    """Revoked keys or a refused login pause the flow instead of retrying into a storm."""
+    if error.code in ("odoo_auth", "odoo_database"):
+        OdooConnection.objects.filter(engagement=engagement).update(health=Health.FAILING)
+    if error.code == "shop_auth":
+        ShopConnection.objects.filter(engagement=engagement).update(health=Health.FAILING)

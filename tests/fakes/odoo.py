@@ -114,6 +114,22 @@ def seed() -> dict[str, dict[int, dict]]:
         record = _product(pid, sku, barcode, "Polera logo", 15.0, polera, 3, "2026-11-23 08:49:05")
         record["display_name"] = f"[{sku}] Polera logo ({size}, {color})"
         products.append(record)
+    # Not in the lab recording: the shop fixtures' Polera algodón variants and the
+    # service products a consultant configures for shipping, fees and lines to review.
+    for pid, sku, size in [(15, "POL-M-AZUL", "M"), (16, "POL-L-AZUL", "L")]:
+        record = _product(
+            pid, sku, f"78010000002{pid}", "Polera algodón", 11691.0, [15, "Polera algodón"], 4, "2026-11-23 08:49:06"
+        )
+        record["display_name"] = f"[{sku}] Polera algodón ({size}, Azul)"
+        products.append(record)
+    for pid, sku, name in [
+        (12, "ENVIO", "Despacho"),
+        (13, "RECARGO", "Recargos y descuentos"),
+        (14, "REVISAR", "Producto por revisar"),
+    ]:
+        record = _product(pid, sku, False, name, 0.0, [pid, name], 4, "2026-11-23 08:49:06")
+        record.update(type="service", detailed_type="service")
+        products.append(record)
     partners = [
         {
             "id": 2512,
@@ -259,6 +275,7 @@ class FakeOdoo:
     password: str = "admin"
     latency: float = 0.0
     commit_then_stall: float = 0.0
+    stall_models: set[str] | None = None  # only stall writes on these models (default: all)
     fail_next: list[str] = field(default_factory=list)
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     data: dict = field(default_factory=seed)
@@ -281,7 +298,7 @@ class FakeOdoo:
             "sale.order.line": 9,
             "res.partner": 2515,
             "stock.move": 20,
-            "product.product": 12,
+            "product.product": 17,
         }
     )
 
@@ -312,7 +329,7 @@ class FakeOdoo:
             self.calls.append(("object", model, name))
             with self.lock:
                 result = self._call(model, name, list(call_args), dict(kwargs))
-            if name in ("create", "write") and self.commit_then_stall:
+            if name in ("create", "write") and self.commit_then_stall and model in (self.stall_models or {model}):
                 time.sleep(self.commit_then_stall)  # committed; the client may give up meanwhile
             return result
         raise OdooError("builtins.KeyError", f"unknown service {service}")

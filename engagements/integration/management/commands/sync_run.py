@@ -1,0 +1,42 @@
+"""Run one sync flow of one engagement from the shell and print its report."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from engagements.integration.gateway.base import GatewayError
+from engagements.integration.services import sync_run
+from engagements.models import Engagement
+from portal.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = "Run a sync flow (orders for now) for an engagement and print the run report."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--engagement", required=True, help="The engagement code, e.g. E-7K3Q9XJ2")
+        parser.add_argument("--flow", required=True, choices=["orders", "stock"])
+        parser.add_argument("--dry-run", action="store_true", help="Plan only: no write anywhere, cursor unchanged.")
+
+    def handle(self, *args, engagement: str, flow: str, dry_run: bool, **options) -> None:
+        target = Engagement.objects.filter(code=engagement).first()
+        if target is None:
+            raise CommandError(f"No engagement with code {engagement}.")
+        try:
+            run = sync_run(engagement=target, flow=flow, dry_run=dry_run)
+        except DomainError as error:
+            raise CommandError(str(error.message)) from error
+        except GatewayError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"{run.flow} run {run.public_id} {'(dry run) ' if run.dry_run else ''}-> {run.status}")
+        self.stdout.write(
+            f"window {run.window_start} .. {run.window_end}; cursor {run.cursor_before or '-'} -> "
+            f"{run.cursor_after or '-'}"
+        )
+        self.stdout.write("counts " + ", ".join(f"{k}={v}" for k, v in run.counts.items()))
+        self.stdout.write("api " + ", ".join(f"{k}={v}" for k, v in run.api_usage.items()))
+        for item in run.items.all():
+            self.stdout.write(
+                f"  {item.action:<13} {item.external_id:<8} odoo={item.odoo_id or '-'} "
+                f"{item.reason_code} {item.message}".rstrip()
+            )
+        if run.summary:
+            self.stdout.write(run.summary)

@@ -1,0 +1,158 @@
+"""Order import against the fake Odoo and the fake WooCommerce shop, over loopback HTTP."""
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from engagements.integration import services
+from engagements.integration.flows import runs
+from engagements.integration.models import Binding, FlowSettings, Health, ShopConnection, SyncCursor, SyncRun
+from portal.errors import DomainError
+from tests.fakes.odoo import FakeOdoo, FakeOdooServer
+from tests.fakes.woocommerce import FakeShop, FakeShopServer
+
+pytestmark = pytest.mark.django_db
+OPTIONS = {
+    "shipping_product_id": 12,
+    "fee_product_id": 13,
+    "placeholder_product_id": 14,
+    "tax_included_id": 4,
+    "confirm": True,
+    "initial_days": 3650,
+}
+WRITES = {"create", "write", "unlink", "action_confirm"}
+
+
+@pytest.fixture
+def fakes():
+    odoo, shop = FakeOdoo(), FakeShop()
+    with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
+        yield odoo, shop, odoo_server, shop_server
+
+
+@pytest.fixture
+def wired(engagement, carla, fakes):
+    odoo, shop, odoo_server, shop_server = fakes
+    services.odoo_connection_save(
+        actor=carla, engagement=engagement, url=odoo_server.url, database="lab", login="admin", api_key="admin"
+    )
+    services.shop_connection_save(
+        actor=carla,
+        engagement=engagement,
+        platform="woocommerce",
+        base_url=shop_server.url,
+        api_key="ck_demo",
+        api_secret="cs_demo",
+    )
+    FlowSettings.objects.create(engagement=engagement, flow="orders", enabled=True, options=OPTIONS)
+    return engagement, odoo, shop
+
+
+def _orders(odoo, ref=None):
+    rows = odoo.data["sale.order"].values()
+    return [o for o in rows if ref is None or o["client_order_ref"] == ref]
+
+
+def test_it_imports_confirms_and_matches_totals_in_at_most_four_calls_per_order(wired):
+    engagement, odoo, _ = wired
+    run = services.sync_run(engagement=engagement, flow="orders")
+    assert run.status == SyncRun.Status.SUCCEEDED, run.items.values_list("reason_code", "message")
+    assert run.counts["listed"] == 2 and run.counts["created"] == 2
+    guest = _orders(odoo, "WOO-2001")[0]
+    assert guest["state"] == "sale" and abs(guest["amount_total"] - 41763) <= 1
+    assert len(guest["order_line"]) == 5  # 2 products, shipping, 2 fees
+    per_order = [c for c in odoo.calls if c[0] == "object"]
+    prefetch, login_context = 3, 1
+    assert (len(per_order) - prefetch - login_context) / 2 <= 4
+    assert Binding.objects.filter(engagement=engagement, kind="sale_order").count() == 2
+
+
+def test_running_again_creates_nothing(wired):
+    engagement, odoo, _ = wired
+    services.sync_run(engagement=engagement, flow="orders")
+    second = services.sync_run(engagement=engagement, flow="orders")
+    # The overlap re-lists the latest order; it is up to date, so nothing is written.
+    assert second.counts["listed"] >= 1 and second.counts["unchanged"] == second.counts["listed"]
+    assert second.counts["created"] == 0 and len(_orders(odoo)) == 2
+
+
+def test_a_dry_run_writes_nothing_anywhere(wired):
+    engagement, odoo, _ = wired
+    run = services.sync_run(engagement=engagement, flow="orders", dry_run=True)
+    assert run.counts["created"] == 2 and set(run.items.values_list("action", flat=True)) == {"would_create"}
+    assert not any(method in WRITES for _, _, method in odoo.calls)
+    assert not Binding.objects.exists() and not SyncCursor.objects.exists()
+
+
+def test_an_order_odoo_already_has_is_adopted_not_duplicated(wired):
+    engagement, odoo, _ = wired
+    odoo.handle(
+        "/jsonrpc",
+        {
+            "service": "object",
+            "method": "execute_kw",
+            "args": [
+                "lab",
+                2,
+                "admin",
+                "sale.order",
+                "create",
+                [{"partner_id": 2512, "client_order_ref": "WOO-2001"}],
+                {},
+            ],
+        },
+    )
+    run = services.sync_run(engagement=engagement, flow="orders")
+    assert len(_orders(odoo, "WOO-2001")) == 1
+    assert run.items.get(external_id="2001").reason_code == "adopted"
+
+
+@override_settings(INTEGRATION_ODOO_TIMEOUT=0.5)
+def test_a_create_that_times_out_but_commits_is_adopted_by_the_next_run(wired):
+    engagement, odoo, _ = wired
+    odoo.commit_then_stall, odoo.stall_models = 1.2, {"sale.order"}
+    first = services.sync_run(engagement=engagement, flow="orders")
+    odoo.commit_then_stall = 0
+    assert first.counts["ambiguous"] >= 1
+    # The cursor stayed before the ambiguous orders, so the next run lists them again and adopts them.
+    second = services.sync_run(engagement=engagement, flow="orders")
+    assert second.counts["created"] == 0 and second.counts["ambiguous"] == 0
+    assert len(_orders(odoo, "WOO-2001")) == 1 and len(_orders(odoo)) == 2
+
+
+def test_revoked_shop_keys_fail_the_run_and_mark_the_connection_without_retries(wired):
+    engagement, _, shop = wired
+    shop.revoked = True
+    run = services.sync_run(engagement=engagement, flow="orders")
+    assert run.status == SyncRun.Status.FAILED and "shop_auth" in run.summary
+    assert ShopConnection.objects.get(engagement=engagement).health == Health.FAILING
+    assert len(shop.requests) == 2
+
+
+def test_pending_is_postponed_cancelled_skipped_and_the_report_adds_up(wired):
+    engagement, _, shop = wired
+    shop.orders[2001]["status"] = "pending"
+    extra = shop.add_orders(2, start_id=7001)
+    shop.orders[extra[0]]["status"] = "cancelled"
+    shop.orders[extra[1]]["line_items"][0]["sku"] = "NO-EXISTE"
+    shop.orders[extra[1]]["line_items"][0]["variation_id"] = 999
+    run = services.sync_run(engagement=engagement, flow="orders")
+    counts = run.counts
+    assert (counts["postponed"], counts["skipped"], counts["review"], counts["created"]) == (1, 1, 1, 1)
+    assert counts["listed"] == sum(v for k, v in counts.items() if k != "listed")
+    review = run.items.get(external_id=str(extra[1]))
+    assert "unknown_sku:NO-EXISTE" in review.reason_code
+
+
+def test_one_run_per_flow_at_a_time(wired):
+    engagement, _, _ = wired
+    runs.run_start(engagement=engagement, flow="orders")
+    with pytest.raises(DomainError):
+        services.sync_run(engagement=engagement, flow="orders")
+
+
+def test_the_command_prints_the_report(wired, capsys):
+    engagement, _, _ = wired
+    call_command("sync_run", "--engagement", engagement.code, "--flow", "orders", "--dry-run")
+    out = capsys.readouterr().out
+    assert "(dry run)" in out and "listed=2" in out and "would_create" in out
