@@ -1,6 +1,6 @@
 """The integration block of the engagement page (registered in IntegrationConfig.ready)."""
 
-from engagements.integration.models import OdooConnection, ShopConnection
+from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
 from engagements.models import Engagement
 from engagements.panels import Panel
 from portal.models import User
@@ -16,5 +16,6 @@ def integration_panel(engagement: Engagement, user: User) -> Panel | None:
             "odoo": OdooConnection.objects.filter(engagement=engagement).first(),
             "shop": ShopConnection.objects.filter(engagement=engagement).first(),
             "internal": user.is_internal,
+            "last_run": SyncRun.objects.filter(engagement=engagement, dry_run=False).order_by("-started_at").first(),
         },
     )

@@ -151,9 +151,12 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
     return verdict
 
 
+FLOWS = {"orders": orders.import_orders}  # stock, prices, products, customers: next steps
+
+
 def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigger: str = "manual", now=None):
     """Run one flow now and keep its report. Connection failures end the run as failed, with the reason."""
-    flows = {"orders": orders.import_orders}
+    flows = FLOWS
     if flow not in flows:
         raise PermanentError(f"The {flow} flow comes with the next integration step.", code="flow_unsupported")
     run = runs.run_start(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)

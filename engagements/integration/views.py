@@ -1,14 +1,16 @@
 """Integration pages (consultants and staff): connections and their checks."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
 
-from engagements.integration import services
+from engagements.integration import selectors, services
 from engagements.integration.forms import OdooConnectionForm, ShopConnectionForm
-from engagements.integration.models import OdooConnection, ShopConnection
+from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
 from engagements.selectors import engagement_list_for_user
 from portal.access import consultant_required, get_scoped_or_404
 
@@ -46,7 +48,16 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
             save(actor=request.user, engagement=engagement, **form.cleaned_data)
             messages.success(request, _("Connection saved. Test it to see if it works."))
             return redirect("integration:page", code=engagement.code)
-    context = {"e": engagement, "odoo": odoo, "shop": shop, "odoo_form": odoo_form, "shop_form": shop_form}
+    runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement)[:20])
+    context = {
+        "e": engagement,
+        "odoo": odoo,
+        "shop": shop,
+        "odoo_form": odoo_form,
+        "shop_form": shop_form,
+        "runs": runs,
+        "running": any(r.status == SyncRun.Status.RUNNING for r in runs),
+    }
     return render(request, "integration/page.html", context)
 
 
@@ -59,3 +70,31 @@ def odoo_check(request: HttpRequest, code: str) -> HttpResponse:
     level = messages.error if verdict.get("problem") else messages.success
     level(request, verdict["message"])
     return redirect("integration:page", code=engagement.code)
+
+
+@consultant_required
+@require_POST
+def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
+    """Queue a run (or a dry run) for the worker; the page follows its progress."""
+    engagement = _engagement(request, code)
+    if flow not in services.FLOWS:
+        raise Http404
+    dry_run = request.POST.get("dry_run") == "1"
+    transaction.on_commit(lambda: async_task("engagements.integration.tasks.sync_run", engagement.pk, flow, dry_run))
+    messages.info(request, _("Dry run queued.") if dry_run else _("Run queued."))
+    return redirect("integration:page", code=engagement.code)
+
+
+@consultant_required
+def run_detail(request: HttpRequest, public_id) -> HttpResponse:
+    run = get_scoped_or_404(selectors.run_list_for_user(request.user), public_id=public_id)
+    odoo = OdooConnection.objects.filter(engagement=run.engagement).first()
+    shop = ShopConnection.objects.filter(engagement=run.engagement).first()
+    context = {
+        "run": run,
+        "items": list(run.items.all()),
+        "e": run.engagement,
+        "odoo_url": odoo.url if odoo else "",
+        "shop_url": shop.base_url if shop else "",
+    }
+    return render(request, "integration/run_detail.html", context)

@@ -156,3 +156,28 @@ def test_the_command_prints_the_report(wired, capsys):
     call_command("sync_run", "--engagement", engagement.code, "--flow", "orders", "--dry-run")
     out = capsys.readouterr().out
     assert "(dry run)" in out and "listed=2" in out and "would_create" in out
+
+
+def test_the_consultant_runs_from_the_page_and_reads_the_report(client, wired, carla, alice, charlie,
+                                                                 django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    engagement, _, _ = wired
+    client.force_login(carla)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("integration:run_now", args=[engagement.code, "orders"]), {"dry_run": "1"})
+        client.post(reverse("integration:run_now", args=[engagement.code, "orders"]))
+    runs_ = list(SyncRun.objects.order_by("started_at"))
+    assert [r.dry_run for r in runs_] == [True, False] and runs_[1].counts["created"] == 2
+    page = client.get(reverse("integration:page", args=[engagement.code])).content.decode()
+    assert str(runs_[1].public_id) in page
+    detail = client.get(reverse("integration:run", args=[runs_[1].public_id])).content.decode()
+    assert "WOO" not in detail or "2001" in detail
+    assert "/web#id=" in detail and "post=2001" in detail
+    assert client.post(reverse("integration:run_now", args=[engagement.code, "nonsense"])).status_code == 404
+    client.force_login(alice)
+    card = client.get(reverse("engagements:detail", args=[engagement.code])).content.decode()
+    assert "2 pedidos" in card or "2 orders" in card
+    assert client.get(reverse("integration:run", args=[runs_[1].public_id])).status_code == 403
+    client.force_login(charlie)
+    assert client.get(reverse("engagements:detail", args=[engagement.code])).status_code == 404
