@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engagements.integration import clients
-from engagements.integration.flows import orders, runs
+from engagements.integration.flows import orders, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import Health, OdooConnection, ShopConnection
@@ -151,7 +151,7 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
     return verdict
 
 
-FLOWS = {"orders": orders.import_orders}  # stock, prices, products, customers: next steps
+FLOWS = {"orders": orders.import_orders, "stock": stock.export_stock}  # prices, products, customers: next
 
 
 def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigger: str = "manual", now=None):

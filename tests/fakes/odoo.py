@@ -302,6 +302,29 @@ class FakeOdoo:
         }
     )
 
+    def move(
+        self, product_id: int, quantity: float, *, location: int = WH_STOCK, when: str = "2026-11-23 09:00:00"
+    ) -> int:
+        """A done stock move (a receipt if positive, a delivery if negative) that changes on-hand stock."""
+        with self.lock:
+            self.quants[(product_id, location)] = self.quants.get((product_id, location), 0.0) + quantity
+            mid = self._new_id("stock.move")
+            product = self.data["product.product"][product_id]
+            self.data["stock.move"][mid] = {
+                "id": mid,
+                "reference": "Fake move",
+                "product_id": [product_id, product["display_name"]],
+                "product_uom_qty": abs(quantity),
+                "quantity": abs(quantity),
+                "state": "done",
+                "write_date": when,
+                "location_id": [14, "Virtual Locations/Inventory adjustment"]
+                if quantity > 0
+                else [location, "WH/Stock"],
+                "location_dest_id": [location, "WH/Stock"] if quantity > 0 else [5, "Partners/Customers"],
+            }
+            return mid
+
     # ------------------------------------------------------------ dispatch
     def handle(self, path: str, params: dict) -> Any:
         if self.latency:

@@ -1,0 +1,145 @@
+"""Stock export, Odoo → shop (research §5.3 export_stock).
+
+Candidates are the bound variants touched by done stock moves since the
+Odoo-side cursor, or every bound variant on a full pass (nightly, or the
+first run). Quantities are read in batches with the configured field
+(`free_qty` by default) under the mapped location's context, minus a safety
+buffer, clamped at 0, and pushed only when they differ from the last value
+pushed (kept on the binding), in WooCommerce batches of at most 100.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.utils import timezone
+
+from engagements.integration.flows.runs import Report
+from engagements.integration.gateway.base import OdooGateway
+from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
+from engagements.integration.shops.woocommerce import WooCommerceClient
+
+DEFAULTS = {"location_id": 8, "stock_field": "free_qty", "buffer": 0, "full": False}
+STOCK_FIELDS = ("free_qty", "qty_available", "virtual_available")
+
+
+def _options(run: SyncRun) -> dict:
+    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.STOCK).values_list("options", flat=True)
+    options = {**DEFAULTS, **(stored.first() or {})}
+    if options["stock_field"] not in STOCK_FIELDS:
+        options["stock_field"] = DEFAULTS["stock_field"]
+    return options
+
+
+def _candidates(run: SyncRun, odoo: OdooGateway, options: dict, full: bool) -> tuple[list[Binding], str]:
+    bindings = Binding.objects.filter(engagement=run.engagement, kind="product_variant", state=Binding.State.ACTIVE)
+    cursor = SyncCursor.objects.filter(engagement=run.engagement, flow=Flow.STOCK, source="odoo").first()
+    run.cursor_before = cursor.value if cursor else ""
+    if full or cursor is None:
+        return list(bindings), ""
+    moves = odoo.search_read(
+        "stock.move",
+        [["state", "=", "done"], ["write_date", ">", cursor.value]],
+        ["product_id", "write_date"],
+        order="write_date asc, id asc",
+    )
+    touched = {move["product_id"][0] for move in moves}
+    latest = max((move["write_date"] for move in moves), default="")
+    return list(bindings.filter(odoo_id__in=touched)), latest
+
+
+def export_stock(
+    *, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime, full: bool | None = None
+) -> Report:
+    options = _options(run)
+    report = Report()
+    full = options["full"] if full is None else full
+    if not full and not SyncCursor.objects.filter(engagement=run.engagement, flow=Flow.STOCK, source="odoo").exists():
+        full = True
+    # On a full pass, take the high-water mark first, so a move during the run is seen next time.
+    high_water = _latest_done_move(odoo) if full else ""
+    bindings, latest = _candidates(run, odoo, options, full)
+    latest = high_water or latest
+    report.counts["listed"] = len(bindings)
+    quantities = _quantities(odoo, bindings, options)
+    changes = []
+    for binding in bindings:
+        qty = quantities.get(binding.odoo_id)
+        if qty is None:
+            report.add(
+                "failed",
+                kind="stock",
+                external_id=binding.external_id,
+                odoo_id=binding.odoo_id,
+                reason="odoo_record_missing",
+                message="The Odoo product no longer exists.",
+            )
+            continue
+        if (binding.last_pushed_value or {}).get("qty") == qty:
+            report.add("unchanged", kind="stock", external_id=binding.external_id, odoo_id=binding.odoo_id)
+            continue
+        changes.append((binding, qty))
+    _push(run, shop, changes, report)
+    run.cursor_after = latest or run.cursor_before
+    if latest and not run.dry_run:
+        SyncCursor.objects.update_or_create(
+            engagement=run.engagement, flow=Flow.STOCK, source="odoo", defaults={"value": latest}
+        )
+    return report
+
+
+def _latest_done_move(odoo: OdooGateway) -> str:
+    rows = odoo.search_read(
+        "stock.move", [["state", "=", "done"]], ["write_date"], limit=1, order="write_date desc, id desc"
+    )
+    return rows[0]["write_date"] if rows else ""
+
+
+def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> dict[int, int]:
+    if not bindings:
+        return {}
+    field = options["stock_field"]
+    rows = odoo.read(
+        "product.product", [b.odoo_id for b in bindings], [field], context={"location": options["location_id"]}
+    )
+    return {row["id"]: max(0, math.floor(row[field]) - int(options["buffer"])) for row in rows}
+
+
+def _push(run: SyncRun, shop: WooCommerceClient, changes: list[tuple[Binding, int]], report: Report) -> None:
+    if run.dry_run:
+        for binding, qty in changes:
+            report.add(
+                "updated",
+                kind="stock",
+                external_id=binding.external_id,
+                odoo_id=binding.odoo_id,
+                action="would_update",
+                diff={"from": (binding.last_pushed_value or {}).get("qty"), "to": qty},
+            )
+        return
+    by_external = {binding.external_id: (binding, qty) for binding, qty in changes}
+    updates = [
+        (int(b.external_parent_id or b.external_id), int(b.external_id) if b.external_parent_id else None, q)
+        for b, q in changes
+    ]
+    for result in shop.batch_stock(updates) if updates else []:
+        binding, qty = by_external[result.external_id]
+        if result.ok:
+            Binding.objects.filter(pk=binding.pk).update(last_pushed_value={"qty": qty}, last_synced_at=timezone.now())
+            report.add(
+                "updated",
+                kind="stock",
+                external_id=binding.external_id,
+                odoo_id=binding.odoo_id,
+                diff={"from": (binding.last_pushed_value or {}).get("qty"), "to": qty},
+            )
+        else:
+            report.add(
+                "failed",
+                kind="stock",
+                external_id=binding.external_id,
+                odoo_id=binding.odoo_id,
+                reason=result.error_code,
+                message=result.message,
+            )
