@@ -201,9 +201,14 @@ def quote_send(*, actor: User, quote: Quote) -> Quote:
     now = timezone.now()
     quote.pdf_sha256, quote.status, quote.sent_at, quote.sent_by = pdf.sha256(data), QuoteStatus.SENT, now, actor
     quote.save(update_fields=["pdf", "pdf_sha256", "status", "sent_at", "sent_by"])
-    Quote.objects.filter(family=quote.family, status=QuoteStatus.SENT).exclude(pk=quote.pk).update(
-        status=QuoteStatus.SUPERSEDED, closed_at=now
+    # A newer version, or a new service quote for the same engagement, replaces what the client had.
+    replaced = Quote.objects.filter(status=QuoteStatus.SENT).exclude(pk=quote.pk)
+    replaced = replaced.filter(family=quote.family) | (
+        replaced.filter(engagement=quote.engagement, kind=QuoteKind.SERVICE)
+        if quote.kind == QuoteKind.SERVICE
+        else replaced.none()
     )
+    replaced.update(status=QuoteStatus.SUPERSEDED, closed_at=now)
     if quote.kind == QuoteKind.SERVICE and quote.engagement.status == rules.DIAGNOSIS:
         lifecycle.engagement_mark_quoted(actor=actor, engagement=quote.engagement, reason="quote sent")
     lifecycle.event_record(quote.engagement, "quote.sent", actor=actor, data={"version": quote.version})
@@ -251,6 +256,9 @@ def quote_accept(
     quote = _lock_open_quote(quote)
     if not full_name.strip() or not accepted_policy:
         raise DomainError(QUOTE_NAME_REQUIRED)
+    service_quotes = Quote.objects.filter(engagement=quote.engagement, kind=QuoteKind.SERVICE).exclude(pk=quote.pk)
+    if quote.kind == QuoteKind.SERVICE and service_quotes.filter(status=QuoteStatus.ACCEPTED).exists():
+        raise DomainError(QUOTE_NOT_OPEN)  # the service is bought once per engagement
     if shown_sha256 != quote.pdf_sha256:
         raise DomainError(QUOTE_TAMPERED)
     acceptance = QuoteAcceptance.objects.create(
@@ -267,9 +275,10 @@ def quote_accept(
     lifecycle.event_record(quote.engagement, "quote.accepted", actor=user, data={"version": quote.version})
     milestones_create(quote=quote)
     if quote.kind == QuoteKind.SERVICE:
+        service_quotes.filter(status=QuoteStatus.SENT).update(status=QuoteStatus.SUPERSEDED, closed_at=timezone.now())
         lifecycle.engagement_confirm_scope(engagement=quote.engagement, actor=None, reason="quote accepted")
     else:
-        milestones_reach(engagement=quote.engagement, event="accepted")
+        milestones_reach(engagement=quote.engagement, event="accepted", quote=quote)
     return acceptance
 
 
@@ -319,12 +328,15 @@ def milestones_create(*, quote: Quote) -> list[PaymentMilestone]:
     return PaymentMilestone.objects.bulk_create(rows)
 
 
-def milestones_reach(*, engagement: Engagement, event: str) -> list[Invoice]:
-    """Mark the milestones waiting for `event` as reached and invoice each one."""
+def milestones_reach(*, engagement: Engagement, event: str, quote: Quote | None = None) -> list[Invoice]:
+    """Mark the milestones of accepted quotes waiting for `event` as reached and invoice each one
+    (`quote`: only that quote's, e.g. an add-on accepted now)."""
     invoices = []
     pending = PaymentMilestone.objects.select_for_update().filter(
-        engagement=engagement, event=event, reached_at__isnull=True
+        engagement=engagement, event=event, reached_at__isnull=True, quote__status=QuoteStatus.ACCEPTED
     )
+    if quote is not None:
+        pending = pending.filter(quote=quote)
     for milestone in pending:
         milestone.reached_at = timezone.now()
         milestone.save(update_fields=["reached_at"])
@@ -480,6 +492,4 @@ def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
     Invoice.objects.filter(pk=note.pk).update(status=InvoiceStatus.PAID, paid_amount=note.total)
     invoice.status = InvoiceStatus.VOID
     invoice.save(update_fields=["status"])
-    if invoice.milestone_id:
-        PaymentMilestone.objects.filter(pk=invoice.milestone_id).update(reached_at=None)
     return note

@@ -34,7 +34,8 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
     engagement = get_scoped_or_404(engagement_list_for_user(request.user), code=code)
     change = None
     if request.GET.get("change"):
-        change = get_scoped_or_404(change_request_list_for_user(request.user), public_id=request.GET["change"])
+        changes = change_request_list_for_user(request.user).filter(engagement=engagement)
+        change = get_scoped_or_404(changes, public_id=request.GET["change"])
     kind = change.classification if change and change.classification in QuoteKind.values else QuoteKind.SERVICE
     initial = {"currency": "CLP", "kind": kind, "line_0_description": change.title if change else ""}
     form = QuoteForm(request.POST or None, initial=initial)
@@ -133,7 +134,7 @@ def invoice_pdf(request: HttpRequest, public_id) -> HttpResponse:
     invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
     if not invoice.pdf:
         messages.info(request, _("The PDF is being generated. Try again in a few seconds."))
-        return _to_engagement(invoice.engagement)
+        return redirect("billing:invoice", public_id=invoice.public_id)
     return FileResponse(invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.display_number}.pdf")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from engagements import rules
@@ -192,7 +192,6 @@ def _with_urgency(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
         oldest_open_request=Min("requests__sent_at", filter=Q(requests__answered_at__isnull=True)),
         latest_request=Max("requests__sent_at"),
         open_request_count=Count("requests", filter=Q(requests__answered_at__isnull=True), distinct=True),
-        minutes_used=Sum("sessions__minutes_used", filter=Q(sessions__log_published_at__isnull=False)),
     ).select_related("company", "terms", "consultant")
 
 

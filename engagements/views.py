@@ -127,7 +127,10 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     view = selectors.engagement_view(engagement, request.user)
     internal = request.user.role != Role.CLIENT
     context = {
-        "view": view, "e": engagement, "internal": internal, "rules": rules,
+        "view": view,
+        "e": engagement,
+        "internal": internal,
+        "rules": rules,
         "panels": panels.panels_for(engagement, request.user),
     }
     if internal:

@@ -52,19 +52,26 @@ class SecretAttribute(DeferredAttribute):
 
 class EncryptedTextField(models.TextField):
     descriptor_class = SecretAttribute
-    def from_db_value(self, value, expression, connection):
-        return self.to_python(value)
 
-    def to_python(self, value):
-        if value is None or isinstance(value, Secret):
-            return value
+    def from_db_value(self, value, expression, connection):
+        """Stored tokens must decrypt: a missing key fails loudly instead of
+        sending ciphertext to Odoo as if it were the key."""
+        if value is None:
+            return None
         if value == "":
             return Secret("")
         try:
             return Secret(crypto.decrypt(value))
-        except crypto.InvalidToken:
-            # A plain value assigned in Python (not yet saved) is the secret itself.
-            return Secret(value)
+        except crypto.InvalidToken as exc:
+            raise crypto.InvalidToken(
+                f"{self.model.__name__}.{self.name} cannot be decrypted with FERNET_KEYS"
+            ) from exc
+
+    def to_python(self, value):
+        """Values assigned in Python are the plain secret."""
+        if value is None or isinstance(value, Secret):
+            return value
+        return Secret(str(value))
 
     def get_prep_value(self, value):
         if value is None:

@@ -1,6 +1,7 @@
 """Reads for pages, always scoped to the acting user."""
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from portal.access import companies_for_user
 from portal.models import INTERNAL_ROLES, ClientCompany, Invitation, Membership, User
@@ -16,7 +17,9 @@ def company_detail_for_user(user: User) -> QuerySet[ClientCompany]:
         Prefetch("memberships", queryset=Membership.objects.select_related("user").order_by("user__email")),
         Prefetch(
             "invitations",
-            queryset=Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("email"),
+            queryset=Invitation.objects.filter(
+                accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+            ).order_by("email"),
             to_attr="pending_invitations",
         ),
     )

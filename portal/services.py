@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,7 +20,7 @@ from portal.audit import Code, audit_record
 from portal.errors import DomainError
 from portal.models import INTERNAL_ROLES, ClientCompany, Invitation, Membership, Role, User
 from portal.notifications import email_enqueue
-from portal.rut import normalize_rut
+from portal.rut import INVALID_RUT, normalize_rut
 
 RUT_TAKEN = _("A client company with this RUT already exists.")
 EMAIL_IS_MEMBER = _("This person is already a member of this company.")
@@ -42,11 +43,18 @@ def _hash_token(token: str) -> str:
 # ---------------------------------------------------------------- companies
 
 
+def _checked_rut(rut: str) -> str:
+    try:
+        return normalize_rut(rut)
+    except ValidationError as exc:
+        raise DomainError(INVALID_RUT, field="rut") from exc
+
+
 @transaction.atomic
 def company_create(
     *, actor: User, request: HttpRequest | None, legal_name: str, rut: str, address: str, billing_email: str
 ) -> ClientCompany:
-    compact = normalize_rut(rut)
+    compact = _checked_rut(rut)
     if ClientCompany.objects.filter(rut=compact).exists():
         raise DomainError(RUT_TAKEN, field="rut")
     company = ClientCompany.objects.create(
@@ -68,7 +76,7 @@ def company_update(
     billing_email: str,
 ) -> ClientCompany:
     company = ClientCompany.objects.select_for_update().get(pk=company.pk)
-    compact = normalize_rut(rut)
+    compact = _checked_rut(rut)
     if ClientCompany.objects.filter(rut=compact).exclude(pk=company.pk).exists():
         raise DomainError(RUT_TAKEN, field="rut")
     company.legal_name, company.rut = legal_name.strip(), compact

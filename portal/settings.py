@@ -149,6 +149,9 @@ ADMIN_CLOSE_AUTOMATIC = env_bool("ADMIN_CLOSE_AUTOMATIC", False)
 
 # ---------------------------------------------------------------- integration
 INTEGRATION_ODOO_TIMEOUT = float(env_str("INTEGRATION_ODOO_TIMEOUT", "60"))  # seconds per Odoo call
+# A run still "running" after this long lost its worker (killed, restarted): the
+# next run marks it interrupted instead of waiting forever. Above the task timeout.
+INTEGRATION_RUN_STALE_SECONDS = env_int("INTEGRATION_RUN_STALE_SECONDS", env_int("Q_TIMEOUT", 300) + 60)
 
 # ---------------------------------------------------------------- billing
 # Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".

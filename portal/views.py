@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -124,7 +125,7 @@ def team(request: HttpRequest) -> HttpResponse:
     context = {
         "members": selectors.internal_user_list_for_user(request.user),
         "pending": selectors.invitation_list_for_user(request.user).filter(
-            company__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True
+            company__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ),
         "form": form,
         "role_form": RoleForm(),

@@ -16,6 +16,8 @@ def integration_panel(engagement: Engagement, user: User) -> Panel | None:
             "odoo": OdooConnection.objects.filter(engagement=engagement).first(),
             "shop": ShopConnection.objects.filter(engagement=engagement).first(),
             "internal": user.is_internal,
-            "last_run": SyncRun.objects.filter(engagement=engagement, dry_run=False).order_by("-started_at").first(),
+            "last_run": SyncRun.objects.filter(engagement=engagement, dry_run=False, flow="orders")
+            .order_by("-started_at")
+            .first(),
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from engagements.models import Engagement
 from engagements.services import event_record
 from portal.models import User
 
+logger = logging.getLogger(__name__)
 CHECK_TIMEOUT = 10.0
 RIGHTS = ("res.partner", "product.product", "sale.order", "stock.move")
 
@@ -168,6 +170,9 @@ def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigge
     except GatewayError as error:
         failure = f"{error.code}: {error}"
         _mark_unhealthy(engagement, error)
+    except Exception as error:  # never leave a run "running": that would block the flow
+        logger.exception("sync run %s failed", run.public_id)
+        failure = f"unexpected_error: {type(error).__name__}"
     finally:
         usage = {"odoo_calls": getattr(odoo, "calls", 0), "shop_calls": getattr(shop, "calls", 0)}
         if shop is not None:

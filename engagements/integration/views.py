@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
 from engagements.integration import selectors, services
+from engagements.integration.flows.runs import RUN_IN_PROGRESS
 from engagements.integration.forms import OdooConnectionForm, ShopConnectionForm
 from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
 from engagements.selectors import engagement_list_for_user
@@ -80,6 +81,9 @@ def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
     if flow not in services.FLOWS:
         raise Http404
     dry_run = request.POST.get("dry_run") == "1"
+    if SyncRun.objects.filter(engagement=engagement, flow=flow, status=SyncRun.Status.RUNNING).exists():
+        messages.error(request, str(RUN_IN_PROGRESS))
+        return redirect("integration:page", code=engagement.code)
     transaction.on_commit(lambda: async_task("engagements.integration.tasks.sync_run", engagement.pk, flow, dry_run))
     messages.info(request, _("Dry run queued.") if dry_run else _("Run queued."))
     return redirect("integration:page", code=engagement.code)

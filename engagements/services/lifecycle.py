@@ -213,8 +213,12 @@ def lead_convert(
 ) -> Engagement:
     """Staff turn a lead into an engagement of a client company, in diagnosis."""
     engagement = _lock(engagement)
+    if engagement.status != rules.LEAD:
+        raise DomainError(
+            TRANSITION_NOT_ALLOWED % {"current": engagement.get_status_display(), "target": _("Diagnosis")}
+        )
     _check_consultant(consultant)
-    if company is None and not new_company:
+    if company is None and not (new_company and all(str(v).strip() for v in new_company.values())):
         raise DomainError(COMPANY_REQUIRED, field="company")
     if company is None:
         company = people.company_create(actor=actor, request=request, **new_company)
@@ -351,7 +355,7 @@ def engagement_confirm_scope(*, engagement: Engagement, actor: User | None, reas
     created and the clocks start. Quote acceptance (billing) calls this; the
     SCOPE_CONFIRMED hook runs in the same transaction (the 40% milestone)."""
     engagement = _lock(engagement)
-    if engagement.status == rules.ACTIVE and engagement.scope_confirmed_at:
+    if engagement.scope_confirmed_at:  # confirmed once; later moves are other transitions
         return engagement
     engagement = engagement_transition(engagement=engagement, target=rules.ACTIVE, actor=actor, reason=reason)
     now = timezone.now()

@@ -46,6 +46,8 @@ NEXT_STEPS_REQUIRED = _("Add at least one next step with its owner and due date.
 ALREADY_ANSWERED = _("This request has already been answered.")
 ANSWER_REQUIRED = _("Write an answer or attach a file.")
 ALREADY_CLASSIFIED = _("This change request was already classified.")
+CHECKLIST_NOT_PENDING = _("This item was already delivered.")
+CHECKLIST_NOT_DELIVERED = _("Only a delivered item can be verified or sent back.")
 
 # ---------------------------------------------------------------- checklist
 
@@ -63,6 +65,8 @@ def _require_running(engagement: Engagement) -> None:
 def checklist_deliver(*, actor: User, item: ChecklistItem, note: str, file=None) -> ChecklistItem:
     item = _lock_item(item)
     _require_running(item.engagement)
+    if item.status not in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED):
+        raise DomainError(CHECKLIST_NOT_PENDING)
     item.status, item.client_note = ChecklistStatus.DELIVERED, note.strip()
     item.delivered_at, item.delivered_by = timezone.now(), actor
     fields = ["status", "client_note", "delivered_at", "delivered_by"]
@@ -84,6 +88,8 @@ def checklist_review(*, actor: User, item: ChecklistItem, accept: bool, note: st
     """The consultant verifies a delivered item, or sends it back with a note."""
     item = _lock_item(item)
     _require_running(item.engagement)
+    if item.status != ChecklistStatus.DELIVERED:
+        raise DomainError(CHECKLIST_NOT_DELIVERED)
     if not accept:
         _require_reason(note)
     item.status = ChecklistStatus.VERIFIED if accept else ChecklistStatus.RETURNED

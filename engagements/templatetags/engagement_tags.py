@@ -37,8 +37,16 @@ def event_text(event: EngagementEvent) -> str:
         "request.answered": lambda: _("Formal request answered: %(subject)s") % {"subject": data.get("subject", "")},
         "change_request.raised": lambda: _("Change request: %(title)s") % {"title": data.get("title", "")},
         "change_request.classified": lambda: _("Change request reviewed: %(title)s") % {"title": data.get("title", "")},
+        "quote.sent": lambda: _("Quote version %(version)s sent") % {"version": data.get("version", "")},
+        "quote.accepted": lambda: _("Quote version %(version)s accepted") % {"version": data.get("version", "")},
+        "quote.declined": lambda: _("Quote declined"),
+        "invoice.issued": lambda: _("Payment request %(number)s issued") % {"number": data.get("number", "")},
+        "invoice.payment_recorded": lambda: _("Payment received for %(number)s") % {"number": data.get("number", "")},
+        "credit.created": lambda: (
+            _("Credit in your favour valid until %(date)s") % {"date": data.get("valid_until", "")}
+        ),
     }
-    return texts.get(event.kind, lambda: event.kind)()
+    return texts.get(event.kind, lambda: _("Update"))()
 
 
 @register.filter

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def invoice(sent_quote, alice):
-    billing.quote_accept(user=alice, quote=sent_quote, full_name="Alice", accepted_policy=True,
-                         shown_sha256=sent_quote.pdf_sha256, request=None)
+    billing.quote_accept(
+        user=alice,
+        quote=sent_quote,
+        full_name="Alice",
+        accepted_policy=True,
+        shown_sha256=sent_quote.pdf_sha256,
+        request=None,
+    )
     return Invoice.objects.get()
 
 

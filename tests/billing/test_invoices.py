@@ -199,8 +199,9 @@ class TestCreditNotes:
         from billing import ledger
 
         invoice = billing.invoice_issue(invoice=_draft(andes))
-        ledger.payment_record(actor=sam, invoice=invoice, paid_on=invoice.issue_date, amount=Decimal(10),
-                              method="transfer")
+        ledger.payment_record(
+            actor=sam, invoice=invoice, paid_on=invoice.issue_date, amount=Decimal(10), method="transfer"
+        )
         with pytest.raises(DomainError):
             billing.invoice_void(actor=sam, invoice=invoice, reason="x")
         assert Invoice.objects.count() == 1

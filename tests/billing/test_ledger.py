@@ -20,14 +20,21 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def first_invoice(sent_quote, alice):
-    billing.quote_accept(user=alice, quote=sent_quote, full_name="Alice", accepted_policy=True,
-                         shown_sha256=sent_quote.pdf_sha256, request=None)
+    billing.quote_accept(
+        user=alice,
+        quote=sent_quote,
+        full_name="Alice",
+        accepted_policy=True,
+        shown_sha256=sent_quote.pdf_sha256,
+        request=None,
+    )
     return Invoice.objects.get()  # 40%: 1.304.240
 
 
 def _pay(invoice, sam, amount, **kw):
-    return ledger.payment_record(actor=sam, invoice=invoice, paid_on=timezone.localdate(), amount=Decimal(amount),
-                                 method="transfer", **kw)
+    return ledger.payment_record(
+        actor=sam, invoice=invoice, paid_on=timezone.localdate(), amount=Decimal(amount), method="transfer", **kw
+    )
 
 
 class TestPayments:
@@ -101,8 +108,17 @@ def active_credit(first_invoice, sam):
 class TestCreditUse:
     def _later_invoice(self, company, total="500000"):
         invoice = Invoice.objects.create(
-            series="F", company=company, currency="CLP", client_name="x", client_rut="1", client_address="x",
-            client_email="a@b.cl", tax_rate=Decimal(0), subtotal=Decimal(total), tax=0, total=Decimal(total),
+            series="F",
+            company=company,
+            currency="CLP",
+            client_name="x",
+            client_rut="1",
+            client_address="x",
+            client_email="a@b.cl",
+            tax_rate=Decimal(0),
+            subtotal=Decimal(total),
+            tax=0,
+            total=Decimal(total),
         )
         return billing.invoice_issue(invoice=invoice)
 
@@ -145,7 +161,11 @@ class TestCreditUse:
 
 @pytest.mark.parametrize(
     ("closed", "valid_until"),
-    [(date(2027, 8, 31), date(2028, 2, 29)), (date(2026, 1, 31), date(2026, 7, 31)), (date(2026, 6, 30), date(2026, 12, 30))],
+    [
+        (date(2027, 8, 31), date(2028, 2, 29)),
+        (date(2026, 1, 31), date(2026, 7, 31)),
+        (date(2026, 6, 30), date(2026, 12, 30)),
+    ],
 )
 def test_credit_validity_at_month_ends_and_leap_years(first_invoice, sam, closed, valid_until):
     credit = _admin_close(first_invoice.engagement, sam)

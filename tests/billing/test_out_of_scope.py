@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _accept(quote, user):
-    return billing.quote_accept(user=user, quote=quote, full_name="Alice", accepted_policy=True,
-                                shown_sha256=quote.pdf_sha256, request=None)
+    return billing.quote_accept(
+        user=user, quote=quote, full_name="Alice", accepted_policy=True, shown_sha256=quote.pdf_sha256, request=None
+    )
 
 
 def test_a_classified_change_becomes_an_add_on_invoiced_in_full_on_acceptance(client, engagement, alice, sam):
@@ -27,9 +28,17 @@ def test_a_classified_change_becomes_an_add_on_invoiced_in_full_on_acceptance(cl
     login_with_mfa(client, sam)
     url = reverse("billing:quote_new", args=[engagement.code]) + f"?change={change.public_id}"
     assert "Mercado Libre" in client.get(url).content.decode()
-    client.post(url, {"kind": "add_on", "currency": "CLP", "valid_until": "2030-01-01",
-                      "line_0_description": "Conector Mercado Libre", "line_0_quantity": "1",
-                      "line_0_unit_price": "500000"})
+    client.post(
+        url,
+        {
+            "kind": "add_on",
+            "currency": "CLP",
+            "valid_until": "2030-01-01",
+            "line_0_description": "Conector Mercado Libre",
+            "line_0_quantity": "1",
+            "line_0_unit_price": "500000",
+        },
+    )
     quote = Quote.objects.get(change_request=change)
     billing.quote_send(actor=sam, quote=quote)
     _accept(Quote.objects.get(pk=quote.pk), alice)
@@ -38,14 +47,24 @@ def test_a_classified_change_becomes_an_add_on_invoiced_in_full_on_acceptance(cl
 
 
 def test_an_hour_bank_covers_time_beyond_the_included_300_minutes(engagement, alice, sam, carla):
-    bank = billing.quote_create(actor=sam, engagement=engagement, kind=QuoteKind.HOUR_BANK, hours=Decimal(2),
-                                lines=[billing.LineInput("Bolsa de 2 horas", Decimal(2), Decimal(60000))])
+    bank = billing.quote_create(
+        actor=sam,
+        engagement=engagement,
+        kind=QuoteKind.HOUR_BANK,
+        hours=Decimal(2),
+        lines=[billing.LineInput("Bolsa de 2 horas", Decimal(2), Decimal(60000))],
+    )
     _accept(billing.quote_send(actor=sam, quote=bank), alice)
     for session in engagement.sessions.all():
-        lifecycle.session_schedule(actor=carla, session=session, scheduled_at=timezone.now() + timezone.timedelta(days=1),
-                                   video_link="https://meet.x/a")
+        lifecycle.session_schedule(
+            actor=carla,
+            session=session,
+            scheduled_at=timezone.now() + timezone.timedelta(days=1),
+            video_link="https://meet.x/a",
+        )
         lifecycle.session_log_publish(
-            actor=carla, session=session,
+            actor=carla,
+            session=session,
             values={"objective": "o", "activity": "a", "minutes_used": 75, "progress_status": "on_track"},
             next_steps=[{"description": "s", "owner": "client", "due_date": timezone.localdate()}],
         )
@@ -55,5 +74,9 @@ def test_an_hour_bank_covers_time_beyond_the_included_300_minutes(engagement, al
 
 def test_an_hour_bank_needs_hours(engagement, sam):
     with pytest.raises(DomainError):
-        billing.quote_create(actor=sam, engagement=engagement, kind=QuoteKind.HOUR_BANK,
-                             lines=[billing.LineInput("x", Decimal(1), Decimal(1))])
+        billing.quote_create(
+            actor=sam,
+            engagement=engagement,
+            kind=QuoteKind.HOUR_BANK,
+            lines=[billing.LineInput("x", Decimal(1), Decimal(1))],
+        )

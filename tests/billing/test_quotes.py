@@ -161,3 +161,41 @@ def test_an_issued_quote_cannot_be_deleted(sent_quote):
     with pytest.raises(ImmutableError):
         sent_quote.delete()
     assert Quote.objects.filter(pk=sent_quote.pk).exists()
+
+
+def test_a_second_service_quote_replaces_the_first_and_only_one_can_be_accepted(sent_quote, sam, alice):
+    other = billing.quote_create(
+        actor=sam,
+        engagement=sent_quote.engagement,
+        lines=[billing.LineInput("Integración (corregida)", Decimal(1), Decimal(2000000))],
+    )
+    billing.quote_send(actor=sam, quote=other)
+    sent_quote.refresh_from_db()
+    assert sent_quote.status == QuoteStatus.SUPERSEDED
+    _accept(Quote.objects.get(pk=other.pk), alice)
+    with pytest.raises(DomainError):
+        _accept(sent_quote, alice)
+    assert PaymentMilestone.objects.count() == 3 and Invoice.objects.count() == 1
+
+
+def test_a_voided_add_on_invoice_is_not_billed_again_by_the_next_add_on(sent_quote, alice, sam):
+    from billing.models import QuoteKind
+
+    _accept(sent_quote, alice)
+    first = billing.quote_create(
+        actor=sam,
+        engagement=sent_quote.engagement,
+        kind=QuoteKind.ADD_ON,
+        lines=[billing.LineInput("Add-on A", Decimal(1), Decimal(100000))],
+    )
+    _accept(billing.quote_send(actor=sam, quote=first), alice)
+    billing.invoice_void(actor=sam, invoice=Invoice.objects.get(milestone__quote=first), reason="error")
+    second = billing.quote_create(
+        actor=sam,
+        engagement=sent_quote.engagement,
+        kind=QuoteKind.ADD_ON,
+        lines=[billing.LineInput("Add-on B", Decimal(1), Decimal(200000))],
+    )
+    _accept(billing.quote_send(actor=sam, quote=second), alice)
+    assert Invoice.objects.filter(milestone__quote=second).count() == 1
+    assert Invoice.objects.filter(milestone__quote=first).count() == 1

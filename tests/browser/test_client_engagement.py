@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def test_a_client_answers_a_request_with_a_file_and_reads_the_log(live_server, page, engagement, alice, carla, tmp_path):
+def test_a_client_answers_a_request_with_a_file_and_reads_the_log(
+    live_server, page, engagement, alice, carla, tmp_path
+):
     ARTIFACTS.mkdir(exist_ok=True)
     request = send_request(engagement, carla, days_ago=12, subject="Usuario API de la tienda")
     session = engagement.sessions.first()
@@ -23,9 +25,14 @@ def test_a_client_answers_a_request_with_a_file_and_reads_the_log(live_server, p
         actor=carla, session=session, scheduled_at=timezone.now() + timedelta(hours=2), video_link="https://meet.x/a"
     )
     services.session_log_publish(
-        actor=carla, session=session,
-        values={"objective": "Levantar el flujo actual", "activity": "Revisamos pedidos y catálogo",
-                "minutes_used": 55, "progress_status": "on_track"},
+        actor=carla,
+        session=session,
+        values={
+            "objective": "Levantar el flujo actual",
+            "activity": "Revisamos pedidos y catálogo",
+            "minutes_used": 55,
+            "progress_status": "on_track",
+        },
         next_steps=[{"description": "Compartir planilla de SKU", "owner": "client", "due_date": timezone.localdate()}],
     )
 

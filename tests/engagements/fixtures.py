@@ -17,8 +17,14 @@ DIAGNOSIS = {
     "external_api": "yes",
 }
 INQUIRY = {
-    "name": "Nina", "company_name": "Andes SpA", "email": "nina@andes.test", "phone": "", "shop_platform": "woocommerce",
-    "odoo_version": "17", "odoo_hosting": "odoo_sh", "message": "Hola",
+    "name": "Nina",
+    "company_name": "Andes SpA",
+    "email": "nina@andes.test",
+    "phone": "",
+    "shop_platform": "woocommerce",
+    "odoo_version": "17",
+    "odoo_hosting": "odoo_sh",
+    "message": "Hola",
 }
 
 
@@ -36,7 +42,11 @@ def make_engagement(service, sam, carla):
         if status == rules.LEAD:
             return engagement
         services.lead_convert(
-            actor=sam, request=None, engagement=engagement, consultant=consultant or carla, company=company,
+            actor=sam,
+            request=None,
+            engagement=engagement,
+            consultant=consultant or carla,
+            company=company,
             invite_contact=False,
         )
         if status in (rules.CANCELLED,):

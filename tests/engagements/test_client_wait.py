@@ -71,7 +71,9 @@ class TestR1Sweep:
             second = services.client_wait_sweep(now=timezone.now())
         assert [a.rule for a in first] == ["r1_warning"] and second == []
         assert sorted(m.to[0] for m in mail.outbox) == [
-            "alice@andes.test", "carla@consultora.test", "office@consultora.test"
+            "alice@andes.test",
+            "carla@consultora.test",
+            "office@consultora.test",
         ]
 
     def test_the_client_answering_reactivates(self, engagement, carla, alice):
@@ -91,7 +93,9 @@ class TestR2Sweep:
     def test_day_89_is_not_flagged_and_day_90_is(self, engagement):
         self._waiting_for(engagement, 89)
         assert [a.rule for a in services.client_wait_sweep(now=timezone.now())] == ["r2_warning"]
-        Engagement.objects.filter(pk=engagement.pk).update(waiting_since=_noon(timezone.localdate() - timedelta(days=90)))
+        Engagement.objects.filter(pk=engagement.pk).update(
+            waiting_since=_noon(timezone.localdate() - timedelta(days=90))
+        )
         actions = services.client_wait_sweep(now=timezone.now())
         assert [(a.rule, a.new_status, a.flagged_only) for a in actions] == [("r2_eligible", rules.ADMIN_CLOSED, True)]
         assert _status(engagement) == rules.WAITING  # staff decide

@@ -44,7 +44,7 @@ def test_every_pair_of_statuses_is_allowed_or_refused_per_role(current, target, 
 
 
 def test_terminal_statuses_have_no_way_out():
-    for (current, _target) in rules.TRANSITIONS:
+    for current, _target in rules.TRANSITIONS:
         assert current not in rules.TERMINAL
 
 
@@ -149,7 +149,9 @@ class TestEstimate:
         assert rules.estimate_health(window, date(2026, 5, 1), 0) == rules.NOT_STARTED
 
     def test_health(self):
-        window = rules.estimate_window(scope_confirmed=date(2026, 3, 2), access_complete=date(2026, 3, 2), days_waiting=0)
+        window = rules.estimate_window(
+            scope_confirmed=date(2026, 3, 2), access_complete=date(2026, 3, 2), days_waiting=0
+        )
         assert rules.estimate_health(window, date(2026, 3, 10), 15) == rules.ON_TRACK
         assert rules.estimate_health(window, date(2026, 4, 1), 0) == rules.AT_RISK  # far behind the clock
         assert rules.estimate_health(window, date(2026, 4, 5), 90) == rules.AT_RISK  # past the earliest end

@@ -23,9 +23,14 @@ class TestServiceTerms:
     def test_changed_terms_make_a_new_version_and_running_engagements_keep_theirs(self, engagement, service):
         old = engagement.terms
         services.service_publish(
-            slug=service.slug, content={"name_es": service.name_es},
-            terms={"sessions": old.sessions[:4], "milestone_plan": old.milestone_plan,
-                   "policy_es": "Nueva política", "policy_en": "New policy"},
+            slug=service.slug,
+            content={"name_es": service.name_es},
+            terms={
+                "sessions": old.sessions[:4],
+                "milestone_plan": old.milestone_plan,
+                "policy_es": "Nueva política",
+                "policy_en": "New policy",
+            },
         )
         engagement.refresh_from_db()
         assert engagement.terms == old and old.version == 1
@@ -49,7 +54,10 @@ class TestInquiryAndConversion:
     def test_converting_a_lead_creates_the_company_invites_and_assigns(self, service, sam, carla):
         engagement = services.inquiry_submit(service=service, data=dict(INQUIRY), request=None)
         services.lead_convert(
-            actor=sam, request=None, engagement=engagement, consultant=carla,
+            actor=sam,
+            request=None,
+            engagement=engagement,
+            consultant=carla,
             new_company={"legal_name": "Andes SpA", "rut": "76.543.210-3", "address": "x", "billing_email": "a@a.cl"},
         )
         engagement.refresh_from_db()
@@ -82,8 +90,14 @@ class TestDiagnosisAndQuote:
 
     def test_odoo_online_without_api_cannot_be_completed(self, make_engagement, andes, carla):
         engagement = make_engagement(andes, rules.DIAGNOSIS)
-        values = {"as_is_order_flow": "a", "as_is_product_flow": "b", "validation_owner_name": "c",
-                  "flows": {"orders": "shop_to_odoo"}, "odoo_hosting": "odoo_online", "external_api": "no"}
+        values = {
+            "as_is_order_flow": "a",
+            "as_is_product_flow": "b",
+            "validation_owner_name": "c",
+            "flows": {"orders": "shop_to_odoo"},
+            "odoo_hosting": "odoo_online",
+            "external_api": "no",
+        }
         with pytest.raises(DomainError) as refused:
             services.diagnosis_save(actor=carla, engagement=engagement, values=values, complete=True)
         assert refused.value.message == services.DIAGNOSIS_NO_API
@@ -155,7 +169,10 @@ class TestPhasesAndClose:
         services.engagement_hold(actor=sam, engagement=engagement, reason="Sin respuesta")
         event = EngagementEvent.objects.filter(kind="engagement.status_changed").first()
         assert (event.old_status, event.new_status, event.actor, event.reason) == (
-            rules.ACTIVE, rules.WAITING, sam, "Sin respuesta"
+            rules.ACTIVE,
+            rules.WAITING,
+            sam,
+            "Sin respuesta",
         )
 
     def test_a_hold_needs_a_reason(self, engagement, sam):
@@ -192,7 +209,9 @@ class TestChecklist:
         assert access_complete_on(list(engagement.checklist.all()), business_tz()) is None
         services.checklist_deliver(actor=alice, item=items[-1], note="ok")
         for day, item in enumerate(items, start=1):  # the last one delivered on 4 May, late evening
-            ChecklistItem.objects.filter(pk=item.pk).update(delivered_at=datetime(2026, 5, day, 23, tzinfo=business_tz()))
+            ChecklistItem.objects.filter(pk=item.pk).update(
+                delivered_at=datetime(2026, 5, day, 23, tzinfo=business_tz())
+            )
         assert access_complete_on(list(engagement.checklist.all()), business_tz()).isoformat() == "2026-05-04"
 
 
@@ -200,7 +219,8 @@ def test_a_failed_service_leaves_nothing_half_saved(engagement, carla):
     session = engagement.sessions.first()
     with pytest.raises(DomainError), transaction.atomic():
         services.session_log_publish(
-            actor=carla, session=session,
+            actor=carla,
+            session=session,
             values={"objective": "o", "activity": "a", "minutes_used": 60, "progress_status": "on_track"},
             next_steps=[],
         )
@@ -225,7 +245,8 @@ class TestSessionEmails:
         session = engagement.sessions.get(number=1)
         with django_capture_on_commit_callbacks(execute=True):
             services.session_log_publish(
-                actor=carla, session=session,
+                actor=carla,
+                session=session,
                 values={"objective": "Obj", "activity": "Act", "minutes_used": 70, "progress_status": "on_track"},
                 next_steps=[{"description": "Paso", "owner": "client", "due_date": timezone.localdate()}],
             )
@@ -253,3 +274,39 @@ class TestChangeRequests:
         services.change_request_classify(actor=sam, change=change, classification="add_on")
         with pytest.raises(DomainError):
             services.change_request_classify(actor=sam, change=change, classification="in_scope")
+
+
+class TestReviewFixes:
+    def test_converting_with_an_invalid_rut_is_a_clear_error_and_changes_nothing(self, service, sam, carla):
+        engagement = services.inquiry_submit(service=service, data=dict(INQUIRY), request=None)
+        with pytest.raises(DomainError) as refused:
+            services.lead_convert(
+                actor=sam,
+                request=None,
+                engagement=engagement,
+                consultant=carla,
+                new_company={"legal_name": "X", "rut": "1-2", "address": "y", "billing_email": "a@b.cl"},
+            )
+        assert refused.value.field == "rut"
+        engagement.refresh_from_db()
+        assert engagement.status == rules.LEAD
+
+    def test_a_lead_is_converted_once(self, service, sam, carla, andes):
+        engagement = services.inquiry_submit(service=service, data=dict(INQUIRY), request=None)
+        services.lead_convert(
+            actor=sam, request=None, engagement=engagement, consultant=carla, company=andes, invite_contact=False
+        )
+        with pytest.raises(DomainError):
+            services.lead_convert(actor=sam, request=None, engagement=engagement, consultant=carla, company=andes)
+
+    def test_confirming_scope_again_from_waiting_changes_nothing(self, engagement, sam):
+        services.engagement_hold(actor=sam, engagement=engagement, reason="x")
+        services.engagement_confirm_scope(actor=sam, engagement=engagement)
+        assert engagement.sessions.count() == 5
+
+    def test_a_verified_item_cannot_be_delivered_again(self, engagement, alice, carla):
+        item = engagement.checklist.first()
+        services.checklist_deliver(actor=alice, item=item, note="ok")
+        services.checklist_review(actor=carla, item=item, accept=True)
+        with pytest.raises(DomainError):
+            services.checklist_deliver(actor=alice, item=item, note="otra vez")

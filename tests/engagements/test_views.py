@@ -30,15 +30,20 @@ def objects(engagement, carla, alice):
         actor=carla, session=session, scheduled_at=timezone.now() + timedelta(days=1), video_link="https://meet.x/1"
     )
     services.session_log_publish(
-        actor=carla, session=session,
+        actor=carla,
+        session=session,
         values={"objective": "Objetivo", "activity": "Actividad", "minutes_used": 60, "progress_status": "on_track"},
         next_steps=[{"description": "Enviar SKU", "owner": "client", "due_date": timezone.localdate()}],
     )
     change = services.change_request_raise(actor=alice, engagement=engagement, title="Otro canal", description="x")
     services.internal_note_add(actor=carla, engagement=engagement, body="SECRET-INTERNAL-NOTE")
     return {
-        "engagement": engagement, "request": request, "session": session, "change": change,
-        "item": engagement.checklist.first(), "step": engagement.next_steps.first(),
+        "engagement": engagement,
+        "request": request,
+        "session": session,
+        "change": change,
+        "item": engagement.checklist.first(),
+        "step": engagement.next_steps.first(),
         "attachment": Attachment.objects.get(),
     }
 
@@ -167,8 +172,18 @@ class TestConsultantActions:
         session = objects["engagement"].sessions.get(number=2)
         login_with_mfa(client, carla)
         url = reverse("engagements:session_log", args=[session.public_id])
-        response = client.post(url, {"objective": "x", "activity": "", "minutes_used": "60", "progress_status": "on_track",
-                                     "step_0_description": "y", "step_0_owner": "client", "step_0_due_date": "2030-01-01"})
+        response = client.post(
+            url,
+            {
+                "objective": "x",
+                "activity": "",
+                "minutes_used": "60",
+                "progress_status": "on_track",
+                "step_0_description": "y",
+                "step_0_owner": "client",
+                "step_0_due_date": "2030-01-01",
+            },
+        )
         assert response.status_code == 200 and response.context["form"].errors["activity"]
         session.refresh_from_db()
         assert session.log_published_at is None
@@ -176,11 +191,18 @@ class TestConsultantActions:
     def test_publishing_a_log_shows_it_to_the_client_at_once(self, client, objects, carla, alice):
         session = objects["engagement"].sessions.get(number=2)
         login_with_mfa(client, carla)
-        client.post(reverse("engagements:session_log", args=[session.public_id]), {
-            "objective": "Validar flujo", "activity": "Recorrimos el pedido 1001", "minutes_used": "75",
-            "progress_status": "on_track", "step_0_description": "Probar pago", "step_0_owner": "client",
-            "step_0_due_date": "2030-01-01",
-        })
+        client.post(
+            reverse("engagements:session_log", args=[session.public_id]),
+            {
+                "objective": "Validar flujo",
+                "activity": "Recorrimos el pedido 1001",
+                "minutes_used": "75",
+                "progress_status": "on_track",
+                "step_0_description": "Probar pago",
+                "step_0_owner": "client",
+                "step_0_due_date": "2030-01-01",
+            },
+        )
         client.logout()
         client.force_login(alice)
         page = client.get(_urls(objects)["detail"][1]).content.decode()

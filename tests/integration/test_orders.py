@@ -158,8 +158,9 @@ def test_the_command_prints_the_report(wired, capsys):
     assert "(dry run)" in out and "listed=2" in out and "would_create" in out
 
 
-def test_the_consultant_runs_from_the_page_and_reads_the_report(client, wired, carla, alice, charlie,
-                                                                 django_capture_on_commit_callbacks):
+def test_the_consultant_runs_from_the_page_and_reads_the_report(
+    client, wired, carla, alice, charlie, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
 
     engagement, _, _ = wired
@@ -181,3 +182,21 @@ def test_the_consultant_runs_from_the_page_and_reads_the_report(client, wired, c
     assert client.get(reverse("integration:run", args=[runs_[1].public_id])).status_code == 403
     client.force_login(charlie)
     assert client.get(reverse("engagements:detail", args=[engagement.code])).status_code == 404
+
+
+def test_a_malformed_order_does_not_stop_the_others_nor_leave_the_run_running(wired):
+    engagement, _, shop = wired
+    shop.orders[2001]["line_items"][0]["quantity"] = 0  # would divide by zero
+    run = services.sync_run(engagement=engagement, flow="orders")
+    assert run.status == SyncRun.Status.PARTIAL
+    assert run.items.get(external_id="2001").reason_code == "unexpected_error"
+    assert run.counts["created"] == 1
+
+
+def test_odoo_over_plain_http_is_refused_outside_loopback():
+    from engagements.integration.gateway.base import PermanentError
+    from engagements.integration.gateway.odoo import OdoorpcGateway
+
+    with pytest.raises(PermanentError) as refused:
+        OdoorpcGateway(url="http://odoo.example.cl", database="x", login="y", api_key="z")
+    assert refused.value.code == "odoo_https_required"

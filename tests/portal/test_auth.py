@@ -93,7 +93,9 @@ class TestMFARequired:
     def test_a_wrong_totp_code_is_refused_with_a_message(self, client, carla):
         response = client.post("/accounts/login/", {"login": carla.email, "password": PASSWORD})
         assert response["Location"].startswith("/accounts/2fa/authenticate/")
-        response = client.post("/accounts/2fa/authenticate/", {"code": "000000" if totp_code() != "000000" else "111111"})
+        response = client.post(
+            "/accounts/2fa/authenticate/", {"code": "000000" if totp_code() != "000000" else "111111"}
+        )
         assert response.status_code == 200
         assert response.context["form"].errors["code"]
         assert client.get("/portal/").status_code == 302

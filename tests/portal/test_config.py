@@ -50,7 +50,11 @@ class TestProductionSettings:
         base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FERNET_KEYS", "DEBUG"}}
         return subprocess.run(
             [sys.executable, "-c", "import portal.settings"],
-            cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False,
+            cwd=ROOT,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     def test_a_missing_secret_key_stops_start_up_with_a_clear_message(self):
@@ -86,19 +90,48 @@ def test_seed_demo_twice_changes_nothing():
     def snapshot():
         return {
             model.__name__: sorted(model.objects.values_list("pk", flat=True))
-            for model in (User, ClientCompany, Membership, AuditEvent, Engagement, EngagementEvent, Session,
-                          FormalRequest, ChecklistItem, ServiceTerms, Schedule, Quote, Invoice, Credit, CreditEntry)
-        } | {"passwords": sorted(User.objects.values_list("password", flat=True)),
-             "statuses": sorted(Engagement.objects.values_list("status", "phase"))}
+            for model in (
+                User,
+                ClientCompany,
+                Membership,
+                AuditEvent,
+                Engagement,
+                EngagementEvent,
+                Session,
+                FormalRequest,
+                ChecklistItem,
+                ServiceTerms,
+                Schedule,
+                Quote,
+                Invoice,
+                Credit,
+                CreditEntry,
+            )
+        } | {
+            "passwords": sorted(User.objects.values_list("password", flat=True)),
+            "statuses": sorted(Engagement.objects.values_list("status", "phase")),
+        }
 
     first = snapshot()
     assert len(first["ClientCompany"]) == 3 and len(first["User"]) == 6
     # Every status, and every phase of an active engagement, is in the demo.
     statuses = {status for status, _phase in first["statuses"]}
-    assert statuses == {"lead", "diagnosis", "quoted", "active", "waiting_on_client", "closed", "admin_closed", "cancelled"}
+    assert statuses == {
+        "lead",
+        "diagnosis",
+        "quoted",
+        "active",
+        "waiting_on_client",
+        "closed",
+        "admin_closed",
+        "cancelled",
+    }
     assert len(first["Invoice"]) == 1 and len(first["Quote"]) == 2 and len(first["CreditEntry"]) == 1
     assert {phase for status, phase in first["statuses"] if status == "active"} == {
-        "planning", "configuration", "testing", "closing"
+        "planning",
+        "configuration",
+        "testing",
+        "closing",
     }
     call_command("seed_demo", stdout=StringIO())
     assert snapshot() == first

@@ -21,7 +21,12 @@ def _attempts(email: str, password: str, count: int) -> list[str]:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "portal.settings_test"}
     result = subprocess.run(
         [sys.executable, "-m", "tests.portal.login_attempts", email, password, str(count)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return result.stdout.split()
 

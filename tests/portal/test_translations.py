@@ -27,8 +27,11 @@ def test_makemessages_leaves_no_untranslated_or_fuzzy_spanish_entry(tmp_path):
             shutil.copy(source, tmp_path / name)
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "es", "--no-obsolete", "-v0"],
-        cwd=tmp_path, env={"DEBUG": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)},
-        check=True, capture_output=True, text=True,
+        cwd=tmp_path,
+        env={"DEBUG": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)},
+        check=True,
+        capture_output=True,
+        text=True,
     )
     po = tmp_path / "locale/es/LC_MESSAGES/django.po"
     assert _entries(po, "--untranslated") == 0, subprocess.run(

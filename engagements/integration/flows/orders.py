@@ -14,6 +14,7 @@ stops the others. A dry run reads but writes nothing, here or in Odoo.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,12 +24,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from engagements.integration.flows.runs import Report
-from engagements.integration.gateway.base import AmbiguousWriteError, GatewayError, OdooGateway
+from engagements.integration.gateway.base import AmbiguousWriteError, GatewayError, OdooGateway, PermanentError
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops.woocommerce import WooCommerceClient
 from engagements.models import Engagement
 from portal.rut import normalize_rut
 
+logger = logging.getLogger(__name__)
 DEFAULTS = {
     "statuses": ["processing", "completed"],
     "postpone": ["pending", "on-hold"],
@@ -67,7 +69,12 @@ class Context:
         return Binding.objects.filter(engagement=self.engagement, kind=kind, external_id=external_id).first()
 
     def bind(self, kind: str, odoo_model: str, odoo_id: int, external_id: str, **extra) -> None:
-        if self.dry_run or Binding.objects.filter(engagement=self.engagement, kind=kind, odoo_id=odoo_id).exists():
+        if self.dry_run:
+            return
+        taken = Binding.objects.filter(engagement=self.engagement, kind=kind, odoo_id=odoo_id).exclude(
+            external_id=external_id
+        )
+        if taken.exists():
             return  # one binding per Odoo record: a second shop identity finds it by e-mail again
         Binding.objects.update_or_create(
             engagement=self.engagement,
@@ -141,9 +148,20 @@ def _process_safely(ctx: Context, listed: dict) -> None:
             ambiguous=True,
             message=str(error),
         )
+    except PermanentError as error:  # retrying changes nothing: report it, let the cursor move on
+        ctx.report.add("failed", kind="sale_order", external_id=listed["id"], reason=error.code, message=str(error))
     except GatewayError as error:
         ctx.unresolved.append(listed["date_modified_gmt"])
         ctx.report.add("failed", kind="sale_order", external_id=listed["id"], reason=error.code, message=str(error))
+    except Exception as error:  # a malformed order must not stop the others (the run report shows it)
+        logger.exception("order %s of engagement %s failed", listed.get("id"), ctx.engagement.code)
+        ctx.report.add(
+            "failed",
+            kind="sale_order",
+            external_id=listed.get("id", ""),
+            reason="unexpected_error",
+            message=type(error).__name__,
+        )
 
 
 def _lock(engagement: Engagement, order_id: int) -> bool:

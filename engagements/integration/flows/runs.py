@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +61,11 @@ class Report:
 def run_start(
     *, engagement: Engagement, flow: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False
 ) -> SyncRun:
+    """Start a run; a run left "running" by a killed worker is closed as interrupted first."""
+    stale = timezone.now() - timedelta(seconds=settings.INTEGRATION_RUN_STALE_SECONDS)
+    SyncRun.objects.filter(
+        engagement=engagement, flow=flow, status=SyncRun.Status.RUNNING, started_at__lt=stale
+    ).update(status=SyncRun.Status.FAILED, finished_at=timezone.now(), summary="interrupted: the worker stopped")
     try:
         with transaction.atomic():
             return SyncRun.objects.create(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)

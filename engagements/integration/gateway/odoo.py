@@ -76,6 +76,9 @@ class OdoorpcGateway:
     def __init__(self, *, url: str, database: str, login: str, api_key: str, timeout: float = 30.0):
         parts = urlsplit(url if "://" in url else f"https://{url}")
         ssl = parts.scheme == "https"
+        if not ssl and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            # The API key travels in every call: never in clear over a network.
+            raise PermanentError("Odoo must be reached over HTTPS.", code="odoo_https_required")
         self.calls = 0
         self._db, self._key = database, api_key
         try:
