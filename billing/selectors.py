@@ -66,8 +66,10 @@ def invoice_filter(
     return queryset
 
 
-def _outstanding(invoices: QuerySet[Invoice]) -> Decimal:
-    return invoices.aggregate(s=Sum(F("total") - F("paid_amount")))["s"] or Decimal(0)
+def _by_currency(queryset: QuerySet, amount) -> list[tuple[str, Decimal]]:
+    """Money of different currencies is never added together: one total per currency."""
+    rows = queryset.values("currency").annotate(s=Sum(amount)).order_by("currency")
+    return [(row["currency"], row["s"] or Decimal(0)) for row in rows]
 
 
 def finance_overview(today: date) -> dict:
@@ -75,8 +77,8 @@ def finance_overview(today: date) -> dict:
     open_invoices = Invoice.objects.filter(status__in=OPEN)
     active = Credit.objects.filter(status=CreditStatus.ACTIVE).select_related("company")
     return {
-        "receivable": _outstanding(open_invoices),
-        "overdue": _outstanding(open_invoices.filter(due_date__lt=today)),
+        "receivable": _by_currency(open_invoices, F("total") - F("paid_amount")),
+        "overdue": _by_currency(open_invoices.filter(due_date__lt=today), F("total") - F("paid_amount")),
         "per_month": list(
             Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
             .annotate(month=TruncMonth("issue_date"))
@@ -84,7 +86,7 @@ def finance_overview(today: date) -> dict:
             .annotate(total=Sum("total"))
             .order_by("-month")[:12]
         ),
-        "credits_outstanding": active.aggregate(s=Sum("balance"))["s"] or Decimal(0),
+        "credits_outstanding": _by_currency(active, "balance"),
         "credits_expiring": list(active.filter(valid_until__lte=today + timedelta(days=30))),
         "credits_proposed": list(Credit.objects.filter(status=CreditStatus.PROPOSED).select_related("engagement")),
     }

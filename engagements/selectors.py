@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from engagements import rules
@@ -187,10 +187,12 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
 
 
 def _with_urgency(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
-    """Annotate the oldest unanswered request and the latest request date."""
+    """Annotate the oldest unanswered request and the latest request (R1 looks at the latest only)."""
+    latest = FormalRequest.objects.filter(engagement=OuterRef("pk")).order_by("-sent_at", "-id")
     return queryset.annotate(
         oldest_open_request=Min("requests__sent_at", filter=Q(requests__answered_at__isnull=True)),
-        latest_request=Max("requests__sent_at"),
+        latest_request=Subquery(latest.values("sent_at")[:1]),
+        latest_answered=Subquery(latest.values("answered_at")[:1]),
         open_request_count=Count("requests", filter=Q(requests__answered_at__isnull=True), distinct=True),
     ).select_related("company", "terms", "consultant")
 
@@ -208,7 +210,7 @@ def _urgency(engagement: Engagement, now: datetime, tz) -> UrgencyRow:
     oldest = engagement.oldest_open_request
     days = rules.days_between(oldest, now, tz) if oldest else None
     r1_on = r2_on = None
-    if engagement.status == rules.ACTIVE and engagement.open_request_count and engagement.latest_request:
+    if engagement.status == rules.ACTIVE and engagement.latest_request and engagement.latest_answered is None:
         r1_on = rules.r1_fires_on(engagement.latest_request, tz, wait_rules)
     if engagement.status == rules.WAITING and engagement.waiting_since:
         r2_on = rules.r2_fires_on(engagement.waiting_since, tz, wait_rules)

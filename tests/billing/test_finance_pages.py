@@ -92,3 +92,15 @@ def test_staff_filter_invoices_by_company_status_and_overdue(client, invoice, sa
     Invoice.objects.filter(pk=invoice.pk).update(due_date=timezone.localdate() - timezone.timedelta(days=1))
     assert invoice.display_number in client.get(url, {"overdue": "1"}).content.decode()
     assert client.get(url, {"company": "not-a-uuid"}).status_code == 200
+
+
+def test_receivables_are_totalled_per_currency(invoice, andes):
+    from billing.selectors import finance_overview
+
+    Invoice.objects.create(
+        series="F", number=99, status=InvoiceStatus.ISSUED, company=andes, currency="USD", client_name="x",
+        client_rut="1", client_address="x", client_email="a@b.cl", tax_rate=Decimal(0), subtotal=Decimal("1000.00"),
+        tax=0, total=Decimal("1000.00"), due_date=timezone.localdate(),
+    )
+    receivable = dict(finance_overview(timezone.localdate())["receivable"])
+    assert receivable == {"CLP": Decimal(1304240), "USD": Decimal("1000.00")}

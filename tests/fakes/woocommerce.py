@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shops" / "woocommerce"
+FIXTURES = Path(__file__).resolve().parent / "data" / "woocommerce"  # copies of shared/fixtures/shops
 PREFIX = "/wp-json/wc/v3"
 ERRORS = json.loads((FIXTURES / "errors.json").read_text())
 BATCH_LIMIT = 100
