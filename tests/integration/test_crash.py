@@ -1,0 +1,82 @@
+"""A real django-q2 cluster killed with SIGKILL in the middle of an order import, then restarted:
+every shop order ends up in Odoo exactly once (at-least-once delivery + adoption by marker)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import django_q.conf
+import pytest
+from django.db import connection
+from django_q.tasks import async_task
+
+from engagements.integration import services
+from engagements.integration.models import FlowSettings, SyncRun
+from tests.fakes.odoo import FakeOdoo, FakeOdooServer
+from tests.fakes.woocommerce import FakeShop, FakeShopServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDERS = 14
+OPTIONS = {"shipping_product_id": 12, "fee_product_id": 13, "placeholder_product_id": 14, "tax_included_id": 4,
+           "confirm": True, "initial_days": 3650}
+
+
+def _cluster() -> subprocess.Popen:
+    db = connection.settings_dict
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test", "Q_SYNC": "0", "Q_TIMEOUT": "20",
+        "Q_RETRY": "24", "INTEGRATION_RUN_STALE_SECONDS": "21", "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_exist_exactly_once_after_the_worker_is_killed_and_restarted(engagement, carla, monkeypatch):
+    assert connection.vendor == "postgresql"
+    odoo, shop = FakeOdoo(latency=0.08), FakeShop()
+    shop.add_orders(ORDERS - 2, start_id=8000)
+    monkeypatch.setattr(django_q.conf.Conf, "SYNC", False)  # enqueue for the real cluster
+    with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
+        services.odoo_connection_save(actor=carla, engagement=engagement, url=odoo_server.url, database="lab",
+                                      login="admin", api_key="admin")
+        services.shop_connection_save(actor=carla, engagement=engagement, platform="woocommerce",
+                                      base_url=shop_server.url, api_key="ck_demo", api_secret="cs_demo")
+        FlowSettings.objects.create(engagement=engagement, flow="orders", options=OPTIONS)
+        async_task("engagements.integration.tasks.sync_run", engagement.pk, "orders")
+
+        first = _cluster()
+        try:
+            assert _wait(lambda: len(odoo.data["sale.order"]) >= 3, 60), "the import never started"
+        finally:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(10)
+        created_before_restart = len(odoo.data["sale.order"])
+        assert created_before_restart < ORDERS, "killed too late to test anything"
+
+        second = _cluster()
+        try:
+            done = _wait(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists(), 120)
+        finally:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.wait(10)
+        assert done, list(SyncRun.objects.values("status", "summary", "counts"))
+
+    markers = Counter(order["client_order_ref"] for order in odoo.data["sale.order"].values())
+    assert len(markers) == ORDERS and set(markers.values()) == {1}  # every order, exactly once
+    statuses = list(SyncRun.objects.order_by("started_at").values_list("status", flat=True))
+    assert statuses[0] == SyncRun.Status.FAILED and statuses[-1] == SyncRun.Status.SUCCEEDED  # interrupted, redone
