@@ -40,3 +40,53 @@ class ShopConnectionForm(BootstrapMixin, forms.Form):
         self.fields["webhook_secret"] = _secret(_("Webhook secret"), required=False)
         for name in ("api_key", "api_secret", "webhook_secret"):
             self.fields[name].widget.attrs["class"] = "form-control"
+
+
+class OrderSettingsForm(BootstrapMixin, forms.Form):
+    """Options of the order import (FlowSettings.options for "orders")."""
+
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    statuses = forms.CharField(
+        label=_("Shop statuses to import"),
+        initial="processing,completed",
+        help_text=_("Comma-separated, e.g. processing,completed"),
+    )
+    confirm = forms.BooleanField(label=_("Confirm the sale order in Odoo"), required=False)
+    marker_prefix = forms.CharField(label=_("Order reference prefix in Odoo"), initial="WOO-", max_length=10)
+    tax_included_id = forms.IntegerField(
+        label=_("Odoo tax for prices with IVA included (id)"), min_value=1, required=False
+    )
+    shipping_product_id = forms.IntegerField(label=_("Odoo product for shipping (id)"), min_value=1, required=False)
+    fee_product_id = forms.IntegerField(
+        label=_("Odoo product for fees and discounts (id)"), min_value=1, required=False
+    )
+    placeholder_product_id = forms.IntegerField(
+        label=_("Odoo product for lines to review (id)"), min_value=1, required=False
+    )
+
+    def options(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("enabled")
+        data["statuses"] = [s.strip() for s in data["statuses"].split(",") if s.strip()]
+        return data
+
+
+class StockSettingsForm(BootstrapMixin, forms.Form):
+    """Options of the stock export (FlowSettings.options for "stock")."""
+
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    location_id = forms.IntegerField(label=_("Odoo stock location (id)"), min_value=1, initial=8)
+    stock_field = forms.ChoiceField(
+        label=_("Quantity to publish"),
+        choices=[
+            ("free_qty", _("Free to use (on hand minus reserved)")),
+            ("qty_available", _("On hand")),
+            ("virtual_available", _("Forecast")),
+        ],
+    )
+    buffer = forms.IntegerField(label=_("Safety buffer (units)"), min_value=0, initial=0)
+
+    def options(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("enabled")
+        return data

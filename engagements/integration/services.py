@@ -14,7 +14,7 @@ from engagements.integration import clients
 from engagements.integration.flows import orders, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
-from engagements.integration.models import Health, OdooConnection, ShopConnection
+from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection
 from engagements.models import Engagement
 from engagements.services import event_record
 from portal.models import User
@@ -186,3 +186,17 @@ def _mark_unhealthy(engagement: Engagement, error: GatewayError) -> None:
         OdooConnection.objects.filter(engagement=engagement).update(health=Health.FAILING)
     if error.code == "shop_auth":
         ShopConnection.objects.filter(engagement=engagement).update(health=Health.FAILING)
+
+
+@transaction.atomic
+def flow_settings_save(*, actor: User, engagement: Engagement, flow: str, enabled: bool, options: dict) -> None:
+    FlowSettings.objects.update_or_create(
+        engagement=engagement, flow=flow, defaults={"enabled": enabled, "options": options}
+    )
+    event_record(
+        engagement,
+        "integration.flow_settings_saved",
+        actor=actor,
+        client_visible=False,
+        data={"flow": flow, "enabled": enabled},
+    )

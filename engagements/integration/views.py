@@ -10,8 +10,8 @@ from django_q.tasks import async_task
 
 from engagements.integration import selectors, services
 from engagements.integration.flows.runs import RUN_IN_PROGRESS
-from engagements.integration.forms import OdooConnectionForm, ShopConnectionForm
-from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
+from engagements.integration.forms import OdooConnectionForm, OrderSettingsForm, ShopConnectionForm, StockSettingsForm
+from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection, SyncRun
 from engagements.selectors import engagement_list_for_user
 from portal.access import consultant_required, get_scoped_or_404
 
@@ -102,3 +102,29 @@ def run_detail(request: HttpRequest, public_id) -> HttpResponse:
         "shop_url": shop.base_url if shop else "",
     }
     return render(request, "integration/run_detail.html", context)
+
+
+SETTINGS_FORMS = {"orders": OrderSettingsForm, "stock": StockSettingsForm}
+
+
+@consultant_required
+def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
+    engagement = _engagement(request, code)
+    if flow not in SETTINGS_FORMS:
+        raise Http404
+    current = FlowSettings.objects.filter(engagement=engagement, flow=flow).first()
+    initial = {**(current.options if current else {}), "enabled": bool(current and current.enabled)}
+    if isinstance(initial.get("statuses"), list):
+        initial["statuses"] = ",".join(initial["statuses"])
+    form = SETTINGS_FORMS[flow](request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.flow_settings_save(
+            actor=request.user,
+            engagement=engagement,
+            flow=flow,
+            enabled=form.cleaned_data["enabled"],
+            options=form.options(),
+        )
+        messages.success(request, _("Settings saved."))
+        return redirect("integration:page", code=engagement.code)
+    return render(request, "integration/flow_settings.html", {"e": engagement, "form": form, "flow": flow})
