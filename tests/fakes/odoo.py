@@ -17,15 +17,15 @@ user `admin`, password or API key `admin`).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import copy
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer, reply, run_cli
 
 VERSION_INFO = {
     "server_version": "17.0",
@@ -649,7 +649,7 @@ def _envelope(request_id, result=None, error: OdooError | None = None) -> dict:
     }
 
 
-class FakeOdooServer:
+class FakeOdooServer(LoopbackServer):
     """The fake on a real loopback HTTP server, in a background thread."""
 
     def __init__(self, odoo: FakeOdoo | None = None, port: int = 0):
@@ -663,43 +663,20 @@ class FakeOdooServer:
                     answer = _envelope(body.get("id"), fake.handle(self.path, body.get("params", {})))
                 except OdooError as error:
                     answer = _envelope(body.get("id"), error=error)
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                if self.path == "/web/webclient/version_info":
-                    self.send_header("Set-Cookie", "session_id=fake; Max-Age=604800; HttpOnly; Path=/")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                # The client may have given up (a time-out test): the write was applied anyway.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
+                cookie = {"Set-Cookie": "session_id=fake; Max-Age=604800; HttpOnly; Path=/"}
+                headers = cookie if self.path == "/web/webclient/version_info" else {}
+                reply(self, 200, json.dumps(answer).encode(), "application/json; charset=utf-8", headers)
 
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> FakeOdooServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8069)
-    args = parser.parse_args()
-    with FakeOdooServer(port=args.port) as server:
-        print(f"Fake Odoo 17 on {server.url} (db lab, admin/admin). Ctrl-C stops it.")
-        with contextlib.suppress(KeyboardInterrupt):
-            server.thread.join()
+        super().__init__(Handler, port)
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(
+        lambda port: FakeOdooServer(port=port),
+        8069,
+        __doc__.splitlines()[0],
+        "Fake Odoo 17 on {url} (db lab, admin/admin). Ctrl-C stops it.",
+    )

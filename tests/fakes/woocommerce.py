@@ -17,17 +17,17 @@ Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
 
 from __future__ import annotations
 
-import argparse
 import base64
-import contextlib
 import copy
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import LoopbackServer, reply, run_cli
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "woocommerce"  # copies of shared/fixtures/shops
 PREFIX = "/wp-json/wc/v3"
@@ -181,7 +181,7 @@ class FakeShop:
         return 200, {}, {"update": results}
 
 
-class FakeShopServer:
+class FakeShopServer(LoopbackServer):
     def __init__(self, shop: FakeShop | None = None, port: int = 0):
         self.shop = shop or FakeShop()
         shop_ = self.shop
@@ -192,18 +192,10 @@ class FakeShopServer:
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 status, headers, payload = shop_.answer(method, parts.path, query, self.headers, body)
-                html = isinstance(payload, str)
-                data = payload.encode() if html else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header(
-                    "Content-Type", "text/html; charset=UTF-8" if html else "application/json; charset=UTF-8"
-                )
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
+                if isinstance(payload, str):  # a host's HTML error page
+                    reply(self, status, payload.encode(), "text/html; charset=UTF-8", headers)
+                else:
+                    reply(self, status, json.dumps(payload).encode(), "application/json; charset=UTF-8", headers)
 
             def do_GET(self):
                 self._serve("GET")
@@ -217,28 +209,13 @@ class FakeShopServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> FakeShopServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8070)
-    args = parser.parse_args()
-    with FakeShopServer(port=args.port) as server:
-        print(f"Fake WooCommerce on {server.url} (ck_demo / cs_demo). Ctrl-C stops it.")
-        with contextlib.suppress(KeyboardInterrupt):
-            server.thread.join()
+        super().__init__(Handler, port)
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(
+        lambda port: FakeShopServer(port=port),
+        8070,
+        __doc__.splitlines()[0],
+        "Fake WooCommerce on {url} (ck_demo / cs_demo). Ctrl-C stops it.",
+    )

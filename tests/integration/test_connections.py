@@ -124,13 +124,24 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
     client.force_login(carla)
     url = reverse("integration:flow_settings", args=[engagement.code, "orders"])
     assert client.get(url).status_code == 200
-    client.post(url, {"enabled": "on", "statuses": "processing, completed", "marker_prefix": "SHOP-", "confirm": "on",
-                      "tax_included_id": "4", "shipping_product_id": "12"})
+    client.post(
+        url,
+        {
+            "enabled": "on",
+            "statuses": "processing, completed",
+            "marker_prefix": "SHOP-",
+            "confirm": "on",
+            "tax_included_id": "4",
+            "shipping_product_id": "12",
+        },
+    )
     settings = FlowSettings.objects.get(engagement=engagement, flow="orders")
     assert settings.enabled and settings.options["statuses"] == ["processing", "completed"]
     assert _options(engagement)["marker_prefix"] == "SHOP-" and _options(engagement)["shipping_product_id"] == 12
-    response = client.post(reverse("integration:flow_settings", args=[engagement.code, "stock"]),
-                           {"location_id": "0", "stock_field": "free_qty", "buffer": "-1"})
+    response = client.post(
+        reverse("integration:flow_settings", args=[engagement.code, "stock"]),
+        {"location_id": "0", "stock_field": "free_qty", "buffer": "-1"},
+    )
     assert response.status_code == 200 and response.context["form"].errors  # bad input keeps the form
     assert not FlowSettings.objects.filter(flow="stock").exists()
     assert client.get(reverse("integration:flow_settings", args=[engagement.code, "prices"])).status_code == 404

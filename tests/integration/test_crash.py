@@ -21,19 +21,36 @@ from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 14
-OPTIONS = {"shipping_product_id": 12, "fee_product_id": 13, "placeholder_product_id": 14, "tax_included_id": 4,
-           "confirm": True, "initial_days": 3650}
+OPTIONS = {
+    "shipping_product_id": 12,
+    "fee_product_id": 13,
+    "placeholder_product_id": 14,
+    "tax_included_id": 4,
+    "confirm": True,
+    "initial_days": 3650,
+}
 
 
 def _cluster() -> subprocess.Popen:
     db = connection.settings_dict
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test", "Q_SYNC": "0", "Q_TIMEOUT": "20",
-        "Q_RETRY": "24", "INTEGRATION_RUN_STALE_SECONDS": "21", "LOG_LEVEL": "WARNING",
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "Q_SYNC": "0",
+        "Q_TIMEOUT": "20",
+        "Q_RETRY": "24",
+        "INTEGRATION_RUN_STALE_SECONDS": "21",
+        "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
-    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait(condition, timeout: float) -> bool:
@@ -52,10 +69,17 @@ def test_orders_exist_exactly_once_after_the_worker_is_killed_and_restarted(enga
     shop.add_orders(ORDERS - 2, start_id=8000)
     monkeypatch.setattr(django_q.conf.Conf, "SYNC", False)  # enqueue for the real cluster
     with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
-        services.odoo_connection_save(actor=carla, engagement=engagement, url=odoo_server.url, database="lab",
-                                      login="admin", api_key="admin")
-        services.shop_connection_save(actor=carla, engagement=engagement, platform="woocommerce",
-                                      base_url=shop_server.url, api_key="ck_demo", api_secret="cs_demo")
+        services.odoo_connection_save(
+            actor=carla, engagement=engagement, url=odoo_server.url, database="lab", login="admin", api_key="admin"
+        )
+        services.shop_connection_save(
+            actor=carla,
+            engagement=engagement,
+            platform="woocommerce",
+            base_url=shop_server.url,
+            api_key="ck_demo",
+            api_secret="cs_demo",
+        )
         FlowSettings.objects.create(engagement=engagement, flow="orders", options=OPTIONS)
         async_task("engagements.integration.tasks.sync_run", engagement.pk, "orders")
 

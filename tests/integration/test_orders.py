@@ -8,8 +8,6 @@ from engagements.integration import services
 from engagements.integration.flows import runs
 from engagements.integration.models import Binding, FlowSettings, Health, ShopConnection, SyncCursor, SyncRun
 from portal.errors import DomainError
-from tests.fakes.odoo import FakeOdoo, FakeOdooServer
-from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
 pytestmark = pytest.mark.django_db
 OPTIONS = {
@@ -24,26 +22,8 @@ WRITES = {"create", "write", "unlink", "action_confirm"}
 
 
 @pytest.fixture
-def fakes():
-    odoo, shop = FakeOdoo(), FakeShop()
-    with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
-        yield odoo, shop, odoo_server, shop_server
-
-
-@pytest.fixture
-def wired(engagement, carla, fakes):
-    odoo, shop, odoo_server, shop_server = fakes
-    services.odoo_connection_save(
-        actor=carla, engagement=engagement, url=odoo_server.url, database="lab", login="admin", api_key="admin"
-    )
-    services.shop_connection_save(
-        actor=carla,
-        engagement=engagement,
-        platform="woocommerce",
-        base_url=shop_server.url,
-        api_key="ck_demo",
-        api_secret="cs_demo",
-    )
+def wired(connected):
+    engagement, odoo, shop = connected
     FlowSettings.objects.create(engagement=engagement, flow="orders", enabled=True, options=OPTIONS)
     return engagement, odoo, shop
 

@@ -4,43 +4,29 @@ import pytest
 
 from engagements.integration import services
 from engagements.integration.models import Binding, FlowSettings, SyncCursor
-from tests.fakes.odoo import FakeOdoo, FakeOdooServer
-from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def wired(engagement, carla):
-    odoo, shop = FakeOdoo(), FakeShop()
-    with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
-        services.odoo_connection_save(
-            actor=carla, engagement=engagement, url=odoo_server.url, database="lab", login="admin", api_key="admin"
-        )
-        services.shop_connection_save(
-            actor=carla,
+def wired(connected):
+    engagement, odoo, shop = connected
+    FlowSettings.objects.create(engagement=engagement, flow="stock", options={"location_id": 8, "buffer": 2})
+    for odoo_id, external, parent, sku in [
+        (4, "501", "", "CAF-1KG"),
+        (15, "511", "510", "POL-M-AZUL"),
+        (16, "512", "510", "POL-L-AZUL"),
+    ]:
+        Binding.objects.create(
             engagement=engagement,
-            platform="woocommerce",
-            base_url=shop_server.url,
-            api_key="ck_demo",
-            api_secret="cs_demo",
+            kind="product_variant",
+            odoo_model="product.product",
+            odoo_id=odoo_id,
+            external_id=external,
+            external_parent_id=parent,
+            sku=sku,
         )
-        FlowSettings.objects.create(engagement=engagement, flow="stock", options={"location_id": 8, "buffer": 2})
-        for odoo_id, external, parent, sku in [
-            (4, "501", "", "CAF-1KG"),
-            (15, "511", "510", "POL-M-AZUL"),
-            (16, "512", "510", "POL-L-AZUL"),
-        ]:
-            Binding.objects.create(
-                engagement=engagement,
-                kind="product_variant",
-                odoo_model="product.product",
-                odoo_id=odoo_id,
-                external_id=external,
-                external_parent_id=parent,
-                sku=sku,
-            )
-        yield engagement, odoo, shop
+    return engagement, odoo, shop
 
 
 def test_a_first_full_pass_pushes_buffered_clamped_quantities(wired):
