@@ -200,3 +200,34 @@ def flow_settings_save(*, actor: User, engagement: Engagement, flow: str, enable
         client_visible=False,
         data={"flow": flow, "enabled": enabled},
     )
+
+
+SHOP_MESSAGES = {
+    "shop_auth": gettext_lazy("The shop refused the API keys: check them, or create new ones with read/write rights."),
+    "shop_https_required": gettext_lazy("The shop must be reached over HTTPS."),
+    "shop_busy": gettext_lazy("The shop did not answer (busy or down). Try again in a few minutes."),
+    "shop_unsupported": gettext_lazy("This shop platform comes with the next integration step."),
+}
+
+
+def shop_connection_check(*, connection: ShopConnection) -> dict:
+    """Reach the shop with the stored keys and store the verdict (never a secret) on the connection."""
+    verdict: dict = {"reachable": False, "version": ""}
+    client = None
+    try:
+        client = clients.shop_client_for(connection.engagement)
+        status = client.system_status()
+        verdict.update(reachable=True, version=str(status.get("environment", {}).get("version", "")))
+        verdict["message"] = _("Connected to the shop (WooCommerce %(version)s).") % {"version": verdict["version"]}
+    except GatewayError as error:
+        verdict["problem"] = error.code
+        verdict["message"] = str(SHOP_MESSAGES.get(error.code, CONNECTION_FAILED))
+    finally:
+        if client is not None:
+            client.close()
+    ShopConnection.objects.filter(pk=connection.pk).update(
+        health=Health.FAILING if verdict.get("problem") else Health.OK,
+        last_check_at=timezone.now(),
+        last_check=verdict,
+    )
+    return verdict

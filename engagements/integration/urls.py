@@ -7,6 +7,7 @@ app_name = "integration"
 urlpatterns = [
     path("portal/e/<str:code>/integration/", views.integration, name="page"),
     path("portal/e/<str:code>/integration/odoo/check/", views.odoo_check, name="odoo_check"),
+    path("portal/e/<str:code>/integration/shop/check/", views.shop_check, name="shop_check"),
     path("portal/e/<str:code>/integration/run/<slug:flow>/", views.run_now, name="run_now"),
     path("portal/runs/<uuid:public_id>/", views.run_detail, name="run"),
     path("portal/e/<str:code>/integration/settings/<slug:flow>/", views.flow_settings, name="flow_settings"),

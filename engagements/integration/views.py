@@ -75,6 +75,17 @@ def odoo_check(request: HttpRequest, code: str) -> HttpResponse:
 
 @consultant_required
 @require_POST
+def shop_check(request: HttpRequest, code: str) -> HttpResponse:
+    engagement = _engagement(request, code)
+    connection = get_scoped_or_404(ShopConnection.objects.filter(engagement=engagement))
+    verdict = services.shop_connection_check(connection=connection)
+    level = messages.error if verdict.get("problem") else messages.success
+    level(request, verdict["message"])
+    return redirect("integration:page", code=engagement.code)
+
+
+@consultant_required
+@require_POST
 def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
     """Queue a run (or a dry run) for the worker; the page follows its progress."""
     engagement = _engagement(request, code)

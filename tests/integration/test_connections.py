@@ -147,3 +147,19 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
     assert client.get(reverse("integration:flow_settings", args=[engagement.code, "prices"])).status_code == 404
     client.force_login(alice)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_shop_connection_check(connected, carla, client):
+    from engagements.integration.models import ShopConnection
+
+    engagement, _, shop = connected
+    client.force_login(carla)
+    client.post(reverse("integration:shop_check", args=[engagement.code]))
+    connection = ShopConnection.objects.get(engagement=engagement)
+    assert connection.health == Health.OK and connection.last_check["version"] == "8.6.1"
+    shop.revoked = True
+    verdict = services.shop_connection_check(connection=connection)
+    connection.refresh_from_db()
+    assert verdict["problem"] == "shop_auth" and connection.health == Health.FAILING
+    assert "cs_demo" not in str(connection.last_check)
