@@ -30,6 +30,7 @@ messages: deps
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=$(VENV) -v0
 
 run: deps messages
+	mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --no-input -v0
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 scripts/run-dev.sh
