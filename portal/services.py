@@ -89,6 +89,17 @@ def company_update(
 # ---------------------------------------------------------------- invitations
 
 
+def _returning_client(user: User | None, role: str) -> bool:
+    """A client removed from their company (deactivated, no membership) may be invited again."""
+    return (
+        user is not None
+        and role == Role.CLIENT
+        and user.role == Role.CLIENT
+        and not user.is_active
+        and not Membership.objects.filter(user=user).exists()
+    )
+
+
 def _check_invitable(email: str, role: str, company: ClientCompany | None) -> None:
     existing = User.objects.filter(email__iexact=email).select_related("membership").first()
     if existing is not None:
@@ -99,7 +110,8 @@ def _check_invitable(email: str, role: str, company: ClientCompany | None) -> No
             raise DomainError(EMAIL_OTHER_COMPANY, field="email")
         if existing.is_internal and role == Role.CLIENT:
             raise DomainError(EMAIL_INTERNAL, field="email")
-        raise DomainError(EMAIL_TAKEN, field="email")
+        if not _returning_client(existing, role):
+            raise DomainError(EMAIL_TAKEN, field="email")
     pending_elsewhere = Invitation.objects.filter(
         email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).exclude(company=company)
@@ -176,6 +188,26 @@ def _check_usable(invitation: Invitation | None) -> None:
         raise DomainError(INVITATION_EXPIRED)
 
 
+def _create_invited(invitation: Invitation, full_name: str, password: str) -> User:
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=invitation.email, password=password, full_name=full_name.strip(), role=invitation.role
+            )
+    except IntegrityError as exc:  # a concurrent acceptance of another invitation for the same email
+        raise DomainError(EMAIL_TAKEN) from exc
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def _reactivate(user: User, full_name: str, password: str) -> User:
+    user.is_active, user.full_name = True, full_name.strip()
+    user.set_password(password)
+    user.save(update_fields=["is_active", "full_name", "password"])
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+    return user
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, full_name: str, password: str, request: HttpRequest | None) -> User:
     """Create the invited person's account and place them in their company.
@@ -185,16 +217,10 @@ def invitation_accept(*, token: str, full_name: str, password: str, request: Htt
     """
     invitation = Invitation.objects.select_for_update().filter(token_hash=_hash_token(token or "")).first()
     _check_usable(invitation)
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    existing = User.objects.select_for_update().filter(email__iexact=invitation.email).first()
+    if existing is not None and not _returning_client(existing, invitation.role):
         raise DomainError(EMAIL_TAKEN)
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(
-                email=invitation.email, password=password, full_name=full_name.strip(), role=invitation.role
-            )
-    except IntegrityError as exc:  # a concurrent acceptance of another invitation for the same email
-        raise DomainError(EMAIL_TAKEN) from exc
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = _reactivate(existing, full_name, password) if existing else _create_invited(invitation, full_name, password)
     invitation.accepted_at, invitation.accepted_user = timezone.now(), user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
     audit_record(code=Code.INVITATION_ACCEPTED, request=request, actor=user, target=user.email)

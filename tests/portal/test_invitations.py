@@ -169,3 +169,18 @@ class TestInternalTeam:
     def test_staff_cannot_change_their_own_role(self, sam):
         with pytest.raises(DomainError):
             services.user_set_role(actor=sam, request=None, user=sam, role=Role.CONSULTANT)
+
+
+def test_a_client_removed_from_a_company_can_be_invited_again(client, sam, alice, otra):
+    services.membership_remove(actor=sam, request=None, membership=alice.membership)
+    _, token = services.invitation_create(actor=sam, request=None, email=alice.email, company=otra)
+    response = _accept(client, f"/invitation/{token}/")
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.is_active and alice.check_password(NEW_PASSWORD) and alice.membership.company == otra
+    assert User.objects.filter(email=alice.email).count() == 1
+
+
+def test_an_active_member_still_cannot_be_invited_elsewhere(sam, alice, otra):
+    with pytest.raises(DomainError):
+        services.invitation_create(actor=sam, request=None, email=alice.email, company=otra)
