@@ -293,9 +293,3 @@ def invoice_reminder_sweep(*, now: datetime) -> int:
                 email_enqueue(to=[invoice.client_email], template="invoice_reminder", context={"invoice": invoice})
                 sent += 1
     return sent
-
-
-def company_credit_balance(company_id: int, currency: str = "CLP") -> Decimal:
-    return Credit.objects.filter(company_id=company_id, currency=currency, status=CreditStatus.ACTIVE).aggregate(
-        s=Sum("balance")
-    )["s"] or Decimal(0)

@@ -36,11 +36,15 @@ class StaticOnlyFetcher(URLFetcher):
         raise ValueError(f"blocked URL in PDF: {url[:80]}")
 
 
-def render(template: str, context: dict) -> bytes:
-    """Always Spanish: the documents are the Chilean legal-ish paper trail."""
+def layout(template: str, context: dict):
+    """The laid-out WeasyPrint document. Always Spanish: the documents are the Chilean paper trail."""
     with translation.override("es"):
         html = render_to_string(template, {**context, "consultancy": settings.CONSULTANCY, "static": BASE_URL})
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render()
+
+
+def render(template: str, context: dict) -> bytes:
+    return layout(template, context).write_pdf()
 
 
 def sha256(data: bytes) -> str:

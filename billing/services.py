@@ -427,15 +427,15 @@ def invoice_issue(*, invoice: Invoice) -> Invoice:
     return invoice
 
 
+INVOICE_TEMPLATE = "billing/pdf/invoice.html"
+
+
+def invoice_pdf_context(invoice: Invoice) -> dict:
+    return {"invoice": invoice, "lines": list(invoice.lines.all()), "client_rut": format_rut(invoice.client_rut)}
+
+
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    return pdf.render(
-        "billing/pdf/invoice.html",
-        {
-            "invoice": invoice,
-            "lines": list(invoice.lines.all()),
-            "client_rut": format_rut(invoice.client_rut),
-        },
-    )
+    return pdf.render(INVOICE_TEMPLATE, invoice_pdf_context(invoice))
 
 
 def invoice_render_pdf(*, invoice_id: int) -> Invoice:
