@@ -17,6 +17,7 @@ from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection
 from engagements.models import Engagement
 from engagements.services import event_record
+from portal.errors import DomainError
 from portal.models import User
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ MESSAGES = {
     "odoo_version_unsupported": gettext_lazy("This Odoo version is not supported (16, 17 and 18 are)."),
 }
 CONNECTION_FAILED = gettext_lazy("The connection failed.")
+FLOW_PAUSED = gettext_lazy(
+    "The flow is paused: a connection was refused. Test the connection again once the keys are fixed."
+)
 
 
 def odoo_connection_check(*, connection: OdooConnection) -> dict:
@@ -161,6 +165,8 @@ def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigge
     flows = FLOWS
     if flow not in flows:
         raise PermanentError(f"The {flow} flow comes with the next integration step.", code="flow_unsupported")
+    if trigger != "manual" and _paused(engagement):
+        raise DomainError(FLOW_PAUSED)
     run = runs.run_start(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)
     report, usage, failure = runs.Report(), {}, ""
     odoo = shop = None
@@ -178,6 +184,14 @@ def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigge
         if shop is not None:
             shop.close()
     return runs.run_finish(run=run, report=report, api_usage=usage, summary=failure, failed=bool(failure))
+
+
+def _paused(engagement: Engagement) -> bool:
+    """A connection marked failing (refused keys) pauses scheduled runs until a connection test passes."""
+    return (
+        OdooConnection.objects.filter(engagement=engagement, health=Health.FAILING).exists()
+        or ShopConnection.objects.filter(engagement=engagement, health=Health.FAILING).exists()
+    )
 
 
 def _mark_unhealthy(engagement: Engagement, error: GatewayError) -> None:

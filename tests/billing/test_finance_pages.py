@@ -98,9 +98,20 @@ def test_receivables_are_totalled_per_currency(invoice, andes):
     from billing.selectors import finance_overview
 
     Invoice.objects.create(
-        series="F", number=99, status=InvoiceStatus.ISSUED, company=andes, currency="USD", client_name="x",
-        client_rut="1", client_address="x", client_email="a@b.cl", tax_rate=Decimal(0), subtotal=Decimal("1000.00"),
-        tax=0, total=Decimal("1000.00"), due_date=timezone.localdate(),
+        series="F",
+        number=99,
+        status=InvoiceStatus.ISSUED,
+        company=andes,
+        currency="USD",
+        client_name="x",
+        client_rut="1",
+        client_address="x",
+        client_email="a@b.cl",
+        tax_rate=Decimal(0),
+        subtotal=Decimal("1000.00"),
+        tax=0,
+        total=Decimal("1000.00"),
+        due_date=timezone.localdate(),
     )
     receivable = dict(finance_overview(timezone.localdate())["receivable"])
     assert receivable == {"CLP": Decimal(1304240), "USD": Decimal("1000.00")}

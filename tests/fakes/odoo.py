@@ -200,7 +200,7 @@ def seed() -> dict[str, dict[int, dict]]:
 # Fields each model accepts in domains and `fields` (beyond what records carry).
 EXTRA_FIELDS = {
     "product.product": {"qty_available", "free_qty", "virtual_available", "is_storable", "write_date", "create_date"},
-    "res.partner": {"child_ids", "street", "city", "phone", "mobile", "zip", "comment", "ref", "write_date"},
+    "res.partner": {"child_ids", "street", "street2", "city", "phone", "mobile", "zip", "comment", "ref", "write_date"},
     "sale.order": {
         "id",
         "name",
@@ -220,6 +220,8 @@ EXTRA_FIELDS = {
         "picking_ids",
         "delivery_count",
         "invoice_status",
+        "invoice_ids",
+        "effective_date",
         "date_order",
         "currency_id",
         "team_id",
@@ -539,6 +541,20 @@ class FakeOdoo:
             order.update(state="sale", picking_ids=[order["id"] - 3], delivery_count=1, invoice_status="to invoice")
         return True
 
+    def m_action_cancel(self, model, context, ids):
+        """Odoo 16-18: a confirmed order asks through a wizard unless `disable_cancel_warning` is set."""
+        orders = [self.data[model][i] for i in ids]
+        if any(o["state"] == "sale" for o in orders) and not context.get("disable_cancel_warning"):
+            return {"type": "ir.actions.act_window", "res_model": "sale.order.cancel", "target": "new"}
+        for order in orders:
+            order["state"] = "cancel"
+        return True
+
+    def _address_get(self, partner_id: int, kind: str) -> int:
+        """res.partner.address_get: the first child contact of that type, else the partner itself."""
+        children = [p for p in self.data["res.partner"].values() if (p.get("parent_id") or [None])[0] == partner_id]
+        return next((p["id"] for p in sorted(children, key=lambda p: p["id"]) if p.get("type") == kind), partner_id)
+
     def _new_id(self, model: str) -> int:
         self.next_ids[model] = self.next_ids.get(model, 1) + 1
         return self.next_ids[model] - 1
@@ -556,6 +572,10 @@ class FakeOdoo:
                 "odoo.exceptions.ValidationError", f'Barcode(s) already assigned:\n\n- Barcode "{vals["barcode"]}"'
             )
         record = {"id": self._new_id(model), **{k: v for k, v in vals.items() if k != "child_ids"}}
+        if model == "product.product":  # Odoo's defaults for what a create leaves out
+            defaults = {"lst_price": vals.get("list_price", 1.0), "taxes_id": [], "active": True, "barcode": False}
+            record = {"default_code": False, "type": "consu", "detailed_type": "consu", **defaults, **record}
+            record.setdefault("display_name", record.get("name"))
         if model == "res.partner":
             record.setdefault("display_name", record.get("name"))
             for command in vals.get("child_ids", []):
@@ -585,9 +605,12 @@ class FakeOdoo:
             "picking_ids": [],
             "delivery_count": 0,
             "invoice_status": "no",
+            "invoice_ids": [],
+            "effective_date": False,
+            "pricelist_id": vals.get("pricelist_id", False),
         }
-        for key in ("partner_invoice_id", "partner_shipping_id"):
-            pid = vals.get(key, vals["partner_id"])
+        for key, kind in (("partner_invoice_id", "invoice"), ("partner_shipping_id", "delivery")):
+            pid = vals.get(key) or self._address_get(vals["partner_id"], kind)
             order[key] = [pid, self.data["res.partner"].get(pid, {}).get("display_name", "")]
         for sequence, (_cmd, _zero, line) in enumerate(vals.get("order_line", []), start=1):
             order["order_line"].append(self._create_line(oid, line, sequence * 10))

@@ -9,7 +9,8 @@ X-WP-Total and X-WP-TotalPages, `modified_after`/`modified_before` with
 Knobs: `latency`, `rate_limited` (answer that many requests with the host's
 429 HTML page and Retry-After), `unavailable` (that many 503 HTML pages),
 `strip_authorization` (the host drops the Authorization header, as some
-do), `revoked` (the key was deleted: 401), and `requests` (what was asked).
+do), `revoked` (the key was deleted: 401), `after_list` (a callback run
+after each order listing, to change orders mid-run), and `requests`.
 
 Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
 `ck_demo`, secret `cs_demo`).
@@ -22,6 +23,7 @@ import copy
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -57,6 +59,7 @@ class FakeShop:
     orders: dict[int, dict] = field(default_factory=dict)
     products: dict[int, dict] = field(default_factory=dict)
     variations: dict[int, dict] = field(default_factory=dict)  # variation id -> variation (with parent_id)
+    after_list: Callable[[dict], None] | None = None  # called after each order listing (to change data mid-run)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -155,7 +158,10 @@ class FakeShop:
             orders = [o for o in orders if o["status"] in wanted]
         key = "date_modified_gmt" if query.get("orderby") == "modified" else "id"
         orders.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
-        return self._page(orders, query)
+        answer = self._page(copy.deepcopy(orders), query)
+        if self.after_list:
+            self.after_list(query)
+        return answer
 
     def _page(self, rows: list[dict], query: dict) -> tuple[int, dict, object]:
         per_page = min(int(query.get("per_page", 10)), 100)
@@ -175,7 +181,9 @@ class FakeShop:
                 results.append({"id": change.get("id"), "error": _error("product_invalid_id_on_update_400")[1]})
                 continue
             record.update({k: v for k, v in change.items() if k != "id"})
-            if "stock_quantity" in change:
+            if record.get("manage_stock") is not True:  # as WooCommerce: the quantity is dropped
+                record["stock_quantity"] = None
+            elif "stock_quantity" in change:
                 record["stock_status"] = "instock" if change["stock_quantity"] > 0 else "outofstock"
             results.append(copy.deepcopy(record))
         return 200, {}, {"update": results}

@@ -3,6 +3,7 @@
 import pytest
 
 from engagements.integration import services
+from engagements.integration.models import FlowSettings
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
@@ -24,3 +25,27 @@ def connected(engagement, carla):
             api_secret="cs_demo",
         )
         yield engagement, odoo, shop
+
+
+ORDER_OPTIONS = {
+    "shipping_product_id": 12,
+    "fee_product_id": 13,
+    "placeholder_product_id": 14,
+    "tax_included_id": 4,
+    "confirm": True,
+    "initial_days": 3650,
+}
+WRITES = {"create", "write", "unlink", "action_confirm", "action_cancel"}
+
+
+@pytest.fixture
+def orders_flow(connected):
+    """`connected`, with the order import switched on (shipping, fee and placeholder products, IVA incl.)."""
+    engagement, odoo, shop = connected
+    FlowSettings.objects.create(engagement=engagement, flow="orders", enabled=True, options=ORDER_OPTIONS)
+    return engagement, odoo, shop
+
+
+def sale_orders(odoo, ref=None) -> list[dict]:
+    rows = odoo.data["sale.order"].values()
+    return [o for o in rows if ref is None or o["client_order_ref"] == ref]

@@ -31,7 +31,30 @@ def test_it_pages_through_orders_in_the_window_oldest_first(shop):
     orders = list(client.iter_orders(**WINDOW))
     assert len(orders) == 232 and len({o["id"] for o in orders}) == 232
     assert orders[0]["date_modified_gmt"] <= orders[-1]["date_modified_gmt"]
-    assert client.calls == 3  # 100 + 100 + 32
+    # 2 older + 98 at 09:00:00, then the 230 sharing that second page by page from 08:59:59 (B11).
+    assert client.calls == 4
+
+
+def test_an_order_modified_while_paging_shifts_nothing_out(shop):
+    """B10: with page numbers, an order leaving the window mid-listing shifts the next page by one
+    and an order is never seen. Keyset pages (from the last change seen) lose none."""
+    fake, server = shop
+    ids = [
+        i
+        for n in range(150)
+        for i in fake.add_orders(1, start_id=9000 + n, modified=f"2026-04-01T10:{n // 60:02d}:{n % 60:02d}")
+    ]
+    pages = []
+
+    def touch_the_first_order(query):
+        pages.append(query)
+        if len(pages) == 1:  # after the first page, the shop owner edits the oldest order
+            fake.orders[2001]["date_modified_gmt"] = "2027-01-01T00:00:00"
+
+    fake.after_list = touch_the_first_order
+    client, _ = _client(server)
+    listed = [o["id"] for o in client.iter_orders(**WINDOW)]
+    assert set(ids) <= set(listed) and len(listed) == len(set(listed))
 
 
 def test_the_window_bounds_are_applied(shop):

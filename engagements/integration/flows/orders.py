@@ -5,16 +5,23 @@ upper bound pinned at the start), then look up in three batched Odoo calls
 the markers (`client_order_ref`), the SKUs and the e-mails those orders need.
 Per order: lock, re-fetch from the shop, apply the status rules, adopt an
 order Odoo already has (a crash between Odoo's commit and ours), upsert the
-partner, map the lines, create the sale order with all its lines in one
-call, read its totals back and compare, confirm if configured. At most four
-Odoo calls per order, whatever its number of lines. One bad order never
-stops the others. A dry run reads but writes nothing, here or in Odoo.
+partner and its delivery address, map the lines, create the sale order with
+all its lines in one call, read its totals back and compare, confirm if
+configured. At most four Odoo calls per order, whatever its number of lines.
+
+An order already imported is followed, not re-created: cancelled in the
+shop → cancelled in Odoo unless delivered or invoiced (then flagged);
+refunded or edited after import → flagged for review; its Odoo order
+deleted → the binding is marked orphaned and flagged (re-created only if the
+settings allow). One bad order never stops the others. A dry run reads but
+writes nothing, here or in Odoo.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,8 +49,13 @@ DEFAULTS = {
     "confirm": False,
     "initial_days": 30,
     "overlap_minutes": 5,
+    "currency": "CLP",  # the Odoo company's currency
+    "pricelists": {},  # other shop currency -> Odoo pricelist id in that currency
+    "recreate_deleted": False,
 }
-TOLERANCE = {0: Decimal(1), 2: Decimal("0.01")}
+STOCK_TAKEN = ("processing", "on-hold", "completed")  # WooCommerce has reduced its stock for these
+ZERO_DECIMAL_CURRENCIES = {"CLP", "JPY", "KRW", "PYG"}
+ORDER_FIELDS = ["client_order_ref", "state", "amount_total", "name", "invoice_ids", "effective_date"]
 WOO_TIME = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -62,7 +74,9 @@ class Context:
     report: Report = field(default_factory=Report)
     existing: dict[str, dict] = field(default_factory=dict)  # marker -> sale.order row
     skus: dict[str, int] = field(default_factory=dict)  # SKU -> product.product id
+    duplicate_skus: set[str] = field(default_factory=set)  # SKUs on several Odoo variants: never guessed
     emails: dict[str, int] = field(default_factory=dict)  # e-mail -> res.partner id
+    addresses: dict[int, dict[tuple, int]] = field(default_factory=dict)  # partner -> address key -> child id
     unresolved: list[str] = field(default_factory=list)  # modified times of orders to list again
 
     def bound(self, kind: str, external_id: str) -> Binding | None:
@@ -87,14 +101,19 @@ class Context:
 # ---------------------------------------------------------------- the run
 
 
+def _window(engagement: Engagement, options: dict, now: datetime) -> tuple[str, str, str]:
+    """(cursor, window start, window end): from the cursor minus an overlap (or the first days)
+    up to a pinned `now`, in the shop's GMT format."""
+    cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.ORDERS, source="shop").first()
+    start = datetime.fromisoformat(cursor.value) if cursor else now - timedelta(days=options["initial_days"])
+    window_start = start - timedelta(minutes=options["overlap_minutes"])
+    return (cursor.value if cursor else ""), window_start.strftime(WOO_TIME), now.strftime(WOO_TIME)
+
+
 def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime) -> Report:
     engagement = run.engagement
     ctx = Context(engagement, odoo, shop, _options(engagement), run.dry_run)
-    cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.ORDERS, source="shop").first()
-    start = datetime.fromisoformat(cursor.value) if cursor else now - timedelta(days=ctx.options["initial_days"])
-    window_start = start - timedelta(minutes=ctx.options["overlap_minutes"])
-    run.cursor_before = cursor.value if cursor else ""
-    run.window_start, run.window_end = window_start.strftime(WOO_TIME), now.strftime(WOO_TIME)
+    run.cursor_before, run.window_start, run.window_end = _window(engagement, ctx.options, now)
     listed = list(shop.iter_orders(modified_after=run.window_start, modified_before=run.window_end))
     ctx.report.counts["listed"] = len(listed)
     if listed:
@@ -111,30 +130,62 @@ def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, n
     return ctx.report
 
 
+def unimported_units(engagement: Engagement, shop: WooCommerceClient, now: datetime) -> Counter:
+    """Units per shop product or variation in paid orders Odoo does not have yet. The shop already
+    took them off its stock; pushing Odoo's quantity without them would sell them twice (case E26)."""
+    options = _options(engagement)
+    _, start, end = _window(engagement, options, now)
+    orders = list(shop.iter_orders(modified_after=start, modified_before=end, statuses=list(STOCK_TAKEN)))
+    imported = set(
+        Binding.objects.filter(
+            engagement=engagement, kind="sale_order", external_id__in=[str(o["id"]) for o in orders]
+        ).values_list("external_id", flat=True)
+    )
+    units: Counter = Counter()
+    for order in orders:
+        if str(order["id"]) not in imported:
+            for item in order["line_items"]:
+                units[str(item.get("variation_id") or item["product_id"])] += int(item["quantity"])
+    return units
+
+
 def _prefetch(ctx: Context, orders: list[dict]) -> None:
-    """Three Odoo calls for the whole run instead of three per order."""
+    """Four Odoo calls for the whole run instead of four per order."""
     prefix = ctx.options["marker_prefix"]
     markers = [f"{prefix}{o['number']}" for o in orders]
-    rows = ctx.odoo.search_read(
-        "sale.order", [["client_order_ref", "in", markers]], ["client_order_ref", "state", "amount_total", "name"]
-    )
+    rows = ctx.odoo.search_read("sale.order", [["client_order_ref", "in", markers]], ORDER_FIELDS)
     ctx.existing = {row["client_order_ref"]: row for row in rows}
     skus = sorted({line["sku"] for o in orders for line in o["line_items"] if line.get("sku")})
     if skus:
         rows = ctx.odoo.search_read("product.product", [["default_code", "in", skus]], ["default_code"])
-        ctx.skus = {row["default_code"]: row["id"] for row in rows}
+        for row in rows:
+            if row["default_code"] in ctx.skus:
+                ctx.duplicate_skus.add(row["default_code"])
+            ctx.skus[row["default_code"]] = row["id"]
     emails = sorted({o["billing"]["email"].lower() for o in orders if o["billing"].get("email")})
     if emails:
         domain = ["|"] * (len(emails) - 1) + [["email", "=ilike", email] for email in emails]
         rows = ctx.odoo.search_read("res.partner", domain, ["email", "parent_id"], order="id asc")
         for row in rows:
             ctx.emails.setdefault((row["email"] or "").lower(), row["id"])
+    partners = set(ctx.emails.values()) | set(
+        Binding.objects.filter(
+            engagement=ctx.engagement, kind="partner", external_id__in=[_partner_key(o) for o in orders]
+        ).values_list("odoo_id", flat=True)
+    )
+    if partners:
+        rows = ctx.odoo.search_read(
+            "res.partner", [["parent_id", "in", sorted(partners)], ["type", "=", "delivery"]], ADDRESS_FIELDS
+        )
+        for row in rows:
+            ctx.addresses.setdefault(row["parent_id"][0], {})[_address_key(row)] = row["id"]
 
 
 def _process_safely(ctx: Context, listed: dict) -> None:
     try:
         with transaction.atomic():
-            if not _lock(ctx.engagement, listed["id"]):
+            if not _lock(ctx.engagement, listed["id"]):  # another worker has it: list it again next time
+                ctx.unresolved.append(listed["date_modified_gmt"])
                 ctx.report.add("postponed", kind="sale_order", external_id=listed["id"], reason="locked")
                 return
             _process(ctx, ctx.shop.get_order(listed["id"]))
@@ -182,48 +233,126 @@ def _process(ctx: Context, order: dict) -> None:
     if status in ctx.options["postpone"]:
         ctx.report.add("postponed", kind="sale_order", external_id=external_id, reason=f"status_{status}")
         return
-    if status not in ctx.options["statuses"]:
-        ctx.report.add("skipped", kind="sale_order", external_id=external_id, reason=f"status_{status}")
-        return
     modified = datetime.strptime(order["date_modified_gmt"], WOO_TIME).replace(tzinfo=UTC)
     binding = ctx.bound("sale_order", external_id)
     if binding and binding.external_updated_at and binding.external_updated_at >= modified:
+        # Already seen at this version (or a newer one): an old payload changes nothing.
         ctx.report.add("unchanged", kind="sale_order", external_id=external_id, odoo_id=binding.odoo_id)
         return
     marker = f"{ctx.options['marker_prefix']}{order['number']}"
     found = ctx.existing.get(marker)
+    if binding and not found and not ctx.options["recreate_deleted"]:
+        _orphaned(ctx, order, binding)
+        return
+    if status not in ctx.options["statuses"]:
+        if found:
+            _closed_in_shop(ctx, order, found, modified)
+        else:
+            ctx.report.add("skipped", kind="sale_order", external_id=external_id, reason=f"status_{status}")
+        return
     if found:
-        _adopt(ctx, order, found, binding, modified)
+        _follow(ctx, order, found, binding, modified)
         return
     _create(ctx, order, marker, modified)
 
 
-def _adopt(ctx: Context, order: dict, found: dict, binding: Binding | None, modified: datetime) -> None:
-    """Odoo already has it (an earlier run, or a crash before our commit): never create it twice."""
-    ctx.bind("sale_order", "sale.order", found["id"], str(order["id"]), external_updated_at=modified)
-    reason = "adopted" if binding is None else "changed_in_shop"
+def _orphaned(ctx: Context, order: dict, binding: Binding) -> None:
+    if not ctx.dry_run:
+        Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
     ctx.report.add(
-        "unchanged",
+        "review",
         kind="sale_order",
         external_id=order["id"],
-        odoo_id=found["id"],
-        reason=reason,
-        message=found.get("name", ""),
+        odoo_id=binding.odoo_id,
+        reason="odoo_record_deleted",
+        message="Its sale order was deleted in Odoo; it is not re-created unless the flow settings allow it.",
     )
 
 
+def _follow(ctx: Context, order: dict, found: dict, binding: Binding | None, modified: datetime) -> None:
+    """Odoo already has it (an earlier run, or a crash before our commit): never create it twice.
+    A change in the shop after import is checked: a new total or a refund needs a person."""
+    ctx.bind("sale_order", "sale.order", found["id"], str(order["id"]), external_updated_at=modified)
+    if binding is None:  # adopted: finish what the interrupted run started
+        _check_and_confirm(ctx, order, found, [], outcome="unchanged", reason="adopted")
+        return
+    problems = []
+    if order.get("refunds"):
+        problems.append("refunded_in_shop")
+    if _mismatch(order, found["amount_total"]):
+        problems.append("edited_in_shop_after_import")
+    outcome = "review" if problems else "unchanged"
+    ctx.report.add(
+        outcome,
+        kind="sale_order",
+        external_id=order["id"],
+        odoo_id=found["id"],
+        reason=",".join(problems) or "changed_in_shop",
+        message=found.get("name", ""),
+        diff={"odoo_total": found["amount_total"], "shop_total": order["total"]} if problems else None,
+    )
+
+
+def _closed_in_shop(ctx: Context, order: dict, found: dict, modified: datetime) -> None:
+    """Cancelled (or refunded, failed) after import: cancel in Odoo only while nothing left the warehouse
+    and nothing was invoiced; otherwise a person decides."""
+    external_id, status = str(order["id"]), order["status"]
+    if found["state"] == "cancel":
+        ctx.report.add("unchanged", kind="sale_order", external_id=external_id, odoo_id=found["id"])
+    elif status != "cancelled" or found["invoice_ids"] or found["effective_date"]:
+        reason = f"{status}_after_invoice" if found["invoice_ids"] else f"{status}_after_import"
+        if found["effective_date"] and not found["invoice_ids"]:
+            reason = f"{status}_after_delivery"
+        ctx.report.add(
+            "review",
+            kind="sale_order",
+            external_id=external_id,
+            odoo_id=found["id"],
+            reason=reason,
+            message=f"{found['name']}: {status} in the shop; check it in Odoo.",
+        )
+    else:
+        if not ctx.dry_run:
+            ctx.odoo.call("sale.order", "action_cancel", [found["id"]], context={"disable_cancel_warning": True})
+        ctx.report.add(
+            "updated",
+            kind="sale_order",
+            external_id=external_id,
+            odoo_id=found["id"],
+            action="would_cancel" if ctx.dry_run else "cancel",
+            message=found["name"],
+        )
+    ctx.bind("sale_order", "sale.order", found["id"], external_id, external_updated_at=modified)
+
+
 def _create(ctx: Context, order: dict, marker: str, modified: datetime) -> None:
-    partner_id = _partner(ctx, order)
-    lines, reviews = _lines(ctx, order)
+    reviews: list[str] = []
+    pricelist = _pricelist(ctx, order)
+    if pricelist is False:
+        ctx.report.add(
+            "review",
+            kind="sale_order",
+            external_id=order["id"],
+            reason="currency_not_mapped",
+            message=f"The order is in {order['currency']}: map an Odoo pricelist in that currency, "
+            "then the order is imported the next time it changes in the shop.",
+        )
+        return
+    partner_id, shipping_id = _partner(ctx, order)
+    lines = _lines(ctx, order, reviews)
     values = {
         "partner_id": partner_id,
         "client_order_ref": marker,
         "origin": f"WooCommerce #{order['number']}",
         "order_line": [[0, 0, line] for line in lines],
     }
+    if shipping_id:
+        values["partner_shipping_id"] = shipping_id
+    if pricelist:
+        values["pricelist_id"] = pricelist
     if ctx.dry_run:
         ctx.report.add(
-            "created",
+            "review" if reviews else "created",
             kind="sale_order",
             external_id=order["id"],
             action="would_create",
@@ -246,51 +375,112 @@ def _create(ctx: Context, order: dict, marker: str, modified: datetime) -> None:
         return
     ctx.existing[marker] = {"id": order_id}
     ctx.bind("sale_order", "sale.order", order_id, str(order["id"]), external_updated_at=modified)
-    _check_and_confirm(ctx, order, order_id, reviews)
-
-
-def _check_and_confirm(ctx: Context, order: dict, order_id: int, reviews: list[str]) -> None:
     row = ctx.odoo.read("sale.order", [order_id], ["amount_total", "state", "name"])[0]
-    decimals = 0 if order["currency"] == "CLP" else 2
-    difference = abs(Decimal(str(row["amount_total"])) - Decimal(order["total"]))
-    if difference > TOLERANCE[decimals]:
+    _check_and_confirm(ctx, order, row, reviews, outcome="created", reason="")
+
+
+def _pricelist(ctx: Context, order: dict) -> int | bool | None:
+    """None: the company currency; an id: the mapped pricelist; False: a currency nobody mapped."""
+    currency = order["currency"]
+    if currency == ctx.options["currency"]:
+        return None
+    return ctx.options["pricelists"].get(currency) or False
+
+
+def _mismatch(order: dict, odoo_total) -> bool:
+    tolerance = Decimal(1) if order["currency"] in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+    return abs(Decimal(str(odoo_total)) - Decimal(order["total"])) > tolerance
+
+
+def _check_and_confirm(ctx: Context, order: dict, row: dict, reviews: list[str], *, outcome: str, reason: str) -> None:
+    """Totals compared; a mismatch keeps the order in draft for review. Confirming is a separate,
+    idempotent step: only a draft is confirmed, so a re-run never confirms twice."""
+    if _mismatch(order, row["amount_total"]):
         reviews.append("total_mismatch")
     if reviews:
         ctx.report.add(
             "review",
             kind="sale_order",
             external_id=order["id"],
-            odoo_id=order_id,
-            action="create",
-            reason=",".join(reviews),
+            odoo_id=row["id"],
+            action="create" if outcome == "created" else "adopt",
+            reason=",".join(([reason] if reason else []) + reviews),
             message=f"{row['name']}: kept in draft for review",
             diff={"odoo_total": row["amount_total"], "shop_total": order["total"]},
         )
         return
-    if ctx.options["confirm"] and row["state"] == "draft":
-        ctx.odoo.call("sale.order", "action_confirm", [order_id])
-    ctx.report.add("created", kind="sale_order", external_id=order["id"], odoo_id=order_id, message=row["name"])
+    if ctx.options["confirm"] and row["state"] == "draft" and not ctx.dry_run:
+        ctx.odoo.call("sale.order", "action_confirm", [row["id"]])
+    ctx.report.add(
+        outcome, kind="sale_order", external_id=order["id"], odoo_id=row["id"], reason=reason, message=row["name"]
+    )
 
 
 # ---------------------------------------------------------------- partner and lines
 
 
-def _partner(ctx: Context, order: dict) -> int | None:
-    billing = order["billing"]
-    email = (billing.get("email") or "").lower()
-    key = f"customer:{order['customer_id']}" if order.get("customer_id") else f"guest:{email or order['id']}"
+def _partner_key(order: dict) -> str:
+    """Registered customers by their shop id; guests by e-mail (or the order): a stable binding."""
+    if order.get("customer_id"):
+        return f"customer:{order['customer_id']}"
+    return f"guest:{(order['billing'].get('email') or '').lower() or order['id']}"
+
+
+def _partner(ctx: Context, order: dict) -> tuple[int | None, int | None]:
+    """(customer, delivery address or None for "the customer's own"): binding, then e-mail, then created.
+    A delivery address differs from the billing one: reuse the customer's matching delivery contact or
+    add one; a new customer gets it inside the same create (Odoo then proposes it on the order)."""
+    email = (order["billing"].get("email") or "").lower()
+    key = _partner_key(order)
     binding = ctx.bound("partner", key)
-    if binding:
-        return binding.odoo_id
-    partner_id = ctx.emails.get(email) if email else None
+    partner_id = binding.odoo_id if binding else (ctx.emails.get(email) if email else None)
+    delivery = _delivery_values(order)
     if partner_id is None:
         if ctx.dry_run:
-            return None
-        partner_id = ctx.odoo.create("res.partner", [_partner_values(order)])[0]
+            return None, None
+        values = _partner_values(order)
+        if delivery:
+            values["child_ids"] = [[0, 0, delivery]]
+        partner_id = ctx.odoo.create("res.partner", [values])[0]
         if email:
             ctx.emails[email] = partner_id
-    ctx.bind("partner", "res.partner", partner_id, key)
-    return partner_id
+        ctx.bind("partner", "res.partner", partner_id, key)
+        return partner_id, None
+    if not binding:
+        ctx.bind("partner", "res.partner", partner_id, key)
+    if not delivery:
+        return partner_id, None
+    known = ctx.addresses.setdefault(partner_id, {})
+    address_key = _address_key(delivery)
+    if address_key not in known and not ctx.dry_run:
+        known[address_key] = ctx.odoo.create("res.partner", [{**delivery, "parent_id": partner_id}])[0]
+    return partner_id, known.get(address_key)
+
+
+ADDRESS_FIELDS = ["parent_id", "street", "street2", "city", "zip"]
+
+
+def _address_key(values: dict) -> tuple:
+    return tuple(" ".join(str(values.get(name) or "").lower().split()) for name in ADDRESS_FIELDS[1:])
+
+
+def _delivery_values(order: dict) -> dict | None:
+    """The shipping address as a delivery contact, or None when there is none or it is the billing one."""
+    shipping, billing = order.get("shipping") or {}, order["billing"]
+    values = {
+        "type": "delivery",
+        "name": f"{shipping.get('first_name', '')} {shipping.get('last_name', '')}".strip() or "Envío",
+        "street": shipping.get("address_1") or False,
+        "street2": shipping.get("address_2") or False,
+        "city": shipping.get("city") or False,
+        "zip": shipping.get("postcode") or False,
+        "phone": shipping.get("phone") or False,
+    }
+    billing_address = {"street": billing.get("address_1"), "street2": billing.get("address_2")}
+    billing_address.update(city=billing.get("city"), zip=billing.get("postcode"))
+    if not values["street"] or _address_key(values) == _address_key(billing_address):
+        return None
+    return values
 
 
 def _partner_values(order: dict) -> dict:
@@ -301,7 +491,9 @@ def _partner_values(order: dict) -> dict:
         "email": billing.get("email") or False,
         "phone": billing.get("phone") or False,
         "street": billing.get("address_1") or False,
+        "street2": billing.get("address_2") or False,
         "city": billing.get("city") or False,
+        "zip": billing.get("postcode") or False,
     }
     rut = next((m["value"] for m in order.get("meta_data", []) if m.get("key") == "_billing_rut"), None)
     if rut:
@@ -328,18 +520,21 @@ def _line(product_id: int, name: str, quantity: Decimal, gross: Decimal, taxes: 
     }
 
 
-def _lines(ctx: Context, order: dict) -> tuple[list[dict], list[str]]:
-    """Products by binding, then SKU, then the placeholder (flagged); shipping and fees to their products.
-    Prices are tax-included, as the shop charged them (coupons are already in the line totals)."""
-    lines, reviews = [], []
+def _lines(ctx: Context, order: dict, reviews: list[str]) -> list[dict]:
+    """Each line to its variant (the shop's variation, not its parent) by binding, then by SKU, else the
+    placeholder, flagged; a SKU on several Odoo variants is never guessed. Shipping and fees go to their
+    products. Prices are tax-included, as the shop charged them (coupons are already in the line totals),
+    and always explicit, so Odoo's pricelist does not replace them."""
+    lines = []
     placeholder = ctx.options["placeholder_product_id"]
     for item in order["line_items"]:
         external = str(item.get("variation_id") or item["product_id"])
         binding = ctx.bound("product_variant", external)
-        product_id = binding.odoo_id if binding else ctx.skus.get(item.get("sku") or "")
+        sku = item.get("sku") or ""
+        product_id = binding.odoo_id if binding else (None if sku in ctx.duplicate_skus else ctx.skus.get(sku))
         if product_id is None:
             product_id = placeholder
-            reviews.append(f"unknown_sku:{item.get('sku') or external}")
+            reviews.append(f"{'duplicate_sku' if sku in ctx.duplicate_skus else 'unknown_sku'}:{sku or external}")
         gross = Decimal(item["total"]) + Decimal(item["total_tax"])
         lines.append(_line(product_id, item["name"], Decimal(item["quantity"]), gross, _taxes(ctx, item["total_tax"])))
     for kind, rows, product in (
@@ -353,4 +548,4 @@ def _lines(ctx: Context, order: dict) -> tuple[list[dict], list[str]]:
             gross = Decimal(row["total"]) + Decimal(row["total_tax"])
             name = row.get("method_title") or row.get("name") or kind
             lines.append(_line(product_id, name, Decimal(1), gross, _taxes(ctx, row["total_tax"])))
-    return lines, reviews
+    return lines

@@ -4,23 +4,28 @@ Candidates are the bound variants touched by done stock moves since the
 Odoo-side cursor, or every bound variant on a full pass (nightly, or the
 first run). Quantities are read in batches with the configured field
 (`free_qty` by default) under the mapped location's context, minus a safety
-buffer, clamped at 0, and pushed only when they differ from the last value
-pushed (kept on the binding), in WooCommerce batches of at most 100.
+buffer, minus the units of paid shop orders not imported yet (when the
+order flow is on), clamped at 0, and pushed only when they differ from the
+last value pushed (kept on the binding), in WooCommerce batches of at most
+100. Quantities are absolute, so a receipt or a return counts exactly once.
+A binding whose Odoo product was deleted is marked orphaned and reported.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import datetime
 
 from django.utils import timezone
 
+from engagements.integration.flows import orders
 from engagements.integration.flows.runs import Report
 from engagements.integration.gateway.base import OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops.woocommerce import WooCommerceClient
 
-DEFAULTS = {"location_id": 8, "stock_field": "free_qty", "buffer": 0, "full": False}
+DEFAULTS = {"location_id": 8, "stock_field": "free_qty", "buffer": 0, "full": False, "manage_stock": False}
 STOCK_FIELDS = ("free_qty", "qty_available", "virtual_available")
 
 
@@ -63,30 +68,39 @@ def export_stock(
     latest = high_water or latest
     report.counts["listed"] = len(bindings)
     quantities = _quantities(odoo, bindings, options)
+    in_transit = _orders_not_imported(run, shop, now) if bindings else Counter()
     changes = []
     for binding in bindings:
         qty = quantities.get(binding.odoo_id)
         if qty is None:
+            if not run.dry_run:
+                Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
             report.add(
-                "failed",
+                "review",
                 kind="stock",
                 external_id=binding.external_id,
                 odoo_id=binding.odoo_id,
-                reason="odoo_record_missing",
-                message="The Odoo product no longer exists.",
+                reason="odoo_record_deleted",
+                message="The Odoo product no longer exists: the binding is set aside until someone re-maps it.",
             )
             continue
+        qty = max(0, qty - in_transit[binding.external_id])
         if (binding.last_pushed_value or {}).get("qty") == qty:
             report.add("unchanged", kind="stock", external_id=binding.external_id, odoo_id=binding.odoo_id)
             continue
         changes.append((binding, qty))
-    _push(run, shop, changes, report)
+    _push(run, shop, changes, report, manage_stock=bool(options["manage_stock"]))
     run.cursor_after = latest or run.cursor_before
     if latest and not run.dry_run:
         SyncCursor.objects.update_or_create(
             engagement=run.engagement, flow=Flow.STOCK, source="odoo", defaults={"value": latest}
         )
     return report
+
+
+def _orders_not_imported(run: SyncRun, shop: WooCommerceClient, now: datetime) -> Counter:
+    enabled = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.ORDERS, enabled=True).exists()
+    return orders.unimported_units(run.engagement, shop, now) if enabled else Counter()
 
 
 def _latest_done_move(odoo: OdooGateway) -> str:
@@ -106,7 +120,9 @@ def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> di
     return {row["id"]: max(0, math.floor(row[field]) - int(options["buffer"])) for row in rows}
 
 
-def _push(run: SyncRun, shop: WooCommerceClient, changes: list[tuple[Binding, int]], report: Report) -> None:
+def _push(
+    run: SyncRun, shop: WooCommerceClient, changes: list[tuple[Binding, int]], report: Report, *, manage_stock: bool
+) -> None:
     if run.dry_run:
         for binding, qty in changes:
             report.add(
@@ -123,7 +139,7 @@ def _push(run: SyncRun, shop: WooCommerceClient, changes: list[tuple[Binding, in
         (int(b.external_parent_id or b.external_id), int(b.external_id) if b.external_parent_id else None, q)
         for b, q in changes
     ]
-    for result in shop.batch_stock(updates) if updates else []:
+    for result in shop.batch_stock(updates, manage_stock=manage_stock) if updates else []:
         binding, qty = by_external[result.external_id]
         if result.ok:
             Binding.objects.filter(pk=binding.pk).update(last_pushed_value={"qty": qty}, last_synced_at=timezone.now())

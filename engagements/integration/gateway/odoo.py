@@ -45,7 +45,7 @@ _RETRYABLE = {
     "psycopg2.errors.LockNotAvailable",
     "odoo.http.SessionExpiredException",
 }
-_WRITES = {"create", "write", "unlink", "action_confirm", "load"}
+_WRITES = {"create", "write", "unlink", "action_confirm", "action_cancel", "load"}
 
 
 def _classify(error: Exception, method: str) -> GatewayError:
@@ -140,5 +140,5 @@ class OdoorpcGateway:
     def write(self, model, ids, values) -> bool:
         return self._execute(model, "write", [list(ids), values])
 
-    def call(self, model: str, method: str, ids: Sequence[int]) -> Any:
-        return self._execute(model, method, [list(ids)])
+    def call(self, model: str, method: str, ids: Sequence[int], *, context: dict | None = None) -> Any:
+        return self._execute(model, method, [list(ids)], {"context": context} if context else None)

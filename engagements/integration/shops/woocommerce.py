@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from engagements.integration.shops.base import ShopAuthError, ShopPermanentError
 BATCH_LIMIT = 100
 PER_PAGE = 100
 RETRY_STATUSES = {429, 502, 503, 504}
+WOO_TIME = "%Y-%m-%dT%H:%M:%S"  # the API's date format (GMT with dates_are_gmt)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class BatchResult:
     ok: bool
     error_code: str = ""
     message: str = ""
+
+
+def _shift(moment: str, *, seconds: int) -> str:
+    return (datetime.strptime(moment, WOO_TIME) + timedelta(seconds=seconds)).strftime(WOO_TIME)
 
 
 def _loopback(url: str) -> bool:
@@ -129,9 +135,15 @@ class WooCommerceClient:
     def iter_orders(
         self, *, modified_after: str, modified_before: str, statuses: list[str] | None = None
     ) -> Iterator[dict]:
-        """Orders modified in the window, oldest change first, each id once."""
+        """Orders modified in the window, oldest change first, each id once.
+
+        Keyset pagination: each next page starts one second before the last
+        change seen, so an order modified while we page (it leaves the window,
+        shifting page numbers) cannot make us skip another. Page numbers are
+        used only while a whole page shares one second (many orders with the
+        same timestamp); ids already seen are dropped.
+        """
         params = {
-            "modified_after": modified_after,
             "modified_before": modified_before,
             "dates_are_gmt": "true",
             "orderby": "modified",
@@ -140,37 +152,52 @@ class WooCommerceClient:
             "status": ",".join(statuses) if statuses else "any",
         }
         seen: set[int] = set()
-        page, pages = 1, 1
-        while page <= pages:
-            response = self.request("GET", "/orders", params={**params, "page": page})
-            pages = int(response.headers.get("X-WP-TotalPages", "1") or 1)
-            for order in response.json():
+        lower, page = modified_after, 1
+        while True:
+            rows = self.request("GET", "/orders", params={**params, "modified_after": lower, "page": page}).json()
+            for order in rows:
                 if order["id"] not in seen:
                     seen.add(order["id"])
                     yield order
-            page += 1
+            if len(rows) < PER_PAGE:
+                return
+            step_back = _shift(rows[-1]["date_modified_gmt"], seconds=-1)
+            lower, page = (step_back, 1) if step_back > lower else (lower, page + 1)
 
-    def batch_stock(self, updates: list[tuple[int, int | None, int]]) -> list[BatchResult]:
+    def batch_stock(
+        self, updates: list[tuple[int, int | None, int]], *, manage_stock: bool = False
+    ) -> list[BatchResult]:
         """Set stock for (product_id, variation_id or None, quantity): simple products
-        through /products/batch, variations through their parent's batch, ≤100 per call."""
+        through /products/batch, variations through their parent's batch, ≤100 per call.
+
+        WooCommerce answers 200 and drops the quantity of an item whose stock is
+        not managed: that item comes back as an error, unless `manage_stock`
+        asks us to switch stock management on."""
         groups: dict[str, list[dict]] = {}
         for product_id, variation_id, quantity in updates:
             path = f"/products/{product_id}/variations/batch" if variation_id else "/products/batch"
-            change = {"id": variation_id or product_id, "manage_stock": True, "stock_quantity": quantity}
+            change = {"id": variation_id or product_id, "stock_quantity": quantity}
+            if manage_stock:
+                change["manage_stock"] = True
             groups.setdefault(path, []).append(change)
         results: list[BatchResult] = []
         for path, changes in groups.items():
             for start in range(0, len(changes), BATCH_LIMIT):
                 chunk = changes[start : start + BATCH_LIMIT]
                 answer = self.request("POST", path, body={"update": chunk}).json()
-                for item in answer.get("update", []):
-                    error = item.get("error")
-                    results.append(
-                        BatchResult(
-                            str(item.get("id")),
-                            error is None,
-                            (error or {}).get("code", ""),
-                            (error or {}).get("message", ""),
-                        )
-                    )
+                results += [_batch_result(item) for item in answer.get("update", [])]
         return results
+
+
+def _batch_result(item: dict) -> BatchResult:
+    error = item.get("error")
+    if error:
+        return BatchResult(str(item.get("id")), False, error.get("code", ""), error.get("message", ""))
+    if item.get("manage_stock") is not True:
+        return BatchResult(
+            str(item.get("id")),
+            False,
+            "shop_stock_not_managed",
+            "The shop does not manage stock for this item, so it ignored the quantity.",
+        )
+    return BatchResult(str(item.get("id")), True)
