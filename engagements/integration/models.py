@@ -203,7 +203,7 @@ class SyncItem(models.Model):
     external_id = models.CharField(max_length=100, blank=True)
     odoo_id = models.PositiveIntegerField(null=True, blank=True)
     action = models.CharField(max_length=20)  # create, update, skip, noop, fail, would_create, would_update
-    reason_code = models.CharField(max_length=40, blank=True)
+    reason_code = models.CharField(max_length=200, blank=True)  # codes, comma-separated when several
     message = models.TextField(blank=True)
     diff = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)

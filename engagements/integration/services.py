@@ -160,8 +160,11 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
 FLOWS = {"orders": orders.import_orders, "stock": stock.export_stock}  # prices, products, customers: next
 
 
-def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigger: str = "manual", now=None):
-    """Run one flow now and keep its report. Connection failures end the run as failed, with the reason."""
+def sync_run(
+    *, engagement: Engagement, flow: str, dry_run: bool = False, full: bool = False, trigger: str = "manual", now=None
+):
+    """Run one flow now and keep its report. Connection failures end the run as failed, with the reason.
+    `full` ignores the cursor: every bound variant (stock), every order of the configured days (orders)."""
     flows = FLOWS
     if flow not in flows:
         raise PermanentError(f"The {flow} flow comes with the next integration step.", code="flow_unsupported")
@@ -172,7 +175,7 @@ def sync_run(*, engagement: Engagement, flow: str, dry_run: bool = False, trigge
     odoo = shop = None
     try:
         odoo, shop = clients.odoo_gateway_for(engagement), clients.shop_client_for(engagement)
-        report = flows[flow](run=run, odoo=odoo, shop=shop, now=now or timezone.now())
+        report = flows[flow](run=run, odoo=odoo, shop=shop, now=now or timezone.now(), full=full)
     except GatewayError as error:
         failure = f"{error.code}: {error}"
         _mark_unhealthy(engagement, error)

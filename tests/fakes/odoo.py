@@ -199,7 +199,15 @@ def seed() -> dict[str, dict[int, dict]]:
 
 # Fields each model accepts in domains and `fields` (beyond what records carry).
 EXTRA_FIELDS = {
-    "product.product": {"qty_available", "free_qty", "virtual_available", "is_storable", "write_date", "create_date"},
+    "product.product": {
+        "qty_available",
+        "free_qty",
+        "virtual_available",
+        "is_storable",
+        "list_price",
+        "write_date",
+        "create_date",
+    },
     "res.partner": {"child_ids", "street", "street2", "city", "phone", "mobile", "zip", "comment", "ref", "write_date"},
     "sale.order": {
         "id",
@@ -265,6 +273,7 @@ PUBLIC_METHODS = {
     "unlink",
     "fields_get",
     "action_confirm",
+    "action_cancel",
     "name_search",
     "context_get",
 }
@@ -578,6 +587,9 @@ class FakeOdoo:
             record.setdefault("display_name", record.get("name"))
         if model == "res.partner":
             record.setdefault("display_name", record.get("name"))
+            if isinstance(record.get("parent_id"), int):  # many2one values read back as [id, name]
+                parent = self.data[model][record["parent_id"]]
+                record["parent_id"] = [parent["id"], parent["display_name"]]
             for command in vals.get("child_ids", []):
                 self._create_one(model, {**command[2], "parent_id": [record["id"], record.get("name")]})
         self.data[model][record["id"]] = record

@@ -10,7 +10,8 @@ Knobs: `latency`, `rate_limited` (answer that many requests with the host's
 429 HTML page and Retry-After), `unavailable` (that many 503 HTML pages),
 `strip_authorization` (the host drops the Authorization header, as some
 do), `revoked` (the key was deleted: 401), `after_list` (a callback run
-after each order listing, to change orders mid-run), and `requests`.
+after each order listing, to change orders mid-run), `listings_before_failure`
+(order listings answered before a 500), and `requests`.
 
 Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
 `ck_demo`, secret `cs_demo`).
@@ -59,6 +60,7 @@ class FakeShop:
     orders: dict[int, dict] = field(default_factory=dict)
     products: dict[int, dict] = field(default_factory=dict)
     variations: dict[int, dict] = field(default_factory=dict)  # variation id -> variation (with parent_id)
+    listings_before_failure: int | None = None  # answer order listings with HTTP 500 after this many
     after_list: Callable[[dict], None] | None = None  # called after each order listing (to change data mid-run)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -148,6 +150,10 @@ class FakeShop:
         return (*_error("rest_no_route_404")[:1], {}, _error("rest_no_route_404")[1])
 
     def _list_orders(self, query: dict) -> tuple[int, dict, object]:
+        if self.listings_before_failure is not None:
+            if self.listings_before_failure <= 0:
+                return 500, {}, {"code": "internal_server_error", "message": "Error crítico.", "data": {"status": 500}}
+            self.listings_before_failure -= 1
         orders = list(self.orders.values())
         if query.get("modified_after"):
             orders = [o for o in orders if o["date_modified_gmt"] > query["modified_after"]]

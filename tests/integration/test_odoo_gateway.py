@@ -94,3 +94,22 @@ def test_a_read_that_times_out_is_only_retryable():
         with pytest.raises(RetryableError) as refused:
             gateway.search_count("product.product", [])
         assert refused.value.code == "odoo_timeout"
+
+
+def test_a_private_method_is_refused_at_once_as_permanent(server):
+    """H50 (probe P1): Odoo refuses private methods over RPC; retrying cannot help."""
+    gateway = _gateway(server)
+    with pytest.raises(PermanentError) as refused:
+        gateway.call("sale.order", "_action_confirm", [1])
+    assert refused.value.odoo_name == "odoo.exceptions.AccessError"
+
+
+def test_a_serialization_failure_is_retryable():
+    """H50: a concurrent update in Odoo's database: the same call can simply be made again."""
+    fake = FakeOdoo()
+    with FakeOdooServer(fake) as server:
+        gateway = _gateway(server)
+        fake.fail_next = ["psycopg2.errors.SerializationFailure"]
+        with pytest.raises(RetryableError):
+            gateway.write("res.partner", [2512], {"phone": "+56 2 2345 6789"})
+        assert gateway.write("res.partner", [2512], {"phone": "+56 2 2345 6789"}) is True

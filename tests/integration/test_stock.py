@@ -67,3 +67,61 @@ def test_a_shop_item_error_is_reported_and_the_others_kept(wired):
     run = services.sync_run(engagement=engagement, flow="stock")
     assert run.counts["failed"] == 1 and run.counts["updated"] == 2
     assert run.items.get(external_id="999999").reason_code == "woocommerce_rest_product_invalid_id"
+
+
+def test_a_receipt_and_a_return_each_count_once(wired):
+    """E27: quantities are absolute, read from Odoo, never deltas added up: nothing counts twice."""
+    engagement, odoo, shop = wired
+    services.sync_run(engagement=engagement, flow="stock")
+    odoo.move(4, 5, when="2026-11-23 10:00:00")  # a receipt of 5
+    services.sync_run(engagement=engagement, flow="stock")
+    assert shop.products[501]["stock_quantity"] == 40
+    again = services.sync_run(engagement=engagement, flow="stock")
+    assert again.counts["listed"] == 0 and shop.products[501]["stock_quantity"] == 40
+    odoo.move(4, 1, when="2026-11-23 11:00:00")  # a customer return of 1 back into stock
+    services.sync_run(engagement=engagement, flow="stock")
+    assert shop.products[501]["stock_quantity"] == 41
+
+
+def test_units_sold_in_the_shop_and_not_imported_yet_are_held_back(wired):
+    """E26: orders 2001 and 2002 (paid, not imported) took 3 CAF-1KG and 3 POL-M-AZUL off the shop's
+    stock. Pushing Odoo's quantity as it is would put them back on sale."""
+    engagement, odoo, shop = wired
+    FlowSettings.objects.create(
+        engagement=engagement, flow="orders", enabled=True, options={"initial_days": 3650, "confirm": True}
+    )
+    odoo.move(15, 10)
+    run = services.sync_run(engagement=engagement, flow="stock")
+    assert shop.products[501]["stock_quantity"] == 37 - 2 - 3  # free qty, buffer, 1 in 2001 and 2 in 2002
+    assert shop.variations[511]["stock_quantity"] == 10 - 2 - 3  # 2 in 2001 and 1 in 2002
+    assert run.counts["updated"] == 3
+    Binding.objects.create(
+        engagement=engagement, kind="sale_order", odoo_model="sale.order", odoo_id=1, external_id="2001"
+    )
+    services.sync_run(engagement=engagement, flow="stock", full=True)
+    assert shop.variations[511]["stock_quantity"] == 10 - 2 - 1  # 2001 is in Odoo now: its units are Odoo's
+
+
+def test_a_shop_item_without_stock_management_is_reported_or_switched_on(wired):
+    """E28: WooCommerce answers 200 and silently drops the quantity of an item that does not manage stock."""
+    engagement, _, shop = wired
+    shop.products[501]["manage_stock"] = False
+    run = services.sync_run(engagement=engagement, flow="stock")
+    item = run.items.get(external_id="501")
+    assert item.action == "failed" and item.reason_code == "shop_stock_not_managed"
+    assert Binding.objects.get(external_id="501").last_pushed_value is None  # tried again next time
+    FlowSettings.objects.filter(engagement=engagement, flow="stock").update(
+        options={"location_id": 8, "buffer": 2, "manage_stock": True}
+    )
+    services.sync_run(engagement=engagement, flow="stock", full=True)
+    assert shop.products[501]["manage_stock"] is True and shop.products[501]["stock_quantity"] == 35
+
+
+def test_a_deleted_odoo_product_sets_its_binding_aside(wired):
+    """A8: reported, no crash, and no longer a candidate until someone re-maps it."""
+    engagement, odoo, _ = wired
+    del odoo.data["product.product"][16]
+    run = services.sync_run(engagement=engagement, flow="stock")
+    assert run.items.get(external_id="512").reason_code == "odoo_record_deleted" and run.counts["updated"] == 2
+    assert Binding.objects.get(external_id="512").state == Binding.State.ORPHANED
+    assert services.sync_run(engagement=engagement, flow="stock", full=True).counts["listed"] == 2

@@ -101,19 +101,22 @@ class Context:
 # ---------------------------------------------------------------- the run
 
 
-def _window(engagement: Engagement, options: dict, now: datetime) -> tuple[str, str, str]:
-    """(cursor, window start, window end): from the cursor minus an overlap (or the first days)
-    up to a pinned `now`, in the shop's GMT format."""
+def _window(engagement: Engagement, options: dict, now: datetime, full: bool = False) -> tuple[str, str, str]:
+    """(cursor, window start, window end): from the cursor minus an overlap (or, on a first or full
+    pass, the configured days back) up to a pinned `now`, in the shop's GMT format."""
     cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.ORDERS, source="shop").first()
-    start = datetime.fromisoformat(cursor.value) if cursor else now - timedelta(days=options["initial_days"])
+    recent = now - timedelta(days=options["initial_days"])
+    start = datetime.fromisoformat(cursor.value) if cursor and not full else recent
     window_start = start - timedelta(minutes=options["overlap_minutes"])
     return (cursor.value if cursor else ""), window_start.strftime(WOO_TIME), now.strftime(WOO_TIME)
 
 
-def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime) -> Report:
+def import_orders(
+    *, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime, full: bool = False
+) -> Report:
     engagement = run.engagement
     ctx = Context(engagement, odoo, shop, _options(engagement), run.dry_run)
-    run.cursor_before, run.window_start, run.window_end = _window(engagement, ctx.options, now)
+    run.cursor_before, run.window_start, run.window_end = _window(engagement, ctx.options, now, full)
     listed = list(shop.iter_orders(modified_after=run.window_start, modified_before=run.window_end))
     ctx.report.counts["listed"] = len(listed)
     if listed:

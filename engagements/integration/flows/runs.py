@@ -50,7 +50,7 @@ class Report:
                 external_id=str(external_id),
                 odoo_id=odoo_id,
                 action=action or outcome,
-                reason_code=reason,
+                reason_code=reason[:200],
                 message=message[:2000],
                 diff=diff or {},
                 ambiguous=ambiguous,

@@ -55,11 +55,11 @@ def _candidates(run: SyncRun, odoo: OdooGateway, options: dict, full: bool) -> t
 
 
 def export_stock(
-    *, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime, full: bool | None = None
+    *, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime, full: bool = False
 ) -> Report:
     options = _options(run)
     report = Report()
-    full = options["full"] if full is None else full
+    full = full or options["full"]
     if not full and not SyncCursor.objects.filter(engagement=run.engagement, flow=Flow.STOCK, source="odoo").exists():
         full = True
     # On a full pass, take the high-water mark first, so a move during the run is seen next time.

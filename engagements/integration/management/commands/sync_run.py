@@ -15,13 +15,14 @@ class Command(BaseCommand):
         parser.add_argument("--engagement", required=True, help="The engagement code, e.g. E-7K3Q9XJ2")
         parser.add_argument("--flow", required=True, choices=["orders", "stock"])
         parser.add_argument("--dry-run", action="store_true", help="Plan only: no write anywhere, cursor unchanged.")
+        parser.add_argument("--full", action="store_true", help="Ignore the cursor: a full pass.")
 
-    def handle(self, *args, engagement: str, flow: str, dry_run: bool, **options) -> None:
+    def handle(self, *args, engagement: str, flow: str, dry_run: bool, full: bool, **options) -> None:
         target = Engagement.objects.filter(code=engagement).first()
         if target is None:
             raise CommandError(f"No engagement with code {engagement}.")
         try:
-            run = sync_run(engagement=target, flow=flow, dry_run=dry_run)
+            run = sync_run(engagement=target, flow=flow, dry_run=dry_run, full=full)
         except DomainError as error:
             raise CommandError(str(error.message)) from error
         except GatewayError as error:
