@@ -202,7 +202,8 @@ class SyncItem(models.Model):
     kind = models.CharField(max_length=30)
     external_id = models.CharField(max_length=100, blank=True)
     odoo_id = models.PositiveIntegerField(null=True, blank=True)
-    action = models.CharField(max_length=20)  # create, update, skip, noop, fail, would_create, would_update
+    outcome = models.CharField(max_length=12, default="")  # the count it adds to: created, failed, review...
+    action = models.CharField(max_length=20)  # created, create (kept in draft), would_create, cancel, ...
     reason_code = models.CharField(max_length=200, blank=True)  # codes, comma-separated when several
     message = models.TextField(blank=True)
     diff = models.JSONField(default=dict, blank=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from engagements.integration import clients
+from engagements.integration import clients, labels
 from engagements.integration.flows import orders, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
@@ -116,17 +116,6 @@ def _verdict(connection: OdooConnection) -> dict:
     return verdict
 
 
-MESSAGES = {
-    "odoo_unreachable": gettext_lazy(
-        "Odoo does not answer at this address. Check the URL and that the server is on-line."
-    ),
-    "odoo_timeout": gettext_lazy("Odoo took too long to answer."),
-    "odoo_auth": gettext_lazy("Odoo refused the user or the API key."),
-    "odoo_database": gettext_lazy("The database does not exist on this Odoo."),
-    "odoo_rights": gettext_lazy("The user lacks access to some of the models the integration needs."),
-    "odoo_version_unsupported": gettext_lazy("This Odoo version is not supported (16, 17 and 18 are)."),
-}
-CONNECTION_FAILED = gettext_lazy("The connection failed.")
 FLOW_PAUSED = gettext_lazy(
     "The flow is paused: a connection was refused. Test the connection again once the keys are fixed."
 )
@@ -142,7 +131,7 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
             "(only Custom plans do)."
         )
     elif problem:
-        verdict["message"] = str(MESSAGES.get(problem, CONNECTION_FAILED))
+        verdict["message"] = labels.problem_text(problem)
     else:
         verdict["message"] = _("Connected to Odoo %(version)s with the rights the integration needs.") % {
             "version": verdict["version"]
@@ -219,14 +208,6 @@ def flow_settings_save(*, actor: User, engagement: Engagement, flow: str, enable
     )
 
 
-SHOP_MESSAGES = {
-    "shop_auth": gettext_lazy("The shop refused the API keys: check them, or create new ones with read/write rights."),
-    "shop_https_required": gettext_lazy("The shop must be reached over HTTPS."),
-    "shop_busy": gettext_lazy("The shop did not answer (busy or down). Try again in a few minutes."),
-    "shop_unsupported": gettext_lazy("This shop platform comes with the next integration step."),
-}
-
-
 def shop_connection_check(*, connection: ShopConnection) -> dict:
     """Reach the shop with the stored keys and store the verdict (never a secret) on the connection."""
     verdict: dict = {"reachable": False, "version": ""}
@@ -238,7 +219,7 @@ def shop_connection_check(*, connection: ShopConnection) -> dict:
         verdict["message"] = _("Connected to the shop (WooCommerce %(version)s).") % {"version": verdict["version"]}
     except GatewayError as error:
         verdict["problem"] = error.code
-        verdict["message"] = str(SHOP_MESSAGES.get(error.code, CONNECTION_FAILED))
+        verdict["message"] = labels.problem_text(error.code)
     finally:
         if client is not None:
             client.close()

@@ -164,3 +164,18 @@ def test_odoo_over_plain_http_is_refused_outside_loopback():
     with pytest.raises(PermanentError) as refused:
         OdoorpcGateway(url="http://odoo.example.cl", database="x", login="y", api_key="z")
     assert refused.value.code == "odoo_https_required"
+
+
+def test_people_read_what_went_wrong_in_words_not_codes(client, orders_flow, carla, alice):
+    from django.urls import reverse
+
+    engagement, _, shop = orders_flow
+    shop.orders[2002]["line_items"][0].update(sku="POL-XL-ROJA", variation_id=999)
+    run = services.sync_run(engagement=engagement, flow="orders")
+    client.force_login(alice)
+    card = client.get(reverse("engagements:detail", args=[engagement.code])).content.decode()
+    assert "No hay producto en Odoo con este SKU" in card and "unknown_sku" not in card
+    client.force_login(carla)
+    detail = client.get(reverse("integration:run", args=[run.public_id])).content.decode()
+    assert "se usó el producto comodín. (POL-XL-ROJA)" in detail and "creado, en borrador" in detail
+    assert "por revisar 1" in detail

@@ -46,6 +46,7 @@ class Report:
         self.counts[outcome] += 1
         self.items.append(
             SyncItem(
+                outcome=outcome,
                 kind=kind,
                 external_id=str(external_id),
                 odoo_id=odoo_id,

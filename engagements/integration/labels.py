@@ -1,0 +1,103 @@
+"""What people read instead of codes: run counts, item actions and reason codes, translated.
+
+Codes stay stable in the database and the logs (they are what support greps
+for); pages show these labels. A reason code may carry a detail after a colon
+(`unknown_sku:POL-XL`) and several codes may be joined by commas.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+COUNTS = {
+    "listed": pgettext_lazy("run count", "listed"),
+    "created": pgettext_lazy("run count", "created"),
+    "updated": pgettext_lazy("run count", "updated"),
+    "unchanged": pgettext_lazy("run count", "unchanged"),
+    "skipped": pgettext_lazy("run count", "skipped"),
+    "postponed": pgettext_lazy("run count", "postponed"),
+    "failed": pgettext_lazy("run count", "failed"),
+    "ambiguous": pgettext_lazy("run count", "uncertain"),
+    "review": pgettext_lazy("run count", "to review"),
+}
+ACTIONS = {
+    "created": _("created"),
+    "create": _("created, kept in draft"),
+    "adopt": _("found in Odoo, kept in draft"),
+    "would_create": _("would create"),
+    "updated": _("updated"),
+    "would_update": _("would update"),
+    "cancel": _("cancelled in Odoo"),
+    "would_cancel": _("would cancel in Odoo"),
+    "unchanged": _("unchanged"),
+    "skipped": _("skipped"),
+    "postponed": _("postponed"),
+    "failed": _("failed"),
+    "ambiguous": _("uncertain"),
+    "review": _("to review"),
+}
+REASONS = {
+    # orders
+    "locked": _("Another worker was handling it; it is taken up again in the next run."),
+    "adopted": _("Odoo already had it (an interrupted run): linked, not created again."),
+    "changed_in_shop": _("Changed in the shop after import; nothing to do in Odoo."),
+    "edited_in_shop_after_import": _("Edited in the shop after import: its total no longer matches Odoo's."),
+    "refunded_in_shop": _("Refunded in the shop after import."),
+    "total_mismatch": _("Odoo's total differs from the shop's: kept in draft."),
+    "unknown_sku": _("No Odoo product with this SKU: the placeholder product was used."),
+    "duplicate_sku": _("Several Odoo products share this SKU: the placeholder product was used."),
+    "no_shipping_product": _("No shipping product configured: the placeholder product was used."),
+    "no_fee_product": _("No fee product configured: the placeholder product was used."),
+    "currency_not_mapped": _("The order's currency has no Odoo pricelist mapped."),
+    "odoo_record_deleted": _("Its Odoo record was deleted: the link is set aside."),
+    "cancelled_after_import": _("Cancelled in the shop after import."),
+    "cancelled_after_delivery": _("Cancelled in the shop after it was shipped: check it in Odoo."),
+    "cancelled_after_invoice": _("Cancelled in the shop after it was invoiced: check it in Odoo."),
+    "refunded_after_import": _("Refunded in the shop after import: check it in Odoo."),
+    "refunded_after_delivery": _("Refunded in the shop after it was shipped: check it in Odoo."),
+    "refunded_after_invoice": _("Refunded in the shop after it was invoiced: check it in Odoo."),
+    "failed_after_import": _("Payment failed in the shop after import: check it in Odoo."),
+    "status_pending": _("Waiting for payment: imported once paid."),
+    "status_on-hold": _("On hold in the shop: imported once it moves on."),
+    "status_cancelled": _("Cancelled before import: not brought into Odoo."),
+    "status_failed": _("Payment failed: not brought into Odoo."),
+    "status_refunded": _("Refunded before import: not brought into Odoo."),
+    "unexpected_error": _("Unexpected error; the technical team has the details in the logs."),
+    # stock
+    "shop_stock_not_managed": _("The shop does not manage stock for this item: enable it there or in the settings."),
+    # connections and whole runs
+    "odoo_unreachable": _("Odoo does not answer at this address. Check the URL and that the server is on-line."),
+    "odoo_timeout": _("Odoo took too long to answer."),
+    "odoo_auth": _("Odoo refused the user or the API key."),
+    "odoo_database": _("The database does not exist on this Odoo."),
+    "odoo_rights": _("The user lacks access to some of the models the integration needs."),
+    "odoo_version_unsupported": _("This Odoo version is not supported (16, 17 and 18 are)."),
+    "odoo_write_ambiguous": _("Odoo did not confirm in time; the next run checks whether it was written."),
+    "odoo_rejected": _("Odoo refused the change."),
+    "shop_auth": _("The shop refused the API keys: check them, or create new ones with read/write rights."),
+    "shop_https_required": _("The shop must be reached over HTTPS."),
+    "shop_busy": _("The shop did not answer (busy or down). Try again in a few minutes."),
+    "shop_timeout": _("The shop did not answer in time."),
+    "shop_unsupported": _("This shop platform comes with the next integration step."),
+}
+CONNECTION_FAILED = _("The connection failed.")
+OTHER_PROBLEM = _("Another problem; your consultant has the details.")
+
+
+def reason_text(code: str) -> str:
+    """`unknown_sku:POL-XL,total_mismatch` → the labels, each with its detail."""
+    texts = []
+    for part in filter(None, (code or "").split(",")):
+        key, _sep, detail = part.partition(":")
+        label = str(REASONS.get(key, key))
+        texts.append(f"{label} ({detail})" if detail else label)
+    return " ".join(texts)
+
+
+def problem_text(code: str) -> str:
+    """A connection or run failure: its label, or a plain "the connection failed"."""
+    return str(REASONS.get(code, CONNECTION_FAILED))
+
+
+def summary_text(summary: str) -> str:
+    """A failed run's summary is `code: technical message`; people get the label of the code."""
+    return problem_text(summary.split(":", 1)[0].strip()) if summary else ""
