@@ -19,6 +19,7 @@ COUNTS = {
     "ambiguous": pgettext_lazy("run count", "uncertain"),
     "review": pgettext_lazy("run count", "to review"),
 }
+CALLS = {"odoo_calls": _("calls to Odoo"), "shop_calls": _("calls to the shop")}
 ACTIONS = {
     "created": _("created"),
     "create": _("created, kept in draft"),

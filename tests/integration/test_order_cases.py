@@ -13,7 +13,7 @@ from engagements.integration import services
 from engagements.integration.flows import orders
 from engagements.integration.models import Binding, FlowSettings, Health, OdooConnection, SyncCursor, SyncRun
 from portal.errors import DomainError
-from tests.integration.conftest import WRITES, sale_orders
+from tests.integration.fixtures import WRITES, sale_orders
 
 pytestmark = pytest.mark.django_db
 LATER = "2026-04-01T00:00:00"

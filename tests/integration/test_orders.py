@@ -8,8 +8,8 @@ from engagements.integration import services
 from engagements.integration.flows import runs
 from engagements.integration.models import Binding, Health, ShopConnection, SyncCursor, SyncRun
 from portal.errors import DomainError
-from tests.integration.conftest import WRITES
-from tests.integration.conftest import sale_orders as _orders
+from tests.integration.fixtures import WRITES
+from tests.integration.fixtures import sale_orders as _orders
 
 pytestmark = pytest.mark.django_db
 

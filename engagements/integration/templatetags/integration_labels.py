@@ -8,8 +8,14 @@ register = template.Library()
 
 
 @register.filter
-def count_label(key: str) -> str:
-    return str(labels.COUNTS.get(key, key))
+def counts_list(counts: dict) -> list[tuple[str, int]]:
+    """A run's counts in a fixed order ("listed" first), the zeros left out."""
+    return [(str(label), counts[key]) for key, label in labels.COUNTS.items() if counts.get(key)]
+
+
+@register.filter
+def calls_list(usage: dict) -> list[tuple[str, int]]:
+    return [(str(labels.CALLS.get(key, key)), value) for key, value in usage.items()]
 
 
 @register.filter
