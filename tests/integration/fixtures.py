@@ -3,38 +3,36 @@
 import pytest
 
 from engagements.integration import services
+from engagements.integration.demo import ORDER_OPTIONS
 from engagements.integration.models import FlowSettings
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
 
+def wire(engagement, actor, *, shop_url: str, odoo_url: str, database="lab", login="admin", api_key="admin"):
+    """Save both connections as a consultant would (the shop is always the fake: key ck_demo)."""
+    services.odoo_connection_save(
+        actor=actor, engagement=engagement, url=odoo_url, database=database, login=login, api_key=api_key
+    )
+    services.shop_connection_save(
+        actor=actor,
+        engagement=engagement,
+        platform="woocommerce",
+        base_url=shop_url,
+        api_key="ck_demo",
+        api_secret="cs_demo",
+    )
+
+
 @pytest.fixture
 def connected(engagement, carla):
-    """(engagement, fake odoo, fake shop) with both connections saved as a consultant would."""
+    """(engagement, fake odoo, fake shop) with both connections saved."""
     odoo, shop = FakeOdoo(), FakeShop()
     with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
-        services.odoo_connection_save(
-            actor=carla, engagement=engagement, url=odoo_server.url, database="lab", login="admin", api_key="admin"
-        )
-        services.shop_connection_save(
-            actor=carla,
-            engagement=engagement,
-            platform="woocommerce",
-            base_url=shop_server.url,
-            api_key="ck_demo",
-            api_secret="cs_demo",
-        )
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.url)
         yield engagement, odoo, shop
 
 
-ORDER_OPTIONS = {
-    "shipping_product_id": 12,
-    "fee_product_id": 13,
-    "placeholder_product_id": 14,
-    "tax_included_id": 4,
-    "confirm": True,
-    "initial_days": 3650,
-}
 WRITES = {"create", "write", "unlink", "action_confirm", "action_cancel"}
 
 

@@ -14,21 +14,13 @@ import pytest
 from django.db import connection
 from django_q.tasks import async_task
 
-from engagements.integration import services
 from engagements.integration.models import FlowSettings, SyncRun
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
+from tests.integration.fixtures import ORDER_OPTIONS, wire
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 14
-OPTIONS = {
-    "shipping_product_id": 12,
-    "fee_product_id": 13,
-    "placeholder_product_id": 14,
-    "tax_included_id": 4,
-    "confirm": True,
-    "initial_days": 3650,
-}
 
 
 def _cluster() -> subprocess.Popen:
@@ -69,18 +61,8 @@ def test_orders_exist_exactly_once_after_the_worker_is_killed_and_restarted(enga
     shop.add_orders(ORDERS - 2, start_id=8000)
     monkeypatch.setattr(django_q.conf.Conf, "SYNC", False)  # enqueue for the real cluster
     with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
-        services.odoo_connection_save(
-            actor=carla, engagement=engagement, url=odoo_server.url, database="lab", login="admin", api_key="admin"
-        )
-        services.shop_connection_save(
-            actor=carla,
-            engagement=engagement,
-            platform="woocommerce",
-            base_url=shop_server.url,
-            api_key="ck_demo",
-            api_secret="cs_demo",
-        )
-        FlowSettings.objects.create(engagement=engagement, flow="orders", options=OPTIONS)
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.url)
+        FlowSettings.objects.create(engagement=engagement, flow="orders", options=ORDER_OPTIONS)
         async_task("engagements.integration.tasks.sync_run", engagement.pk, "orders")
 
         first = _cluster()

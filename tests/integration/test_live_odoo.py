@@ -30,6 +30,7 @@ from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncRun
 from engagements.models import Engagement
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
+from tests.integration.fixtures import wire
 
 REQUIRED = ("ODOO_URL", "ODOO_DB", "ODOO_LOGIN", "ODOO_PASSWORD")
 MISSING = [name for name in REQUIRED if not os.environ.get(name)]
@@ -149,21 +150,14 @@ def live(engagement, carla) -> Iterator[Live]:
             },
         )
         with FakeShopServer(shop) as shop_server:
-            services.odoo_connection_save(
-                actor=carla,
-                engagement=engagement,
-                url=os.environ["ODOO_URL"],
+            wire(
+                engagement,
+                carla,
+                shop_url=shop_server.url,
+                odoo_url=os.environ["ODOO_URL"],
                 database=os.environ["ODOO_DB"],
                 login=os.environ["ODOO_LOGIN"],
                 api_key=os.environ["ODOO_PASSWORD"],
-            )
-            services.shop_connection_save(
-                actor=carla,
-                engagement=engagement,
-                platform="woocommerce",
-                base_url=shop_server.url,
-                api_key="ck_demo",
-                api_secret="cs_demo",
             )
             yield live
     finally:
