@@ -125,3 +125,18 @@ def test_a_deleted_odoo_product_sets_its_binding_aside(wired):
     assert run.items.get(external_id="512").reason_code == "odoo_record_deleted" and run.counts["updated"] == 2
     assert Binding.objects.get(external_id="512").state == Binding.State.ORPHANED
     assert services.sync_run(engagement=engagement, flow="stock", full=True).counts["listed"] == 2
+
+
+def test_the_quantity_field_and_location_are_the_configured_ones(wired):
+    """E25: on-hand (`qty_available`) instead of free quantity, at the returns location."""
+    engagement, _, shop = wired
+    FlowSettings.objects.filter(engagement=engagement, flow="stock").update(
+        options={"location_id": 17, "stock_field": "qty_available", "buffer": 0}
+    )
+    services.sync_run(engagement=engagement, flow="stock")
+    assert shop.products[501]["stock_quantity"] == 3  # CAF-1KG: 3 units at WH/Devoluciones
+    FlowSettings.objects.filter(engagement=engagement, flow="stock").update(
+        options={"location_id": 8, "stock_field": "qty_available", "buffer": 0}
+    )
+    services.sync_run(engagement=engagement, flow="stock", full=True)
+    assert shop.products[501]["stock_quantity"] == 40  # on hand, the 3 reserved included
