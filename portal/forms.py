@@ -17,7 +17,8 @@ class BootstrapMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            css = "form-check-input" if isinstance(widget, forms.CheckboxInput) else "form-control"
+            checks = (forms.CheckboxInput, forms.CheckboxSelectMultiple)
+            css = "form-check-input" if isinstance(widget, checks) else "form-control"
             if isinstance(widget, forms.Select):
                 css = "form-select"
             widget.attrs.setdefault("class", css)

@@ -5,6 +5,7 @@ from django.conf import settings
 from engagements.integration.gateway.base import PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import OdooConnection, ShopConnection
+from engagements.integration.shops.base import ShopClient
 from engagements.integration.shops.woocommerce import WooCommerceClient
 from engagements.models import Engagement
 
@@ -22,7 +23,7 @@ def odoo_gateway_for(engagement: Engagement) -> OdoorpcGateway:
     )
 
 
-def shop_client_for(engagement: Engagement) -> WooCommerceClient:
+def shop_client_for(engagement: Engagement) -> ShopClient:
     connection = ShopConnection.objects.filter(engagement=engagement).first()
     if connection is None:
         raise PermanentError("The engagement has no shop connection.", code="shop_not_configured")

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engagements.integration.shops import base as shop_base
 from engagements.models import ShopPlatform
 from portal.forms import BootstrapMixin
 
@@ -46,10 +47,16 @@ class OrderSettingsForm(BootstrapMixin, forms.Form):
     """Options of the order import (FlowSettings.options for "orders")."""
 
     enabled = forms.BooleanField(label=_("Enabled"), required=False)
-    statuses = forms.CharField(
-        label=_("Shop statuses to import"),
-        initial="processing,completed",
-        help_text=_("Comma-separated, e.g. processing,completed"),
+    statuses = forms.MultipleChoiceField(
+        label=_("Import the orders that are"),
+        choices=[
+            (shop_base.PAID, _("paid")),
+            (shop_base.COMPLETED, _("completed (shipped or delivered)")),
+            (shop_base.ON_HOLD, _("on hold (e.g. a bank transfer to confirm)")),
+        ],
+        initial=[shop_base.PAID, shop_base.COMPLETED],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Unpaid orders wait; cancelled, refunded or failed ones are never created in Odoo."),
     )
     confirm = forms.BooleanField(label=_("Confirm the sale order in Odoo"), required=False)
     marker_prefix = forms.CharField(label=_("Order reference prefix in Odoo"), initial="WOO-", max_length=10)
@@ -67,7 +74,6 @@ class OrderSettingsForm(BootstrapMixin, forms.Form):
     def options(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("enabled")
-        data["statuses"] = [s.strip() for s in data["statuses"].split(",") if s.strip()]
         return data
 
 

@@ -15,6 +15,7 @@ from engagements.integration.flows import orders, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection
+from engagements.integration.shops.base import PLATFORM_LABELS
 from engagements.models import Engagement
 from engagements.services import event_record
 from portal.errors import DomainError
@@ -196,8 +197,10 @@ def _mark_unhealthy(engagement: Engagement, error: GatewayError) -> None:
 
 @transaction.atomic
 def flow_settings_save(*, actor: User, engagement: Engagement, flow: str, enabled: bool, options: dict) -> None:
+    """The form's options replace theirs; options the form does not show (set by the team) are kept."""
+    current = FlowSettings.objects.filter(engagement=engagement, flow=flow).values_list("options", flat=True).first()
     FlowSettings.objects.update_or_create(
-        engagement=engagement, flow=flow, defaults={"enabled": enabled, "options": options}
+        engagement=engagement, flow=flow, defaults={"enabled": enabled, "options": {**(current or {}), **options}}
     )
     event_record(
         engagement,
@@ -214,9 +217,12 @@ def shop_connection_check(*, connection: ShopConnection) -> dict:
     client = None
     try:
         client = clients.shop_client_for(connection.engagement)
-        status = client.system_status()
-        verdict.update(reachable=True, version=str(status.get("environment", {}).get("version", "")))
-        verdict["message"] = _("Connected to the shop (WooCommerce %(version)s).") % {"version": verdict["version"]}
+        status = client.status()
+        verdict.update(reachable=True, version=status["version"])
+        verdict["message"] = _("Connected to the shop (%(platform)s %(version)s).") % {
+            "platform": PLATFORM_LABELS.get(client.platform, client.platform),
+            "version": verdict["version"],
+        }
     except GatewayError as error:
         verdict["problem"] = error.code
         verdict["message"] = labels.problem_text(error.code)

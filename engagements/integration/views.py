@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
 from engagements.integration import selectors, services
+from engagements.integration.flows import orders
 from engagements.integration.flows.runs import RUN_IN_PROGRESS
 from engagements.integration.forms import OdooConnectionForm, OrderSettingsForm, ShopConnectionForm, StockSettingsForm
 from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection, SyncRun
@@ -125,8 +126,8 @@ def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
         raise Http404
     current = FlowSettings.objects.filter(engagement=engagement, flow=flow).first()
     initial = {**(current.options if current else {}), "enabled": bool(current and current.enabled)}
-    if isinstance(initial.get("statuses"), list):
-        initial["statuses"] = ",".join(initial["statuses"])
+    if "statuses" in initial:  # stored before statuses were the same for every shop
+        initial["statuses"] = [orders.LEGACY_STATUSES.get(status, status) for status in initial["statuses"]]
     form = SETTINGS_FORMS[flow](request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.flow_settings_save(

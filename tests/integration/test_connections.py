@@ -128,7 +128,7 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
         url,
         {
             "enabled": "on",
-            "statuses": "processing, completed",
+            "statuses": ["paid", "on_hold"],
             "marker_prefix": "SHOP-",
             "confirm": "on",
             "tax_included_id": "4",
@@ -136,7 +136,12 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
         },
     )
     settings = FlowSettings.objects.get(engagement=engagement, flow="orders")
-    assert settings.enabled and settings.options["statuses"] == ["processing", "completed"]
+    assert settings.enabled and settings.options["statuses"] == ["paid", "on_hold"]
+    FlowSettings.objects.filter(pk=settings.pk).update(options={**settings.options, "pricelists": {"USD": 3}})
+    client.post(url, {"statuses": ["paid"], "marker_prefix": "SHOP-", "shipping_product_id": "12"})  # switched off
+    settings.refresh_from_db()
+    assert not settings.enabled and settings.options["statuses"] == ["paid"]
+    assert settings.options["pricelists"] == {"USD": 3}  # what the form does not show is kept
     assert _options(engagement)["marker_prefix"] == "SHOP-" and _options(engagement)["shipping_product_id"] == 12
     response = client.post(
         reverse("integration:flow_settings", args=[engagement.code, "stock"]),

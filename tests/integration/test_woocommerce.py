@@ -1,12 +1,14 @@
 """WooCommerce adapter against the fake shop over loopback HTTP."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
-from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError
+from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError, StockUpdate
 from engagements.integration.shops.woocommerce import WooCommerceClient
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
-WINDOW = {"modified_after": "2026-03-01T00:00:00", "modified_before": "2026-12-31T00:00:00"}
+WINDOW = {"modified_after": datetime(2026, 3, 1, tzinfo=UTC), "modified_before": datetime(2026, 12, 31, tzinfo=UTC)}
 
 
 @pytest.fixture
@@ -29,8 +31,8 @@ def test_it_pages_through_orders_in_the_window_oldest_first(shop):
     fake.add_orders(230, modified="2026-03-12T09:00:00")
     client, _ = _client(server)
     orders = list(client.iter_orders(**WINDOW))
-    assert len(orders) == 232 and len({o["id"] for o in orders}) == 232
-    assert orders[0]["date_modified_gmt"] <= orders[-1]["date_modified_gmt"]
+    assert len(orders) == 232 and len({o.id for o in orders}) == 232
+    assert orders[0].modified <= orders[-1].modified
     # 2 older + 98 at 09:00:00, then the 230 sharing that second page by page from 08:59:59 (B11).
     assert client.calls == 4
 
@@ -53,22 +55,28 @@ def test_an_order_modified_while_paging_shifts_nothing_out(shop):
 
     fake.after_list = touch_the_first_order
     client, _ = _client(server)
-    listed = [o["id"] for o in client.iter_orders(**WINDOW)]
+    listed = [int(o.id) for o in client.iter_orders(**WINDOW)]
     assert set(ids) <= set(listed) and len(listed) == len(set(listed))
 
 
 def test_the_window_bounds_are_applied(shop):
     _, server = shop
     client, _ = _client(server)
-    ids = [o["id"] for o in client.iter_orders(modified_after="2026-03-10T14:05:10", modified_before="2026-12-31")]
+    after = datetime(2026, 3, 10, 14, 5, 10, tzinfo=UTC)
+    ids = [o["id"] for o in client.iter_raw_orders(modified_after="2026-03-10T14:05:10", modified_before="2026-12-31")]
     assert 2001 not in ids  # modified exactly at the lower bound is outside "after"
+    # Times are UTC whatever the zone they are given in (the shop's local time is 3 hours behind).
+    local = after.astimezone(timezone(timedelta(hours=-3)))
+    assert [o.id for o in client.iter_orders(modified_after=local, modified_before=WINDOW["modified_before"])] == [
+        "2002"
+    ]
 
 
 def test_it_falls_back_to_query_auth_when_the_host_strips_the_header(shop):
     fake, server = shop
     fake.strip_authorization = True
     client, _ = _client(server)
-    assert client.get_order(2001)["id"] == 2001 and client.query_auth is True
+    assert client.get_order("2001").id == "2001" and client.query_auth is True
 
 
 def test_a_revoked_key_is_an_auth_error_not_a_retry_storm(shop):
@@ -84,7 +92,7 @@ def test_429_and_503_html_are_retried_with_back_off_honouring_retry_after(shop):
     fake, server = shop
     fake.rate_limited, fake.unavailable = 1, 1
     client, waits = _client(server)
-    assert client.get_order(2001)["id"] == 2001
+    assert client.get_order("2001").id == "2001"
     assert len(waits) == 2 and 30 <= waits[0] <= 37.5  # Retry-After: 30, with jitter
 
 
@@ -101,15 +109,15 @@ def test_an_unknown_order_is_permanent(shop):
     _, server = shop
     client, _ = _client(server)
     with pytest.raises(ShopPermanentError) as refused:
-        client.get_order(999)
+        client.get_order("999")
     assert refused.value.code == "woocommerce_rest_shop_order_invalid_id"
 
 
 def test_stock_goes_in_batches_of_100_with_per_item_errors(shop):
     fake, server = shop
     client, _ = _client(server)
-    updates = [(501, None, 7), (510, 511, 3), (510, 512, 0)] + [(900000 + n, None, 1) for n in range(150)]
-    results = client.batch_stock(updates)
+    updates = [StockUpdate("501", "", 7), StockUpdate("510", "511", 3), StockUpdate("510", "512", 0)]
+    results = client.set_stock(updates + [StockUpdate(str(900000 + n), "", 1) for n in range(150)])
     ok = {r.external_id for r in results if r.ok}
     assert ok == {"501", "511", "512"}
     assert sum(not r.ok for r in results) == 150
@@ -121,3 +129,17 @@ def test_stock_goes_in_batches_of_100_with_per_item_errors(shop):
 def test_plain_http_is_refused_for_real_shops():
     with pytest.raises(ShopPermanentError):
         WooCommerceClient("http://tienda.example.cl", "ck", "cs")
+
+
+def test_an_order_is_read_as_the_flows_need_it(shop):
+    """Statuses, UTC times, tax-included amounts after coupons, shipping and fees as charges."""
+    _, server = shop
+    client, _ = _client(server)
+    order = client.get_order("2001")
+    assert (order.status, order.platform_status, order.number, order.customer_id) == ("paid", "processing", "2001", "")
+    assert order.modified == datetime(2026, 3, 10, 14, 5, 10, tzinfo=UTC)
+    assert order.email == "juan.perez@example.cl" and order.shipping is not None and order.billing.city == "Ñuñoa"
+    polera = order.lines[0]
+    assert (polera.external_id, polera.sku, polera.quantity, polera.total) == ("511", "POL-M-AZUL", 2, 19649 + 3733)
+    assert [(c.kind, c.total) for c in order.charges] == [("shipping", 3990), ("fee", 1000), ("fee", -1000)]
+    assert sum(line.total for line in order.lines) + sum(c.total for c in order.charges) == order.total

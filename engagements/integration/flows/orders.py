@@ -1,20 +1,22 @@
 """Order import, shop → Odoo: the idempotent upsert of research §5.4.
 
 Per run: list the orders changed in the window (overlapping the cursor,
-upper bound pinned at the start), then look up in three batched Odoo calls
-the markers (`client_order_ref`), the SKUs and the e-mails those orders need.
-Per order: lock, re-fetch from the shop, apply the status rules, adopt an
-order Odoo already has (a crash between Odoo's commit and ours), upsert the
-partner and its delivery address, map the lines, create the sale order with
-all its lines in one call, read its totals back and compare, confirm if
-configured. At most four Odoo calls per order, whatever its number of lines.
+upper bound pinned at the start), then look up in four batched Odoo calls
+the markers (`client_order_ref`), the SKUs, the e-mails and the delivery
+addresses those orders need. Per order: lock, re-fetch from the shop, apply
+the status rules, adopt an order Odoo already has (a crash between Odoo's
+commit and ours), upsert the partner and its delivery address, map the
+lines, create the sale order with all its lines in one call, read its
+totals back and compare, confirm if configured. At most four Odoo calls per
+order, whatever its number of lines.
 
 An order already imported is followed, not re-created: cancelled in the
 shop → cancelled in Odoo unless delivered or invoiced (then flagged);
 refunded or edited after import → flagged for review; its Odoo order
 deleted → the binding is marked orphaned and flagged (re-created only if the
 settings allow). One bad order never stops the others. A dry run reads but
-writes nothing, here or in Odoo.
+writes nothing, here or in Odoo. The flow reads normalized `ShopOrder`s, so
+it is the same for every shop platform.
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ from django.utils import timezone
 from engagements.integration.flows.runs import Report
 from engagements.integration.gateway.base import AmbiguousWriteError, GatewayError, OdooGateway, PermanentError
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
-from engagements.integration.shops.woocommerce import WooCommerceClient
+from engagements.integration.shops import base as shop_base
+from engagements.integration.shops.base import Address, ShopClient, ShopOrder
 from engagements.models import Engagement
 from portal.rut import normalize_rut
 
 logger = logging.getLogger(__name__)
 DEFAULTS = {
-    "statuses": ["processing", "completed"],
-    "postpone": ["pending", "on-hold"],
+    "statuses": [shop_base.PAID, shop_base.COMPLETED],
     "marker_prefix": "WOO-",
     "shipping_product_id": None,
     "fee_product_id": None,
@@ -53,22 +55,25 @@ DEFAULTS = {
     "pricelists": {},  # other shop currency -> Odoo pricelist id in that currency
     "recreate_deleted": False,
 }
-STOCK_TAKEN = ("processing", "on-hold", "completed")  # WooCommerce has reduced its stock for these
+POSTPONED = (shop_base.PENDING, shop_base.ON_HOLD)  # not imported yet: imported once they move on
+LEGACY_STATUSES = {"processing": shop_base.PAID, "on-hold": shop_base.ON_HOLD}  # WooCommerce words, stored before
 ZERO_DECIMAL_CURRENCIES = {"CLP", "JPY", "KRW", "PYG"}
 ORDER_FIELDS = ["client_order_ref", "state", "amount_total", "name", "invoice_ids", "effective_date"]
-WOO_TIME = "%Y-%m-%dT%H:%M:%S"
+CURSOR_TIME = "%Y-%m-%dT%H:%M:%S"  # UTC
 
 
 def _options(engagement: Engagement) -> dict:
     stored = FlowSettings.objects.filter(engagement=engagement, flow=Flow.ORDERS).values_list("options", flat=True)
-    return {**DEFAULTS, **(stored.first() or {})}
+    options = {**DEFAULTS, **(stored.first() or {})}
+    options["statuses"] = [LEGACY_STATUSES.get(status, status) for status in options["statuses"]]
+    return options
 
 
 @dataclass
 class Context:
     engagement: Engagement
     odoo: OdooGateway
-    shop: WooCommerceClient
+    shop: ShopClient
     options: dict
     dry_run: bool
     report: Report = field(default_factory=Report)
@@ -77,7 +82,7 @@ class Context:
     duplicate_skus: set[str] = field(default_factory=set)  # SKUs on several Odoo variants: never guessed
     emails: dict[str, int] = field(default_factory=dict)  # e-mail -> res.partner id
     addresses: dict[int, dict[tuple, int]] = field(default_factory=dict)  # partner -> address key -> child id
-    unresolved: list[str] = field(default_factory=list)  # modified times of orders to list again
+    unresolved: list[datetime] = field(default_factory=list)  # changes of orders to list again
 
     def bound(self, kind: str, external_id: str) -> Binding | None:
         return Binding.objects.filter(engagement=self.engagement, kind=kind, external_id=external_id).first()
@@ -101,71 +106,73 @@ class Context:
 # ---------------------------------------------------------------- the run
 
 
-def _window(engagement: Engagement, options: dict, now: datetime, full: bool = False) -> tuple[str, str, str]:
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(CURSOR_TIME)
+
+
+def _window(engagement: Engagement, options: dict, now: datetime, full: bool = False) -> tuple[str, datetime, datetime]:
     """(cursor, window start, window end): from the cursor minus an overlap (or, on a first or full
-    pass, the configured days back) up to a pinned `now`, in the shop's GMT format."""
+    pass, the configured days back) up to a pinned `now`."""
     cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.ORDERS, source="shop").first()
     recent = now - timedelta(days=options["initial_days"])
-    start = datetime.fromisoformat(cursor.value) if cursor and not full else recent
-    window_start = start - timedelta(minutes=options["overlap_minutes"])
-    return (cursor.value if cursor else ""), window_start.strftime(WOO_TIME), now.strftime(WOO_TIME)
+    start = datetime.fromisoformat(cursor.value).replace(tzinfo=UTC) if cursor and not full else recent
+    return (cursor.value if cursor else ""), start - timedelta(minutes=options["overlap_minutes"]), now
 
 
-def import_orders(
-    *, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime, full: bool = False
-) -> Report:
+def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
     engagement = run.engagement
     ctx = Context(engagement, odoo, shop, _options(engagement), run.dry_run)
-    run.cursor_before, run.window_start, run.window_end = _window(engagement, ctx.options, now, full)
-    listed = list(shop.iter_orders(modified_after=run.window_start, modified_before=run.window_end))
+    run.cursor_before, start, end = _window(engagement, ctx.options, now, full)
+    run.window_start, run.window_end = _stamp(start), _stamp(end)
+    listed = list(shop.iter_orders(modified_after=start, modified_before=end))
     ctx.report.counts["listed"] = len(listed)
     if listed:
         _prefetch(ctx, listed)
     for order in listed:
         _process_safely(ctx, order)
     # The cursor never passes an order that failed or may be half-done: the next run lists it again.
-    latest = min(ctx.unresolved) if ctx.unresolved else max((o["date_modified_gmt"] for o in listed), default=None)
-    run.cursor_after = latest or run.cursor_before
+    latest = min(ctx.unresolved) if ctx.unresolved else max((o.modified for o in listed), default=None)
+    run.cursor_after = _stamp(latest) if latest else run.cursor_before
     if latest and not run.dry_run:
         SyncCursor.objects.update_or_create(
-            engagement=engagement, flow=Flow.ORDERS, source="shop", defaults={"value": latest}
+            engagement=engagement, flow=Flow.ORDERS, source="shop", defaults={"value": run.cursor_after}
         )
     return ctx.report
 
 
-def unimported_units(engagement: Engagement, shop: WooCommerceClient, now: datetime) -> Counter:
-    """Units per shop product or variation in paid orders Odoo does not have yet. The shop already
+def unimported_units(engagement: Engagement, shop: ShopClient, now: datetime) -> Counter:
+    """Units per shop product or variant in paid orders Odoo does not have yet. The shop already
     took them off its stock; pushing Odoo's quantity without them would sell them twice (case E26)."""
-    options = _options(engagement)
-    _, start, end = _window(engagement, options, now)
-    orders = list(shop.iter_orders(modified_after=start, modified_before=end, statuses=list(STOCK_TAKEN)))
+    _, start, end = _window(engagement, _options(engagement), now)
+    orders = [
+        o for o in shop.iter_orders(modified_after=start, modified_before=end) if o.status in shop_base.STOCK_TAKEN
+    ]
     imported = set(
         Binding.objects.filter(
-            engagement=engagement, kind="sale_order", external_id__in=[str(o["id"]) for o in orders]
+            engagement=engagement, kind="sale_order", external_id__in=[o.id for o in orders]
         ).values_list("external_id", flat=True)
     )
     units: Counter = Counter()
     for order in orders:
-        if str(order["id"]) not in imported:
-            for item in order["line_items"]:
-                units[str(item.get("variation_id") or item["product_id"])] += int(item["quantity"])
+        if order.id not in imported:
+            for line in order.lines:
+                units[line.external_id] += int(line.quantity)
     return units
 
 
-def _prefetch(ctx: Context, orders: list[dict]) -> None:
+def _prefetch(ctx: Context, orders: list[ShopOrder]) -> None:
     """Four Odoo calls for the whole run instead of four per order."""
-    prefix = ctx.options["marker_prefix"]
-    markers = [f"{prefix}{o['number']}" for o in orders]
+    markers = [_marker(ctx, o) for o in orders]
     rows = ctx.odoo.search_read("sale.order", [["client_order_ref", "in", markers]], ORDER_FIELDS)
     ctx.existing = {row["client_order_ref"]: row for row in rows}
-    skus = sorted({line["sku"] for o in orders for line in o["line_items"] if line.get("sku")})
+    skus = sorted({line.sku for o in orders for line in o.lines if line.sku})
     if skus:
         rows = ctx.odoo.search_read("product.product", [["default_code", "in", skus]], ["default_code"])
         for row in rows:
             if row["default_code"] in ctx.skus:
                 ctx.duplicate_skus.add(row["default_code"])
             ctx.skus[row["default_code"]] = row["id"]
-    emails = sorted({o["billing"]["email"].lower() for o in orders if o["billing"].get("email")})
+    emails = sorted({o.email for o in orders if o.email})
     if emails:
         domain = ["|"] * (len(emails) - 1) + [["email", "=ilike", email] for email in emails]
         rows = ctx.odoo.search_read("res.partner", domain, ["email", "parent_id"], order="id asc")
@@ -184,41 +191,36 @@ def _prefetch(ctx: Context, orders: list[dict]) -> None:
             ctx.addresses.setdefault(row["parent_id"][0], {})[_address_key(row)] = row["id"]
 
 
-def _process_safely(ctx: Context, listed: dict) -> None:
+def _marker(ctx: Context, order: ShopOrder) -> str:
+    return f"{ctx.options['marker_prefix']}{order.number.lstrip('#')}"
+
+
+def _process_safely(ctx: Context, listed: ShopOrder) -> None:
     try:
         with transaction.atomic():
-            if not _lock(ctx.engagement, listed["id"]):  # another worker has it: list it again next time
-                ctx.unresolved.append(listed["date_modified_gmt"])
-                ctx.report.add("postponed", kind="sale_order", external_id=listed["id"], reason="locked")
+            if not _lock(ctx.engagement, listed.id):  # another worker has it: list it again next time
+                ctx.unresolved.append(listed.modified)
+                ctx.report.add("postponed", kind="sale_order", external_id=listed.id, reason="locked")
                 return
-            _process(ctx, ctx.shop.get_order(listed["id"]))
+            _process(ctx, ctx.shop.get_order(listed.id))
     except AmbiguousWriteError as error:  # e.g. the partner create: the next run finds it by e-mail
-        ctx.unresolved.append(listed["date_modified_gmt"])
+        ctx.unresolved.append(listed.modified)
         ctx.report.add(
-            "ambiguous",
-            kind="sale_order",
-            external_id=listed["id"],
-            reason=error.code,
-            ambiguous=True,
-            message=str(error),
+            "ambiguous", kind="sale_order", external_id=listed.id, reason=error.code, ambiguous=True, message=str(error)
         )
     except PermanentError as error:  # retrying changes nothing: report it, let the cursor move on
-        ctx.report.add("failed", kind="sale_order", external_id=listed["id"], reason=error.code, message=str(error))
+        ctx.report.add("failed", kind="sale_order", external_id=listed.id, reason=error.code, message=str(error))
     except GatewayError as error:
-        ctx.unresolved.append(listed["date_modified_gmt"])
-        ctx.report.add("failed", kind="sale_order", external_id=listed["id"], reason=error.code, message=str(error))
+        ctx.unresolved.append(listed.modified)
+        ctx.report.add("failed", kind="sale_order", external_id=listed.id, reason=error.code, message=str(error))
     except Exception as error:  # a malformed order must not stop the others (the run report shows it)
-        logger.exception("order %s of engagement %s failed", listed.get("id"), ctx.engagement.code)
+        logger.exception("order %s of engagement %s failed", listed.id, ctx.engagement.code)
         ctx.report.add(
-            "failed",
-            kind="sale_order",
-            external_id=listed.get("id", ""),
-            reason="unexpected_error",
-            message=type(error).__name__,
+            "failed", kind="sale_order", external_id=listed.id, reason="unexpected_error", message=type(error).__name__
         )
 
 
-def _lock(engagement: Engagement, order_id: int) -> bool:
+def _lock(engagement: Engagement, order_id: str) -> bool:
     """A transaction-scoped advisory lock per order (PostgreSQL); SQLite runs one writer anyway."""
     if connection.vendor != "postgresql":
         return True
@@ -231,88 +233,85 @@ def _lock(engagement: Engagement, order_id: int) -> bool:
 # ---------------------------------------------------------------- one order
 
 
-def _process(ctx: Context, order: dict) -> None:
-    external_id, status = str(order["id"]), order["status"]
-    if status in ctx.options["postpone"]:
-        ctx.report.add("postponed", kind="sale_order", external_id=external_id, reason=f"status_{status}")
+def _process(ctx: Context, order: ShopOrder) -> None:
+    if order.status in POSTPONED and order.status not in ctx.options["statuses"]:
+        ctx.report.add("postponed", kind="sale_order", external_id=order.id, reason=f"status_{order.status}")
         return
-    modified = datetime.strptime(order["date_modified_gmt"], WOO_TIME).replace(tzinfo=UTC)
-    binding = ctx.bound("sale_order", external_id)
-    if binding and binding.external_updated_at and binding.external_updated_at >= modified:
+    binding = ctx.bound("sale_order", order.id)
+    if binding and binding.external_updated_at and binding.external_updated_at >= order.modified:
         # Already seen at this version (or a newer one): an old payload changes nothing.
-        ctx.report.add("unchanged", kind="sale_order", external_id=external_id, odoo_id=binding.odoo_id)
+        ctx.report.add("unchanged", kind="sale_order", external_id=order.id, odoo_id=binding.odoo_id)
         return
-    marker = f"{ctx.options['marker_prefix']}{order['number']}"
+    marker = _marker(ctx, order)
     found = ctx.existing.get(marker)
     if binding and not found and not ctx.options["recreate_deleted"]:
         _orphaned(ctx, order, binding)
         return
-    if status not in ctx.options["statuses"]:
+    if order.status not in ctx.options["statuses"]:
         if found:
-            _closed_in_shop(ctx, order, found, modified)
+            _closed_in_shop(ctx, order, found)
         else:
-            ctx.report.add("skipped", kind="sale_order", external_id=external_id, reason=f"status_{status}")
+            ctx.report.add("skipped", kind="sale_order", external_id=order.id, reason=f"status_{order.status}")
         return
     if found:
-        _follow(ctx, order, found, binding, modified)
+        _follow(ctx, order, found, binding)
         return
-    _create(ctx, order, marker, modified)
+    _create(ctx, order, marker)
 
 
-def _orphaned(ctx: Context, order: dict, binding: Binding) -> None:
+def _orphaned(ctx: Context, order: ShopOrder, binding: Binding) -> None:
     if not ctx.dry_run:
         Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
     ctx.report.add(
         "review",
         kind="sale_order",
-        external_id=order["id"],
+        external_id=order.id,
         odoo_id=binding.odoo_id,
         reason="odoo_record_deleted",
         message="Its sale order was deleted in Odoo; it is not re-created unless the flow settings allow it.",
     )
 
 
-def _follow(ctx: Context, order: dict, found: dict, binding: Binding | None, modified: datetime) -> None:
+def _follow(ctx: Context, order: ShopOrder, found: dict, binding: Binding | None) -> None:
     """Odoo already has it (an earlier run, or a crash before our commit): never create it twice.
     A change in the shop after import is checked: a new total or a refund needs a person."""
-    ctx.bind("sale_order", "sale.order", found["id"], str(order["id"]), external_updated_at=modified)
+    ctx.bind("sale_order", "sale.order", found["id"], order.id, external_updated_at=order.modified)
     if binding is None:  # adopted: finish what the interrupted run started
         _check_and_confirm(ctx, order, found, [], outcome="unchanged", reason="adopted")
         return
     problems = []
-    if order.get("refunds"):
+    if order.refunded:
         problems.append("refunded_in_shop")
     if _mismatch(order, found["amount_total"]):
         problems.append("edited_in_shop_after_import")
-    outcome = "review" if problems else "unchanged"
     ctx.report.add(
-        outcome,
+        "review" if problems else "unchanged",
         kind="sale_order",
-        external_id=order["id"],
+        external_id=order.id,
         odoo_id=found["id"],
         reason=",".join(problems) or "changed_in_shop",
         message=found.get("name", ""),
-        diff={"odoo_total": found["amount_total"], "shop_total": order["total"]} if problems else None,
+        diff={"odoo_total": found["amount_total"], "shop_total": str(order.total)} if problems else None,
     )
 
 
-def _closed_in_shop(ctx: Context, order: dict, found: dict, modified: datetime) -> None:
+def _closed_in_shop(ctx: Context, order: ShopOrder, found: dict) -> None:
     """Cancelled (or refunded, failed) after import: cancel in Odoo only while nothing left the warehouse
     and nothing was invoiced; otherwise a person decides."""
-    external_id, status = str(order["id"]), order["status"]
+    status = order.status
     if found["state"] == "cancel":
-        ctx.report.add("unchanged", kind="sale_order", external_id=external_id, odoo_id=found["id"])
-    elif status != "cancelled" or found["invoice_ids"] or found["effective_date"]:
+        ctx.report.add("unchanged", kind="sale_order", external_id=order.id, odoo_id=found["id"])
+    elif status != shop_base.CANCELLED or found["invoice_ids"] or found["effective_date"]:
         reason = f"{status}_after_invoice" if found["invoice_ids"] else f"{status}_after_import"
         if found["effective_date"] and not found["invoice_ids"]:
             reason = f"{status}_after_delivery"
         ctx.report.add(
             "review",
             kind="sale_order",
-            external_id=external_id,
+            external_id=order.id,
             odoo_id=found["id"],
             reason=reason,
-            message=f"{found['name']}: {status} in the shop; check it in Odoo.",
+            message=f"{found['name']}: {order.platform_status} in the shop; check it in Odoo.",
         )
     else:
         if not ctx.dry_run:
@@ -320,24 +319,24 @@ def _closed_in_shop(ctx: Context, order: dict, found: dict, modified: datetime) 
         ctx.report.add(
             "updated",
             kind="sale_order",
-            external_id=external_id,
+            external_id=order.id,
             odoo_id=found["id"],
             action="would_cancel" if ctx.dry_run else "cancel",
             message=found["name"],
         )
-    ctx.bind("sale_order", "sale.order", found["id"], external_id, external_updated_at=modified)
+    ctx.bind("sale_order", "sale.order", found["id"], order.id, external_updated_at=order.modified)
 
 
-def _create(ctx: Context, order: dict, marker: str, modified: datetime) -> None:
+def _create(ctx: Context, order: ShopOrder, marker: str) -> None:
     reviews: list[str] = []
     pricelist = _pricelist(ctx, order)
     if pricelist is False:
         ctx.report.add(
             "review",
             kind="sale_order",
-            external_id=order["id"],
+            external_id=order.id,
             reason="currency_not_mapped",
-            message=f"The order is in {order['currency']}: map an Odoo pricelist in that currency, "
+            message=f"The order is in {order.currency}: map an Odoo pricelist in that currency, "
             "then the order is imported the next time it changes in the shop.",
         )
         return
@@ -346,7 +345,7 @@ def _create(ctx: Context, order: dict, marker: str, modified: datetime) -> None:
     values = {
         "partner_id": partner_id,
         "client_order_ref": marker,
-        "origin": f"WooCommerce #{order['number']}",
+        "origin": f"{shop_base.PLATFORM_LABELS.get(ctx.shop.platform, ctx.shop.platform)} #{order.number.lstrip('#')}",
         "order_line": [[0, 0, line] for line in lines],
     }
     if shipping_id:
@@ -357,45 +356,46 @@ def _create(ctx: Context, order: dict, marker: str, modified: datetime) -> None:
         ctx.report.add(
             "review" if reviews else "created",
             kind="sale_order",
-            external_id=order["id"],
+            external_id=order.id,
             action="would_create",
             reason=",".join(reviews),
-            diff={"lines": len(lines), "total": order["total"]},
+            diff={"lines": len(lines), "total": str(order.total)},
         )
         return
     try:
         order_id = ctx.odoo.create("sale.order", [values])[0]
     except AmbiguousWriteError as error:
-        ctx.unresolved.append(order["date_modified_gmt"])
+        ctx.unresolved.append(order.modified)
         ctx.report.add(
             "ambiguous",
             kind="sale_order",
-            external_id=order["id"],
+            external_id=order.id,
             reason=error.code,
             ambiguous=True,
             message="Odoo may have created it; the next run adopts it by its marker.",
         )
         return
     ctx.existing[marker] = {"id": order_id}
-    ctx.bind("sale_order", "sale.order", order_id, str(order["id"]), external_updated_at=modified)
+    ctx.bind("sale_order", "sale.order", order_id, order.id, external_updated_at=order.modified)
     row = ctx.odoo.read("sale.order", [order_id], ["amount_total", "state", "name"])[0]
     _check_and_confirm(ctx, order, row, reviews, outcome="created", reason="")
 
 
-def _pricelist(ctx: Context, order: dict) -> int | bool | None:
+def _pricelist(ctx: Context, order: ShopOrder) -> int | bool | None:
     """None: the company currency; an id: the mapped pricelist; False: a currency nobody mapped."""
-    currency = order["currency"]
-    if currency == ctx.options["currency"]:
+    if order.currency == ctx.options["currency"]:
         return None
-    return ctx.options["pricelists"].get(currency) or False
+    return ctx.options["pricelists"].get(order.currency) or False
 
 
-def _mismatch(order: dict, odoo_total) -> bool:
-    tolerance = Decimal(1) if order["currency"] in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
-    return abs(Decimal(str(odoo_total)) - Decimal(order["total"])) > tolerance
+def _mismatch(order: ShopOrder, odoo_total) -> bool:
+    tolerance = Decimal(1) if order.currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+    return abs(Decimal(str(odoo_total)) - order.total) > tolerance
 
 
-def _check_and_confirm(ctx: Context, order: dict, row: dict, reviews: list[str], *, outcome: str, reason: str) -> None:
+def _check_and_confirm(
+    ctx: Context, order: ShopOrder, row: dict, reviews: list[str], *, outcome: str, reason: str
+) -> None:
     """Totals compared; a mismatch keeps the order in draft for review. Confirming is a separate,
     idempotent step: only a draft is confirmed, so a re-run never confirms twice."""
     if _mismatch(order, row["amount_total"]):
@@ -404,39 +404,38 @@ def _check_and_confirm(ctx: Context, order: dict, row: dict, reviews: list[str],
         ctx.report.add(
             "review",
             kind="sale_order",
-            external_id=order["id"],
+            external_id=order.id,
             odoo_id=row["id"],
             action="create" if outcome == "created" else "adopt",
             reason=",".join(([reason] if reason else []) + reviews),
             message=f"{row['name']}: kept in draft for review",
-            diff={"odoo_total": row["amount_total"], "shop_total": order["total"]},
+            diff={"odoo_total": row["amount_total"], "shop_total": str(order.total)},
         )
         return
     if ctx.options["confirm"] and row["state"] == "draft" and not ctx.dry_run:
         ctx.odoo.call("sale.order", "action_confirm", [row["id"]])
     ctx.report.add(
-        outcome, kind="sale_order", external_id=order["id"], odoo_id=row["id"], reason=reason, message=row["name"]
+        outcome, kind="sale_order", external_id=order.id, odoo_id=row["id"], reason=reason, message=row["name"]
     )
 
 
 # ---------------------------------------------------------------- partner and lines
 
 
-def _partner_key(order: dict) -> str:
+def _partner_key(order: ShopOrder) -> str:
     """Registered customers by their shop id; guests by e-mail (or the order): a stable binding."""
-    if order.get("customer_id"):
-        return f"customer:{order['customer_id']}"
-    return f"guest:{(order['billing'].get('email') or '').lower() or order['id']}"
+    if order.customer_id:
+        return f"customer:{order.customer_id}"
+    return f"guest:{order.email or order.id}"
 
 
-def _partner(ctx: Context, order: dict) -> tuple[int | None, int | None]:
+def _partner(ctx: Context, order: ShopOrder) -> tuple[int | None, int | None]:
     """(customer, delivery address or None for "the customer's own"): binding, then e-mail, then created.
     A delivery address differs from the billing one: reuse the customer's matching delivery contact or
     add one; a new customer gets it inside the same create (Odoo then proposes it on the order)."""
-    email = (order["billing"].get("email") or "").lower()
     key = _partner_key(order)
     binding = ctx.bound("partner", key)
-    partner_id = binding.odoo_id if binding else (ctx.emails.get(email) if email else None)
+    partner_id = binding.odoo_id if binding else (ctx.emails.get(order.email) if order.email else None)
     delivery = _delivery_values(order)
     if partner_id is None:
         if ctx.dry_run:
@@ -445,8 +444,8 @@ def _partner(ctx: Context, order: dict) -> tuple[int | None, int | None]:
         if delivery:
             values["child_ids"] = [[0, 0, delivery]]
         partner_id = ctx.odoo.create("res.partner", [values])[0]
-        if email:
-            ctx.emails[email] = partner_id
+        if order.email:
+            ctx.emails[order.email] = partner_id
         ctx.bind("partner", "res.partner", partner_id, key)
         return partner_id, None
     if not binding:
@@ -467,50 +466,41 @@ def _address_key(values: dict) -> tuple:
     return tuple(" ".join(str(values.get(name) or "").lower().split()) for name in ADDRESS_FIELDS[1:])
 
 
-def _delivery_values(order: dict) -> dict | None:
+def _address_values(address: Address) -> dict:
+    values = {"street": address.street, "street2": address.street2, "city": address.city, "zip": address.zip}
+    values["phone"] = address.phone
+    return {name: value or False for name, value in values.items()}
+
+
+def _delivery_values(order: ShopOrder) -> dict | None:
     """The shipping address as a delivery contact, or None when there is none or it is the billing one."""
-    shipping, billing = order.get("shipping") or {}, order["billing"]
-    values = {
-        "type": "delivery",
-        "name": f"{shipping.get('first_name', '')} {shipping.get('last_name', '')}".strip() or "Envío",
-        "street": shipping.get("address_1") or False,
-        "street2": shipping.get("address_2") or False,
-        "city": shipping.get("city") or False,
-        "zip": shipping.get("postcode") or False,
-        "phone": shipping.get("phone") or False,
-    }
-    billing_address = {"street": billing.get("address_1"), "street2": billing.get("address_2")}
-    billing_address.update(city=billing.get("city"), zip=billing.get("postcode"))
-    if not values["street"] or _address_key(values) == _address_key(billing_address):
+    if order.shipping is None or not order.shipping.street:
+        return None
+    values = {"type": "delivery", "name": order.shipping.name or "Envío", **_address_values(order.shipping)}
+    if _address_key(values) == _address_key(_address_values(order.billing)):
         return None
     return values
 
 
-def _partner_values(order: dict) -> dict:
-    billing = order["billing"]
-    name = f"{billing.get('first_name', '')} {billing.get('last_name', '')}".strip() or billing.get("email")
+def _partner_values(order: ShopOrder) -> dict:
+    billing = order.billing
     values = {
-        "name": billing.get("company") or name,
-        "email": billing.get("email") or False,
-        "phone": billing.get("phone") or False,
-        "street": billing.get("address_1") or False,
-        "street2": billing.get("address_2") or False,
-        "city": billing.get("city") or False,
-        "zip": billing.get("postcode") or False,
+        "name": billing.company or billing.name or order.email,
+        "email": order.email or False,
+        **_address_values(billing),
     }
-    rut = next((m["value"] for m in order.get("meta_data", []) if m.get("key") == "_billing_rut"), None)
-    if rut:
+    if order.tax_id:
         try:
-            compact = normalize_rut(rut)
+            compact = normalize_rut(order.tax_id)
         except ValidationError:
             return values  # an invalid RUT is left out, not fatal
         values["vat"] = f"{compact[:-1]}-{compact[-1]}"
     return values
 
 
-def _taxes(ctx: Context, tax_amount: str) -> list:
+def _taxes(ctx: Context, tax: Decimal) -> list:
     tax_id = ctx.options["tax_included_id"]
-    return [[6, 0, [tax_id] if tax_id and Decimal(tax_amount or "0") != 0 else []]]
+    return [[6, 0, [tax_id] if tax_id and tax != 0 else []]]
 
 
 def _line(product_id: int, name: str, quantity: Decimal, gross: Decimal, taxes: list) -> dict:
@@ -523,32 +513,27 @@ def _line(product_id: int, name: str, quantity: Decimal, gross: Decimal, taxes: 
     }
 
 
-def _lines(ctx: Context, order: dict, reviews: list[str]) -> list[dict]:
+def _lines(ctx: Context, order: ShopOrder, reviews: list[str]) -> list[dict]:
     """Each line to its variant (the shop's variation, not its parent) by binding, then by SKU, else the
     placeholder, flagged; a SKU on several Odoo variants is never guessed. Shipping and fees go to their
     products. Prices are tax-included, as the shop charged them (coupons are already in the line totals),
     and always explicit, so Odoo's pricelist does not replace them."""
     lines = []
     placeholder = ctx.options["placeholder_product_id"]
-    for item in order["line_items"]:
-        external = str(item.get("variation_id") or item["product_id"])
-        binding = ctx.bound("product_variant", external)
-        sku = item.get("sku") or ""
+    for item in order.lines:
+        binding = ctx.bound("product_variant", item.external_id)
+        sku = item.sku
         product_id = binding.odoo_id if binding else (None if sku in ctx.duplicate_skus else ctx.skus.get(sku))
         if product_id is None:
             product_id = placeholder
-            reviews.append(f"{'duplicate_sku' if sku in ctx.duplicate_skus else 'unknown_sku'}:{sku or external}")
-        gross = Decimal(item["total"]) + Decimal(item["total_tax"])
-        lines.append(_line(product_id, item["name"], Decimal(item["quantity"]), gross, _taxes(ctx, item["total_tax"])))
-    for kind, rows, product in (
-        ("shipping", order.get("shipping_lines", []), "shipping_product_id"),
-        ("fee", order.get("fee_lines", []), "fee_product_id"),
-    ):
-        for row in rows:
-            product_id = ctx.options[product] or placeholder
-            if not ctx.options[product]:
-                reviews.append(f"no_{kind}_product")
-            gross = Decimal(row["total"]) + Decimal(row["total_tax"])
-            name = row.get("method_title") or row.get("name") or kind
-            lines.append(_line(product_id, name, Decimal(1), gross, _taxes(ctx, row["total_tax"])))
+            reviews.append(
+                f"{'duplicate_sku' if sku in ctx.duplicate_skus else 'unknown_sku'}:{sku or item.external_id}"
+            )
+        lines.append(_line(product_id, item.name, item.quantity, item.total, _taxes(ctx, item.tax)))
+    for charge in order.charges:
+        option = f"{charge.kind}_product_id"
+        if not ctx.options[option]:
+            reviews.append(f"no_{charge.kind}_product")
+        product_id = ctx.options[option] or placeholder
+        lines.append(_line(product_id, charge.name, Decimal(1), charge.total, _taxes(ctx, charge.tax)))
     return lines

@@ -23,7 +23,7 @@ from engagements.integration.flows import orders
 from engagements.integration.flows.runs import Report
 from engagements.integration.gateway.base import OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
-from engagements.integration.shops.woocommerce import WooCommerceClient
+from engagements.integration.shops.base import ShopClient, StockUpdate
 
 DEFAULTS = {"location_id": 8, "stock_field": "free_qty", "buffer": 0, "full": False, "manage_stock": False}
 STOCK_FIELDS = ("free_qty", "qty_available", "virtual_available")
@@ -54,9 +54,7 @@ def _candidates(run: SyncRun, odoo: OdooGateway, options: dict, full: bool) -> t
     return list(bindings.filter(odoo_id__in=touched)), latest
 
 
-def export_stock(
-    *, run: SyncRun, odoo: OdooGateway, shop: WooCommerceClient, now: datetime, full: bool = False
-) -> Report:
+def export_stock(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
     options = _options(run)
     report = Report()
     full = full or options["full"]
@@ -98,7 +96,7 @@ def export_stock(
     return report
 
 
-def _orders_not_imported(run: SyncRun, shop: WooCommerceClient, now: datetime) -> Counter:
+def _orders_not_imported(run: SyncRun, shop: ShopClient, now: datetime) -> Counter:
     enabled = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.ORDERS, enabled=True).exists()
     return orders.unimported_units(run.engagement, shop, now) if enabled else Counter()
 
@@ -121,7 +119,7 @@ def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> di
 
 
 def _push(
-    run: SyncRun, shop: WooCommerceClient, changes: list[tuple[Binding, int]], report: Report, *, manage_stock: bool
+    run: SyncRun, shop: ShopClient, changes: list[tuple[Binding, int]], report: Report, *, manage_stock: bool
 ) -> None:
     if run.dry_run:
         for binding, qty in changes:
@@ -136,10 +134,10 @@ def _push(
         return
     by_external = {binding.external_id: (binding, qty) for binding, qty in changes}
     updates = [
-        (int(b.external_parent_id or b.external_id), int(b.external_id) if b.external_parent_id else None, q)
+        StockUpdate(b.external_parent_id or b.external_id, b.external_id if b.external_parent_id else "", q)
         for b, q in changes
     ]
-    for result in shop.batch_stock(updates, manage_stock=manage_stock) if updates else []:
+    for result in shop.set_stock(updates, manage_stock=manage_stock) if updates else []:
         binding, qty = by_external[result.external_id]
         if result.ok:
             Binding.objects.filter(pk=binding.pk).update(last_pushed_value={"qty": qty}, last_synced_at=timezone.now())

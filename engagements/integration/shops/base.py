@@ -1,4 +1,18 @@
-"""Errors every shop adapter raises (same taxonomy as the Odoo gateway)."""
+"""What every shop adapter speaks: its errors (the Odoo gateway's taxonomy), and
+the normalized records the flows read, so a flow never sees one platform's payload.
+
+An adapter maps its platform's order into a `ShopOrder`: statuses into the
+normalized set below, times into aware UTC datetimes, amounts into Decimals
+(line totals tax-included, after discounts, as the customer paid them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
 from engagements.integration.gateway.base import GatewayError
 
@@ -23,3 +37,111 @@ class ShopAuthError(ShopPermanentError):
     """The keys were revoked or are wrong: pause the flow, mark the connection unhealthy."""
 
     code = "shop_auth"
+
+
+PLATFORM_LABELS = {"woocommerce": "WooCommerce", "shopify": "Shopify", "jumpseller": "Jumpseller"}
+
+# Normalized order statuses (each adapter maps its own onto these).
+PENDING = "pending"  # created, not paid yet
+ON_HOLD = "on_hold"  # awaiting a manual step (bank transfer to confirm...)
+PAID = "paid"  # paid, to fulfil
+COMPLETED = "completed"  # fulfilled
+CANCELLED = "cancelled"
+REFUNDED = "refunded"  # fully refunded
+FAILED = "failed"  # payment failed or abandoned
+STATUSES = (PENDING, ON_HOLD, PAID, COMPLETED, CANCELLED, REFUNDED, FAILED)
+STOCK_TAKEN = (ON_HOLD, PAID, COMPLETED)  # the shop has taken these units off its stock
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    street: str = ""
+    street2: str = ""
+    city: str = ""
+    zip: str = ""
+    state: str = ""  # ISO 3166-2 code when the shop gives one ("CL-RM")
+    country: str = ""  # ISO 3166-1 alpha-2 ("CL")
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str  # the shop's product
+    variant_id: str  # the shop's variant/variation ("" for a simple product)
+    sku: str
+    name: str
+    quantity: Decimal
+    total: Decimal  # tax included, after line discounts
+    tax: Decimal
+
+    @property
+    def external_id(self) -> str:
+        """The id a product binding is keyed on: the variant if there is one."""
+        return self.variant_id or self.product_id
+
+
+@dataclass(frozen=True)
+class Charge:
+    kind: str  # "shipping" or "fee" (negative fees are order-level discounts)
+    name: str
+    total: Decimal  # tax included
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class ShopOrder:
+    id: str
+    number: str  # what the shop shows people ("#1001", "2001")
+    status: str  # one of STATUSES
+    platform_status: str  # the shop's own word, for reports
+    modified: datetime  # aware, UTC
+    currency: str
+    total: Decimal
+    customer_id: str  # "" for a guest checkout
+    email: str
+    billing: Address
+    shipping: Address | None
+    lines: tuple[OrderLine, ...]
+    charges: tuple[Charge, ...] = ()
+    refunded: bool = False  # some amount was refunded (partially or fully)
+    tax_id: str = ""  # the buyer's RUT when the shop collects it
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+    product_id: str
+    variant_id: str  # "" for a simple product
+    quantity: int
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    external_id: str
+    ok: bool
+    error_code: str = ""
+    message: str = ""
+
+
+class ShopClient(Protocol):
+    platform: str
+    calls: int
+
+    def close(self) -> None: ...
+
+    def status(self) -> dict:
+        """Reach the shop with the stored keys: {"version": ..., "name": ...}; raises ShopAuthError."""
+        ...
+
+    def iter_orders(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopOrder]:
+        """Orders changed in the window, oldest change first, each once."""
+        ...
+
+    def get_order(self, order_id: str) -> ShopOrder: ...
+
+    def set_stock(self, updates: list[StockUpdate], *, manage_stock: bool = False) -> list[BatchResult]:
+        """Absolute quantities, in the platform's batch size, one result per update."""
+        ...

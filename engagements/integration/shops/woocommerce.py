@@ -14,27 +14,41 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError
+from engagements.integration.shops import base
+from engagements.integration.shops.base import (
+    Address,
+    BatchResult,
+    Charge,
+    OrderLine,
+    ShopAuthError,
+    ShopOrder,
+    ShopPermanentError,
+    ShopRetryableError,
+    StockUpdate,
+)
 
 BATCH_LIMIT = 100
 PER_PAGE = 100
 RETRY_STATUSES = {429, 502, 503, 504}
 WOO_TIME = "%Y-%m-%dT%H:%M:%S"  # the API's date format (GMT with dates_are_gmt)
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    external_id: str
-    ok: bool
-    error_code: str = ""
-    message: str = ""
+STATUSES = {
+    "pending": base.PENDING,
+    "checkout-draft": base.PENDING,
+    "on-hold": base.ON_HOLD,
+    "processing": base.PAID,
+    "completed": base.COMPLETED,
+    "cancelled": base.CANCELLED,
+    "trash": base.CANCELLED,
+    "refunded": base.REFUNDED,
+    "failed": base.FAILED,
+}
 
 
 def _shift(moment: str, *, seconds: int) -> str:
@@ -46,6 +60,8 @@ def _loopback(url: str) -> bool:
 
 
 class WooCommerceClient:
+    platform = "woocommerce"
+
     def __init__(
         self,
         base_url: str,
@@ -126,15 +142,18 @@ class WooCommerceClient:
         raise ShopPermanentError(message or f"HTTP {response.status_code}", code=code or f"http_{response.status_code}")
 
     # ------------------------------------------------------------ API
-    def system_status(self) -> dict:
-        return self.request("GET", "/system_status").json()
+    def status(self) -> dict:
+        environment = self.request("GET", "/system_status").json().get("environment", {})
+        return {"version": str(environment.get("version", "")), "name": environment.get("site_url", "")}
 
-    def get_order(self, order_id: int | str) -> dict:
-        return self.request("GET", f"/orders/{order_id}").json()
+    def get_order(self, order_id: str) -> ShopOrder:
+        return to_order(self.request("GET", f"/orders/{order_id}").json())
 
-    def iter_orders(
-        self, *, modified_after: str, modified_before: str, statuses: list[str] | None = None
-    ) -> Iterator[dict]:
+    def iter_orders(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopOrder]:
+        for raw in self.iter_raw_orders(modified_after=_woo(modified_after), modified_before=_woo(modified_before)):
+            yield to_order(raw)
+
+    def iter_raw_orders(self, *, modified_after: str, modified_before: str) -> Iterator[dict]:
         """Orders modified in the window, oldest change first, each id once.
 
         Keyset pagination: each next page starts one second before the last
@@ -149,7 +168,7 @@ class WooCommerceClient:
             "orderby": "modified",
             "order": "asc",
             "per_page": PER_PAGE,
-            "status": ",".join(statuses) if statuses else "any",
+            "status": "any",
         }
         seen: set[int] = set()
         lower, page = modified_after, 1
@@ -164,19 +183,16 @@ class WooCommerceClient:
             step_back = _shift(rows[-1]["date_modified_gmt"], seconds=-1)
             lower, page = (step_back, 1) if step_back > lower else (lower, page + 1)
 
-    def batch_stock(
-        self, updates: list[tuple[int, int | None, int]], *, manage_stock: bool = False
-    ) -> list[BatchResult]:
-        """Set stock for (product_id, variation_id or None, quantity): simple products
-        through /products/batch, variations through their parent's batch, ≤100 per call.
+    def set_stock(self, updates: list[StockUpdate], *, manage_stock: bool = False) -> list[BatchResult]:
+        """Simple products through /products/batch, variations through their parent's batch, ≤100 per call.
 
         WooCommerce answers 200 and drops the quantity of an item whose stock is
         not managed: that item comes back as an error, unless `manage_stock`
         asks us to switch stock management on."""
         groups: dict[str, list[dict]] = {}
-        for product_id, variation_id, quantity in updates:
-            path = f"/products/{product_id}/variations/batch" if variation_id else "/products/batch"
-            change = {"id": variation_id or product_id, "stock_quantity": quantity}
+        for update in updates:
+            path = f"/products/{update.product_id}/variations/batch" if update.variant_id else "/products/batch"
+            change = {"id": int(update.variant_id or update.product_id), "stock_quantity": update.quantity}
             if manage_stock:
                 change["manage_stock"] = True
             groups.setdefault(path, []).append(change)
@@ -201,3 +217,77 @@ def _batch_result(item: dict) -> BatchResult:
             "The shop does not manage stock for this item, so it ignored the quantity.",
         )
     return BatchResult(str(item.get("id")), True)
+
+
+# ---------------------------------------------------------------- payload → normalized order
+
+
+def _woo(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(WOO_TIME)
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value or "0"))
+
+
+def _address(raw: dict, email: str = "") -> Address:
+    return Address(
+        name=f"{raw.get('first_name', '')} {raw.get('last_name', '')}".strip(),
+        company=raw.get("company") or "",
+        street=raw.get("address_1") or "",
+        street2=raw.get("address_2") or "",
+        city=raw.get("city") or "",
+        zip=raw.get("postcode") or "",
+        state=raw.get("state") or "",
+        country=raw.get("country") or "",
+        phone=raw.get("phone") or "",
+        email=email or raw.get("email") or "",
+    )
+
+
+def to_order(raw: dict) -> ShopOrder:
+    """A REST v3 order as the flows read it. Line totals are after coupons; tax is added back
+    because the shop charged prices with IVA included."""
+    lines = tuple(
+        OrderLine(
+            product_id=str(item["product_id"]),
+            variant_id=str(item.get("variation_id") or ""),
+            sku=item.get("sku") or "",
+            name=item.get("name") or "",
+            quantity=_money(item["quantity"]),
+            total=_money(item["total"]) + _money(item["total_tax"]),
+            tax=_money(item["total_tax"]),
+        )
+        for item in raw.get("line_items", [])
+    )
+    charges = tuple(
+        Charge(
+            kind,
+            row.get("method_title") or row.get("name") or kind,
+            _money(row["total"]) + _money(row["total_tax"]),
+            _money(row["total_tax"]),
+        )
+        for kind, rows in (("shipping", raw.get("shipping_lines", [])), ("fee", raw.get("fee_lines", [])))
+        for row in rows
+    )
+    billing = raw.get("billing") or {}
+    shipping = raw.get("shipping") or {}
+    rut = next((m["value"] for m in raw.get("meta_data", []) if m.get("key") == "_billing_rut"), "")
+    return ShopOrder(
+        id=str(raw["id"]),
+        number=str(raw.get("number") or raw["id"]),
+        status=STATUSES.get(raw["status"], base.ON_HOLD),  # a custom status waits for a person
+        platform_status=raw["status"],
+        modified=datetime.strptime(raw["date_modified_gmt"], WOO_TIME).replace(tzinfo=UTC),
+        currency=raw.get("currency") or "",
+        total=_money(raw.get("total")),
+        customer_id=str(raw.get("customer_id") or ""),
+        email=(billing.get("email") or "").lower(),
+        billing=_address(billing),
+        shipping=_address(shipping) if shipping.get("address_1") else None,
+        lines=lines,
+        charges=charges,
+        refunded=bool(raw.get("refunds")),
+        tax_id=rut,
+        raw=raw,
+    )
