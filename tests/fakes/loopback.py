@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import threading
 from collections.abc import Callable
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 class LoopbackServer:
@@ -37,6 +41,32 @@ def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_typ
     # The client may have given up (a time-out test): what the request did stays done.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         handler.wfile.write(body)
+
+
+Serve = Callable[[str, str, dict, Message, bytes], tuple[int, dict, Any]]
+
+
+def json_handler(serve: Serve) -> type[BaseHTTPRequestHandler]:
+    """A handler for a fake shop API: `serve(method, path with query, query, headers, body)` gives
+    (status, headers, payload), sent as JSON, or as an HTML page when the payload is text (a host's
+    or proxy's error page)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            status, headers, payload = serve(self.command, self.path, query, self.headers, body)
+            if isinstance(payload, str):
+                reply(self, status, payload.encode(), "text/html; charset=UTF-8", headers)
+            else:
+                reply(self, status, json.dumps(payload).encode(), "application/json; charset=UTF-8", headers)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
 
 
 def run_cli(make_server: Callable[[int], LoopbackServer], default_port: int, description: str, banner: str) -> None:

@@ -26,11 +26,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from tests.fakes.loopback import LoopbackServer, reply, run_cli
+from tests.fakes.loopback import LoopbackServer, json_handler, run_cli
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "woocommerce"  # copies of shared/fixtures/shops
 PREFIX = "/wp-json/wc/v3"
@@ -200,30 +199,10 @@ class FakeShopServer(LoopbackServer):
         self.shop = shop or FakeShop()
         shop_ = self.shop
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                status, headers, payload = shop_.answer(method, parts.path, query, self.headers, body)
-                if isinstance(payload, str):  # a host's HTML error page
-                    reply(self, status, payload.encode(), "text/html; charset=UTF-8", headers)
-                else:
-                    reply(self, status, json.dumps(payload).encode(), "application/json; charset=UTF-8", headers)
+        def serve(method, path, query, headers, body):
+            return shop_.answer(method, urlsplit(path).path, query, headers, body)
 
-            def do_GET(self):
-                self._serve("GET")
-
-            def do_POST(self):
-                self._serve("POST")
-
-            def do_PUT(self):
-                self._serve("PUT")
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(Handler, port)
+        super().__init__(json_handler(serve), port)
 
 
 if __name__ == "__main__":
