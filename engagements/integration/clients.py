@@ -6,6 +6,8 @@ from engagements.integration.gateway.base import PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import OdooConnection, ShopConnection
 from engagements.integration.shops.base import ShopClient
+from engagements.integration.shops.jumpseller import JumpsellerClient
+from engagements.integration.shops.shopify import ClientCredentials, ShopifyClient
 from engagements.integration.shops.woocommerce import WooCommerceClient
 from engagements.models import Engagement
 
@@ -24,9 +26,26 @@ def odoo_gateway_for(engagement: Engagement) -> OdoorpcGateway:
 
 
 def shop_client_for(engagement: Engagement) -> ShopClient:
+    """WooCommerce: consumer key and secret. Shopify: an Admin API access token, or a client id and
+    secret (client-credentials tokens, renewed when they expire). Jumpseller: login and auth token,
+    the URL being the API's; its client keeps state between runs (`save_shop_state`)."""
     connection = ShopConnection.objects.filter(engagement=engagement).first()
     if connection is None:
         raise PermanentError("The engagement has no shop connection.", code="shop_not_configured")
-    if connection.platform != "woocommerce":
-        raise PermanentError(f"{connection.platform} comes with the next integration step.", code="shop_unsupported")
-    return WooCommerceClient(connection.base_url, connection.api_key.reveal(), connection.api_secret.reveal())
+    key, secret = connection.api_key.reveal(), connection.api_secret.reveal()
+    if connection.platform == "woocommerce":
+        return WooCommerceClient(connection.base_url, key, secret)
+    if connection.platform == "shopify":
+        if not secret:
+            return ShopifyClient(connection.base_url, key)
+        return ShopifyClient(connection.base_url, token_provider=ClientCredentials(connection.base_url, key, secret))
+    if connection.platform == "jumpseller":
+        return JumpsellerClient(key, secret, base_url=connection.base_url, state=dict(connection.adapter_state))
+    raise PermanentError(f"No adapter for the platform {connection.platform}.", code="shop_unsupported")
+
+
+def save_shop_state(engagement: Engagement, shop: ShopClient) -> None:
+    """Keep what the adapter learnt for its next run (harmless after a dry or failed run)."""
+    state = getattr(shop, "state", None)
+    if state is not None:
+        ShopConnection.objects.filter(engagement=engagement).update(adapter_state=state)

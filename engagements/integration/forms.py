@@ -59,7 +59,12 @@ class OrderSettingsForm(BootstrapMixin, forms.Form):
         help_text=_("Unpaid orders wait; cancelled, refunded or failed ones are never created in Odoo."),
     )
     confirm = forms.BooleanField(label=_("Confirm the sale order in Odoo"), required=False)
-    marker_prefix = forms.CharField(label=_("Order reference prefix in Odoo"), initial="WOO-", max_length=10)
+    marker_prefix = forms.CharField(
+        label=_("Order reference prefix in Odoo"),
+        required=False,
+        max_length=10,
+        help_text=_("Empty: WOO-, SHOPIFY- or JS- after the platform."),
+    )
     tax_included_id = forms.IntegerField(
         label=_("Odoo tax for prices with IVA included (id)"), min_value=1, required=False
     )

@@ -45,6 +45,7 @@ REASONS = {
     "refunded_in_shop": _("Refunded in the shop after import."),
     "total_mismatch": _("Odoo's total differs from the shop's: kept in draft."),
     "unknown_sku": _("No Odoo product with this SKU: the placeholder product was used."),
+    "no_product": _("A line with no product in the shop (custom item, tip, gift card): the placeholder was used."),
     "duplicate_sku": _("Several Odoo products share this SKU: the placeholder product was used."),
     "no_shipping_product": _("No shipping product configured: the placeholder product was used."),
     "no_fee_product": _("No fee product configured: the placeholder product was used."),
@@ -58,13 +59,18 @@ REASONS = {
     "refunded_after_invoice": _("Refunded in the shop after it was invoiced: check it in Odoo."),
     "failed_after_import": _("Payment failed in the shop after import: check it in Odoo."),
     "status_pending": _("Waiting for payment: imported once paid."),
-    "status_on-hold": _("On hold in the shop: imported once it moves on."),
+    "status_on_hold": _("On hold in the shop: imported once it moves on."),
+    "status_paid": _("Paid, but paid orders are not imported with these settings."),
+    "status_completed": _("Completed, but completed orders are not imported with these settings."),
     "status_cancelled": _("Cancelled before import: not brought into Odoo."),
     "status_failed": _("Payment failed: not brought into Odoo."),
     "status_refunded": _("Refunded before import: not brought into Odoo."),
     "unexpected_error": _("Unexpected error; the technical team has the details in the logs."),
     # stock
     "shop_stock_not_managed": _("The shop does not manage stock for this item: enable it there or in the settings."),
+    "shop_stock_changed": _("The shop's stock changed while we sent ours: sent again on the next run."),
+    "shop_variant_not_found": _("The shop no longer has this product or variant: check the product matching."),
+    "shop_no_location": _("The shop has no stock location to write to."),
     # connections and whole runs
     "odoo_unreachable": _("Odoo does not answer at this address. Check the URL and that the server is on-line."),
     "odoo_timeout": _("Odoo took too long to answer."),
@@ -78,7 +84,21 @@ REASONS = {
     "shop_https_required": _("The shop must be reached over HTTPS."),
     "shop_busy": _("The shop did not answer (busy or down). Try again in a few minutes."),
     "shop_timeout": _("The shop did not answer in time."),
-    "shop_unsupported": _("This shop platform comes with the next integration step."),
+    "shop_rejected": _("The shop refused the request."),
+    "shop_error": _("The shop answered with an error."),
+    "shop_banned": _("The shop blocked us for sending too many requests; we wait until it lets us in again."),
+    "shop_query_too_costly": _("The shop found the request too large; the technical team must split it."),
+    "shop_order_not_found": _("The shop no longer has this order."),
+    "jumpseller_not_found": _("Jumpseller no longer has this record."),
+    "shopify_graphql_error": _("Shopify refused the request."),
+    "shopify_refused": _("Shopify refused the change."),
+    "shopify_60_day_window": _(
+        "Shopify only shows orders of the last 60 days to this app: ask for the read_all_orders permission "
+        "to import older ones."
+    ),
+    "shop_unsupported": _(
+        "There is no adapter for this platform: the integration works with WooCommerce, Shopify and Jumpseller."
+    ),
 }
 CONNECTION_FAILED = _("The connection failed.")
 OTHER_PROBLEM = _("Another problem; your consultant has the details.")

@@ -51,6 +51,8 @@ class ShopConnection(models.Model):
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
     last_check_at = models.DateTimeField(null=True, blank=True)
     last_check = models.JSONField(default=dict, blank=True)
+    # What an adapter keeps between runs (Jumpseller: the order versions it has seen). No secret in it.
+    adapter_state = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.platform} {self.base_url}"

@@ -151,21 +151,30 @@ FLOWS = {"orders": orders.import_orders, "stock": stock.export_stock}  # prices,
 
 
 def sync_run(
-    *, engagement: Engagement, flow: str, dry_run: bool = False, full: bool = False, trigger: str = "manual", now=None
+    *,
+    engagement: Engagement,
+    flow: str,
+    dry_run: bool = False,
+    full: bool = False,
+    trigger: str = "manual",
+    now=None,
+    external_ids: list[str] | None = None,
 ):
     """Run one flow now and keep its report. Connection failures end the run as failed, with the reason.
-    `full` ignores the cursor: every bound variant (stock), every order of the configured days (orders)."""
+    `full` ignores the cursor: every bound variant (stock), every order of the configured days (orders).
+    `external_ids` limits the run to those shop records (webhooks name them), each re-fetched."""
     flows = FLOWS
     if flow not in flows:
         raise PermanentError(f"The {flow} flow comes with the next integration step.", code="flow_unsupported")
     if trigger != "manual" and _paused(engagement):
         raise DomainError(FLOW_PAUSED)
     run = runs.run_start(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)
-    report, usage, failure = runs.Report(), {}, ""
+    report, usage, failure, warnings = runs.Report(), {}, "", []
     odoo = shop = None
     try:
         odoo, shop = clients.odoo_gateway_for(engagement), clients.shop_client_for(engagement)
-        report = flows[flow](run=run, odoo=odoo, shop=shop, now=now or timezone.now(), full=full)
+        named = {} if external_ids is None else {"external_ids": external_ids}
+        report = flows[flow](run=run, odoo=odoo, shop=shop, now=now or timezone.now(), full=full, **named)
     except GatewayError as error:
         failure = f"{error.code}: {error}"
         _mark_unhealthy(engagement, error)
@@ -175,8 +184,12 @@ def sync_run(
     finally:
         usage = {"odoo_calls": getattr(odoo, "calls", 0), "shop_calls": getattr(shop, "calls", 0)}
         if shop is not None:
+            if not dry_run:
+                clients.save_shop_state(engagement, shop)
+            warnings = getattr(shop, "warnings", [])  # e.g. Shopify's 60-day order window
             shop.close()
-    return runs.run_finish(run=run, report=report, api_usage=usage, summary=failure, failed=bool(failure))
+    summary = failure or ", ".join(warnings)  # a warning is read like a failure's code, the run stands
+    return runs.run_finish(run=run, report=report, api_usage=usage, summary=summary, failed=bool(failure))
 
 
 def _paused(engagement: Engagement) -> bool:

@@ -8,19 +8,31 @@ from engagements.integration.models import FlowSettings
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
+SHOP_KEYS = {  # the fake shops' demo keys
+    "woocommerce": ("ck_demo", "cs_demo"),
+    "shopify": ("shpat_demo", ""),
+    "jumpseller": ("demo-store", "0123456789abcdef0123456789abcdef"),
+}
 
-def wire(engagement, actor, *, shop_url: str, odoo_url: str, database="lab", login="admin", api_key="admin"):
-    """Save both connections as a consultant would (the shop is always the fake: key ck_demo)."""
+
+def wire(
+    engagement,
+    actor,
+    *,
+    shop_url: str,
+    odoo_url: str,
+    database="lab",
+    login="admin",
+    api_key="admin",
+    platform="woocommerce",
+):
+    """Save both connections as a consultant would, the shop's with its fake's demo keys."""
     services.odoo_connection_save(
         actor=actor, engagement=engagement, url=odoo_url, database=database, login=login, api_key=api_key
     )
+    key, secret = SHOP_KEYS[platform]
     services.shop_connection_save(
-        actor=actor,
-        engagement=engagement,
-        platform="woocommerce",
-        base_url=shop_url,
-        api_key="ck_demo",
-        api_secret="cs_demo",
+        actor=actor, engagement=engagement, platform=platform, base_url=shop_url, api_key=key, api_secret=secret
     )
 
 

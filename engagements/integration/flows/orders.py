@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -43,7 +44,7 @@ from portal.rut import normalize_rut
 logger = logging.getLogger(__name__)
 DEFAULTS = {
     "statuses": [shop_base.PAID, shop_base.COMPLETED],
-    "marker_prefix": "WOO-",
+    "marker_prefix": "",  # empty: MARKER_PREFIXES[platform]
     "shipping_product_id": None,
     "fee_product_id": None,
     "placeholder_product_id": None,
@@ -60,6 +61,7 @@ LEGACY_STATUSES = {"processing": shop_base.PAID, "on-hold": shop_base.ON_HOLD}  
 ZERO_DECIMAL_CURRENCIES = {"CLP", "JPY", "KRW", "PYG"}
 ORDER_FIELDS = ["client_order_ref", "state", "amount_total", "name", "invoice_ids", "effective_date"]
 CURSOR_TIME = "%Y-%m-%dT%H:%M:%S"  # UTC
+MARKER_PREFIXES = {"woocommerce": "WOO-", "shopify": "SHOPIFY-", "jumpseller": "JS-"}  # client_order_ref
 
 
 def _options(engagement: Engagement) -> dict:
@@ -119,9 +121,21 @@ def _window(engagement: Engagement, options: dict, now: datetime, full: bool = F
     return (cursor.value if cursor else ""), start - timedelta(minutes=options["overlap_minutes"]), now
 
 
-def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
+def import_orders(
+    *,
+    run: SyncRun,
+    odoo: OdooGateway,
+    shop: ShopClient,
+    now: datetime,
+    full: bool = False,
+    external_ids: list[str] | None = None,
+) -> Report:
+    """The orders changed in the window, or only `external_ids` (named by webhooks: hints, each
+    re-fetched from the shop; the cursor stays where it is)."""
     engagement = run.engagement
     ctx = Context(engagement, odoo, shop, _options(engagement), run.dry_run)
+    if external_ids is not None:
+        return _import_named(ctx, list(dict.fromkeys(external_ids)))
     run.cursor_before, start, end = _window(engagement, ctx.options, now, full)
     run.window_start, run.window_end = _stamp(start), _stamp(end)
     listed = list(shop.iter_orders(modified_after=start, modified_before=end))
@@ -129,7 +143,7 @@ def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: dat
     if listed:
         _prefetch(ctx, listed)
     for order in listed:
-        _process_safely(ctx, order)
+        _process_safely(ctx, order, ctx.shop.get_order)
     # The cursor never passes an order that failed or may be half-done: the next run lists it again.
     latest = min(ctx.unresolved) if ctx.unresolved else max((o.modified for o in listed), default=None)
     run.cursor_after = _stamp(latest) if latest else run.cursor_before
@@ -137,6 +151,21 @@ def import_orders(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: dat
         SyncCursor.objects.update_or_create(
             engagement=engagement, flow=Flow.ORDERS, source="shop", defaults={"value": run.cursor_after}
         )
+    return ctx.report
+
+
+def _import_named(ctx: Context, order_ids: list[str]) -> Report:
+    ctx.report.counts["listed"] = len(order_ids)
+    fetched = []
+    for order_id in order_ids:
+        try:
+            fetched.append(ctx.shop.get_order(order_id))
+        except PermanentError as error:  # deleted in the shop, or not an order of this shop
+            ctx.report.add("failed", kind="sale_order", external_id=order_id, reason=error.code, message=str(error))
+    if fetched:
+        _prefetch(ctx, fetched)
+    for order in fetched:
+        _process_safely(ctx, order, lambda _id, order=order: order)
     return ctx.report
 
 
@@ -192,17 +221,19 @@ def _prefetch(ctx: Context, orders: list[ShopOrder]) -> None:
 
 
 def _marker(ctx: Context, order: ShopOrder) -> str:
-    return f"{ctx.options['marker_prefix']}{order.number.lstrip('#')}"
+    prefix = ctx.options["marker_prefix"] or MARKER_PREFIXES[ctx.shop.platform]
+    return f"{prefix}{order.number.lstrip('#')}"
 
 
-def _process_safely(ctx: Context, listed: ShopOrder) -> None:
+def _process_safely(ctx: Context, listed: ShopOrder, fetch: Callable[[str], ShopOrder]) -> None:
+    """Lock the order, `fetch` its current version (inside the lock), process it; whatever happens is reported."""
     try:
         with transaction.atomic():
             if not _lock(ctx.engagement, listed.id):  # another worker has it: list it again next time
                 ctx.unresolved.append(listed.modified)
                 ctx.report.add("postponed", kind="sale_order", external_id=listed.id, reason="locked")
                 return
-            _process(ctx, ctx.shop.get_order(listed.id))
+            _process(ctx, fetch(listed.id))
     except AmbiguousWriteError as error:  # e.g. the partner create: the next run finds it by e-mail
         ctx.unresolved.append(listed.modified)
         ctx.report.add(
@@ -526,9 +557,11 @@ def _lines(ctx: Context, order: ShopOrder, reviews: list[str]) -> list[dict]:
         product_id = binding.odoo_id if binding else (None if sku in ctx.duplicate_skus else ctx.skus.get(sku))
         if product_id is None:
             product_id = placeholder
-            reviews.append(
-                f"{'duplicate_sku' if sku in ctx.duplicate_skus else 'unknown_sku'}:{sku or item.external_id}"
-            )
+            if not (sku or item.external_id):  # a custom item, a tip, a gift card
+                reviews.append(f"no_product:{item.name}")
+            else:
+                code = "duplicate_sku" if sku in ctx.duplicate_skus else "unknown_sku"
+                reviews.append(f"{code}:{sku or item.external_id}")
         lines.append(_line(product_id, item.name, item.quantity, item.total, _taxes(ctx, item.tax)))
     for charge in order.charges:
         option = f"{charge.kind}_product_id"

@@ -14,20 +14,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from engagements.integration.gateway.base import GatewayError
+from engagements.integration.gateway.base import GatewayError, PermanentError, RetryableError
 
 
 class ShopError(GatewayError):
     code = "shop_error"
 
 
-class ShopRetryableError(ShopError):
+class ShopRetryableError(ShopError, RetryableError):
     """The shop was busy, rate-limited or unreachable: try again later."""
 
     code = "shop_busy"
 
 
-class ShopPermanentError(ShopError):
+class ShopPermanentError(ShopError, PermanentError):
     """The shop refused the request itself: retrying changes nothing."""
 
     code = "shop_rejected"
