@@ -208,6 +208,12 @@ def seed(out: TextIO) -> list[str]:
         ("Tienda Andina · Marketplace B2B", andina, ana, {"status": rules.ACTIVE, "phase": rules.TESTING, "age": 40}),
         ("Café Austral · Shopify", austral, camila, {"status": rules.DIAGNOSIS, "age": 5}),
         (
+            "Café Austral · Tienda Shopify",
+            austral,
+            camila,
+            {"status": rules.ACTIVE, "phase": rules.CONFIGURATION, "age": 30},
+        ),
+        (
             "Café Austral · Jumpseller",
             austral,
             camila,

@@ -1,15 +1,54 @@
-"""Demo wiring (seed_demo): the WooCommerce demo engagement talks to the
-simulated Odoo and shop that `make run` starts (tests/fakes, on loopback)."""
+"""Demo wiring (seed_demo): one engagement per shop platform talks to the
+simulated Odoo and shops that `make run` starts (tests/fakes, on loopback)."""
 
 import os
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from engagements.integration.models import Binding, FlowSettings, OdooConnection, ShopConnection
 from engagements.models import Engagement
 
 ODOO_URL = os.environ.get("DEMO_ODOO_URL", "http://127.0.0.1:8069")
 SHOP_URL = os.environ.get("DEMO_SHOP_URL", "http://127.0.0.1:8070")
-BINDINGS = [(4, "501", "", "CAF-1KG"), (15, "511", "510", "POL-M-AZUL"), (16, "512", "510", "POL-L-AZUL")]
+SHOPIFY_URL = os.environ.get("DEMO_SHOPIFY_URL", "http://127.0.0.1:8071")
+JUMPSELLER_URL = os.environ.get("DEMO_JUMPSELLER_URL", "http://127.0.0.1:8072/v1")
+
+
+class Demo(NamedTuple):
+    title: str
+    platform: str
+    url: str
+    keys: tuple[str, str]
+    bindings: list[tuple[int, str, str, str]]  # Odoo variant, shop variant, shop product, SKU
+
+
+# The catalogues are already matched, as after an approved SKU matching.
+DEMOS = [
+    Demo(
+        "Tienda Andina · WooCommerce",
+        "woocommerce",
+        SHOP_URL,
+        ("ck_demo", "cs_demo"),
+        [(4, "501", "", "CAF-1KG"), (15, "511", "510", "POL-M-AZUL"), (16, "512", "510", "POL-L-AZUL")],
+    ),
+    Demo(
+        "Café Austral · Tienda Shopify",
+        "shopify",
+        SHOPIFY_URL,
+        ("shpat_demo", ""),
+        [
+            (4, "44000000003", "8100000000002", "CAF-1KG"),
+            (15, "44000000001", "8100000000001", "POL-M-AZUL"),
+            (16, "44000000002", "8100000000001", "POL-L-AZUL"),
+        ],
+    ),
+    Demo(
+        "Café Austral · Jumpseller",
+        "jumpseller",
+        JUMPSELLER_URL,
+        ("demo-store", "0123456789abcdef0123456789abcdef"),
+        [(15, "88001", "7001", "POL-M-AZUL"), (16, "88002", "7001", "POL-L-AZUL")],
+    ),
+]
 ORDER_OPTIONS = {
     "shipping_product_id": 12,
     "fee_product_id": 13,
@@ -21,16 +60,26 @@ ORDER_OPTIONS = {
 
 
 def seed(out: TextIO) -> list[str]:
-    engagement = Engagement.objects.filter(title="Tienda Andina · WooCommerce").first()
-    if engagement is None:
-        return []
+    lines = []
+    for demo in DEMOS:
+        engagement = Engagement.objects.filter(title=demo.title).first()
+        if engagement is not None:
+            _wire(engagement, demo)
+            lines.append(
+                f"{'consultant':<10} {engagement.code}: simulated Odoo {ODOO_URL} and {demo.platform} {demo.url}"
+            )
+    return lines
+
+
+def _wire(engagement: Engagement, demo: Demo) -> None:
     if not OdooConnection.objects.filter(engagement=engagement).exists():
         OdooConnection.objects.create(
             engagement=engagement, url=ODOO_URL, database="lab", login="admin", api_key="admin"
         )
     if not ShopConnection.objects.filter(engagement=engagement).exists():
+        key, secret = demo.keys
         ShopConnection.objects.create(
-            engagement=engagement, platform="woocommerce", base_url=SHOP_URL, api_key="ck_demo", api_secret="cs_demo"
+            engagement=engagement, platform=demo.platform, base_url=demo.url, api_key=key, api_secret=secret
         )
     FlowSettings.objects.get_or_create(
         engagement=engagement, flow="orders", defaults={"enabled": True, "options": ORDER_OPTIONS}
@@ -38,12 +87,10 @@ def seed(out: TextIO) -> list[str]:
     FlowSettings.objects.get_or_create(
         engagement=engagement, flow="stock", defaults={"enabled": True, "options": {"location_id": 8, "buffer": 1}}
     )
-    # The catalogue is already matched (SKU matching is the next integration step).
-    for odoo_id, external, parent, sku in BINDINGS:
+    for odoo_id, external, parent, sku in demo.bindings:
         Binding.objects.get_or_create(
             engagement=engagement,
             kind="product_variant",
             external_id=external,
             defaults={"odoo_model": "product.product", "odoo_id": odoo_id, "external_parent_id": parent, "sku": sku},
         )
-    return [f"{'consultant':<10} {engagement.code}: simulated Odoo {ODOO_URL} and WooCommerce {SHOP_URL}"]
