@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: benchmarks on a throwaway PostgreSQL 15; the report goes to var/bench-report.md.
+# `make bench`: billing and integration benchmarks on a throwaway PostgreSQL 15; the report goes to
+# var/bench-report.md. The integration part runs the naive baseline too: about ten minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,6 +18,8 @@ report=var/bench-report.md
   echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · $(python3 -c 'import platform; print(platform.platform())')"
   echo
   $PY -m bench.billing
+  echo
+  $PY -m bench.integration
 } | tee "$report"
 echo
 echo "Report written to $report"
