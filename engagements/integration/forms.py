@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engagements.integration.schedules import EVERY_MINUTES
 from engagements.integration.shops import base as shop_base
 from engagements.models import ShopPlatform
 from portal.forms import BootstrapMixin
@@ -43,10 +44,31 @@ class ShopConnectionForm(BootstrapMixin, forms.Form):
             self.fields[name].widget.attrs["class"] = "form-control"
 
 
-class OrderSettingsForm(BootstrapMixin, forms.Form):
-    """Options of the order import (FlowSettings.options for "orders")."""
+class FlowSettingsForm(BootstrapMixin, forms.Form):
+    """What every flow has: on or off, and how often it runs by itself. The rest are its options."""
 
     enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    every_minutes = forms.TypedChoiceField(
+        label=_("Run by itself"),
+        choices=[("", _("Never (only with “Run now”)"))]
+        + [(m, _("every %(n)s minutes") % {"n": m}) for m in EVERY_MINUTES if m < 60]
+        + [(m, _("every %(n)s hours") % {"n": m // 60}) for m in EVERY_MINUTES if m >= 60],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("Paused by itself while a connection test fails."),
+    )
+
+    def options(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("enabled")
+        data.pop("every_minutes")
+        return data
+
+
+class OrderSettingsForm(FlowSettingsForm):
+    """Options of the order import (FlowSettings.options for "orders")."""
+
     statuses = forms.MultipleChoiceField(
         label=_("Import the orders that are"),
         choices=[
@@ -76,16 +98,10 @@ class OrderSettingsForm(BootstrapMixin, forms.Form):
         label=_("Odoo product for lines to review (id)"), min_value=1, required=False
     )
 
-    def options(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("enabled")
-        return data
 
-
-class StockSettingsForm(BootstrapMixin, forms.Form):
+class StockSettingsForm(FlowSettingsForm):
     """Options of the stock export (FlowSettings.options for "stock")."""
 
-    enabled = forms.BooleanField(label=_("Enabled"), required=False)
     location_id = forms.IntegerField(label=_("Odoo stock location (id)"), min_value=1, initial=8)
     stock_field = forms.ChoiceField(
         label=_("Quantity to publish"),
@@ -96,8 +112,3 @@ class StockSettingsForm(BootstrapMixin, forms.Form):
         ],
     )
     buffer = forms.IntegerField(label=_("Safety buffer (units)"), min_value=0, initial=0)
-
-    def options(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("enabled")
-        return data

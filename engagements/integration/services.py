@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from engagements.integration import clients, labels
+from engagements.integration import clients, labels, schedules
 from engagements.integration.flows import orders, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
@@ -144,6 +144,7 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
         last_check=verdict,
         odoo_major=major,
     )
+    schedules.sync_schedules(connection.engagement)  # a failing connection pauses them, a passing one resumes
     return verdict
 
 
@@ -166,7 +167,7 @@ def sync_run(
     flows = FLOWS
     if flow not in flows:
         raise PermanentError(f"The {flow} flow comes with the next integration step.", code="flow_unsupported")
-    if trigger != "manual" and _paused(engagement):
+    if trigger != "manual" and schedules.paused(engagement):
         raise DomainError(FLOW_PAUSED)
     run = runs.run_start(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)
     report, usage, failure, warnings = runs.Report(), {}, "", []
@@ -192,35 +193,40 @@ def sync_run(
     return runs.run_finish(run=run, report=report, api_usage=usage, summary=summary, failed=bool(failure))
 
 
-def _paused(engagement: Engagement) -> bool:
-    """A connection marked failing (refused keys) pauses scheduled runs until a connection test passes."""
-    return (
-        OdooConnection.objects.filter(engagement=engagement, health=Health.FAILING).exists()
-        or ShopConnection.objects.filter(engagement=engagement, health=Health.FAILING).exists()
-    )
-
-
 def _mark_unhealthy(engagement: Engagement, error: GatewayError) -> None:
     """Revoked keys or a refused login pause the flow instead of retrying into a storm."""
     if error.code in ("odoo_auth", "odoo_database"):
         OdooConnection.objects.filter(engagement=engagement).update(health=Health.FAILING)
     if error.code == "shop_auth":
         ShopConnection.objects.filter(engagement=engagement).update(health=Health.FAILING)
+    schedules.sync_schedules(engagement)
 
 
 @transaction.atomic
-def flow_settings_save(*, actor: User, engagement: Engagement, flow: str, enabled: bool, options: dict) -> None:
-    """The form's options replace theirs; options the form does not show (set by the team) are kept."""
+def flow_settings_save(
+    *,
+    actor: User,
+    engagement: Engagement,
+    flow: str,
+    enabled: bool,
+    options: dict,
+    every_minutes: int | None = None,
+) -> None:
+    """The form's options replace theirs; options the form does not show (set by the team) are kept.
+    `every_minutes` schedules the flow (None: run by hand only)."""
     current = FlowSettings.objects.filter(engagement=engagement, flow=flow).values_list("options", flat=True).first()
     FlowSettings.objects.update_or_create(
-        engagement=engagement, flow=flow, defaults={"enabled": enabled, "options": {**(current or {}), **options}}
+        engagement=engagement,
+        flow=flow,
+        defaults={"enabled": enabled, "options": {**(current or {}), **options}, "every_minutes": every_minutes},
     )
+    schedules.sync_schedules(engagement)
     event_record(
         engagement,
         "integration.flow_settings_saved",
         actor=actor,
         client_visible=False,
-        data={"flow": flow, "enabled": enabled},
+        data={"flow": flow, "enabled": enabled, "every_minutes": every_minutes},
     )
 
 
@@ -247,4 +253,5 @@ def shop_connection_check(*, connection: ShopConnection) -> dict:
         last_check_at=timezone.now(),
         last_check=verdict,
     )
+    schedules.sync_schedules(connection.engagement)
     return verdict

@@ -125,7 +125,11 @@ def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
     if flow not in SETTINGS_FORMS:
         raise Http404
     current = FlowSettings.objects.filter(engagement=engagement, flow=flow).first()
-    initial = {**(current.options if current else {}), "enabled": bool(current and current.enabled)}
+    initial = {
+        **(current.options if current else {}),
+        "enabled": bool(current and current.enabled),
+        "every_minutes": current.every_minutes if current else None,
+    }
     if "statuses" in initial:  # stored before statuses were the same for every shop
         initial["statuses"] = [orders.LEGACY_STATUSES.get(status, status) for status in initial["statuses"]]
     form = SETTINGS_FORMS[flow](request.POST or None, initial=initial)
@@ -135,6 +139,7 @@ def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
             engagement=engagement,
             flow=flow,
             enabled=form.cleaned_data["enabled"],
+            every_minutes=form.cleaned_data["every_minutes"],
             options=form.options(),
         )
         messages.success(request, _("Settings saved."))
