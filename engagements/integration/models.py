@@ -162,6 +162,7 @@ class SyncRun(models.Model):
         SCHEDULE = "schedule", _("Scheduled")
         WEBHOOK = "webhook", _("Webhook")
         RECONCILE = "reconcile", _("Reconciliation")
+        RETRY = "retry", _("Retry")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")

@@ -17,6 +17,16 @@ from engagements.integration.models import FlowSettings, Health, OdooConnection,
 from engagements.models import Engagement
 
 TASK = "engagements.integration.tasks.sync_run"
+# Schedules of the whole integration (created by a migration, upserted by name).
+SCHEDULES = [
+    {
+        "name": "integration.retry_due",
+        "func": "engagements.integration.tasks.retry_due",
+        "schedule_type": "I",  # minutes
+        "minutes": 5,
+        "repeats": -1,
+    },
+]
 EVERY_MINUTES = (15, 30, 60, 180, 360, 720, 1440)
 
 

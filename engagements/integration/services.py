@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -14,7 +15,7 @@ from engagements.integration import clients, labels, schedules
 from engagements.integration.flows import orders, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
-from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection
+from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection, SyncItem, SyncRun
 from engagements.integration.shops.base import PLATFORM_LABELS
 from engagements.models import Engagement
 from engagements.services import event_record
@@ -191,6 +192,28 @@ def sync_run(
             shop.close()
     summary = failure or ", ".join(warnings)  # a warning is read like a failure's code, the run stands
     return runs.run_finish(run=run, report=report, api_usage=usage, summary=summary, failed=bool(failure))
+
+
+def retry_due(*, now=None) -> list[SyncRun]:
+    """Bring back the items whose retry is due: one run per engagement and flow, limited to them.
+    They are claimed first (moved to their next back-off), so a second worker, or a run that
+    cannot start (paused, already running, connection down), leaves them for a later turn."""
+    now = now or timezone.now()
+    due: dict[tuple[int, str], list[str]] = defaultdict(list)
+    with transaction.atomic():
+        items = SyncItem.objects.select_for_update(skip_locked=True).filter(next_retry_at__lte=now)
+        for item in items.select_related("run"):
+            due[(item.run.engagement_id, item.run.flow)].append(item.external_id)
+            item.next_retry_at = now + runs.retry_delay(item.attempts + 1)
+            item.save(update_fields=["next_retry_at"])
+    done = []
+    for (engagement_id, flow), external_ids in due.items():
+        engagement = Engagement.objects.get(pk=engagement_id)
+        try:
+            done.append(sync_run(engagement=engagement, flow=flow, trigger="retry", external_ids=external_ids))
+        except DomainError:
+            continue  # paused or running: the items come back at their next turn
+    return done
 
 
 def _mark_unhealthy(engagement: Engagement, error: GatewayError) -> None:

@@ -12,3 +12,9 @@ def sync_run(engagement_id: int, flow: str, dry_run: bool = False, trigger: str 
     except DomainError as refused:  # paused, or a run of this flow is already going: nothing to retry
         return f"{flow} not run: {refused.message}"
     return f"{run.flow} {run.status} {run.counts}"
+
+
+def retry_due() -> str:
+    """Every few minutes (schedule "integration.retry_due"): failed items whose back-off is over."""
+    runs = services.retry_due()
+    return f"{len(runs)} retry runs: " + ", ".join(f"{run.flow} {run.status}" for run in runs)

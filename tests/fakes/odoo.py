@@ -7,7 +7,8 @@ list, domains, `read` of missing ids giving `[]`, `action_confirm` twice
 being a UserError. The seed data is the lab database of the recordings.
 
 Knobs for tests: `latency` (seconds per call), `fail_next` (a list of error
-names to answer with, one per call), `commit_then_stall` (seconds to sleep
+names to answer with, one per call), `fail_on` (the same for one model and
+method), `commit_then_stall` (seconds to sleep
 after a write was applied: the client times out although the server
 committed), and `calls` (every (service, model, method) received).
 
@@ -288,6 +289,7 @@ class FakeOdoo:
     commit_then_stall: float = 0.0
     stall_models: set[str] | None = None  # only stall writes on these models (default: all)
     fail_next: list[str] = field(default_factory=list)
+    fail_on: dict = field(default_factory=dict)  # (model, method) -> error names, one per such call
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     data: dict = field(default_factory=seed)
     quants: dict = field(
@@ -361,6 +363,8 @@ class FakeOdoo:
             call_args = rest[0] if method == "execute_kw" and rest else rest
             kwargs = rest[1] if method == "execute_kw" and len(rest) > 1 else {}
             self.calls.append(("object", model, name))
+            if self.fail_on.get((model, name)):
+                raise OdooError(self.fail_on[(model, name)].pop(0), "injected failure")
             with self.lock:
                 result = self._call(model, name, list(call_args), dict(kwargs))
             if name in ("create", "write") and self.commit_then_stall and model in (self.stall_models or {model}):

@@ -237,13 +237,21 @@ def _process_safely(ctx: Context, listed: ShopOrder, fetch: Callable[[str], Shop
     except AmbiguousWriteError as error:  # e.g. the partner create: the next run finds it by e-mail
         ctx.unresolved.append(listed.modified)
         ctx.report.add(
-            "ambiguous", kind="sale_order", external_id=listed.id, reason=error.code, ambiguous=True, message=str(error)
+            "ambiguous",
+            kind="sale_order",
+            external_id=listed.id,
+            reason=error.code,
+            ambiguous=True,
+            message=str(error),
+            retry=True,
         )
     except PermanentError as error:  # retrying changes nothing: report it, let the cursor move on
         ctx.report.add("failed", kind="sale_order", external_id=listed.id, reason=error.code, message=str(error))
     except GatewayError as error:
         ctx.unresolved.append(listed.modified)
-        ctx.report.add("failed", kind="sale_order", external_id=listed.id, reason=error.code, message=str(error))
+        ctx.report.add(
+            "failed", kind="sale_order", external_id=listed.id, reason=error.code, message=str(error), retry=True
+        )
     except Exception as error:  # a malformed order must not stop the others (the run report shows it)
         logger.exception("order %s of engagement %s failed", listed.id, ctx.engagement.code)
         ctx.report.add(

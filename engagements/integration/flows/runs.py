@@ -6,6 +6,7 @@ One run per engagement and flow at a time: the database refuses a second
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +22,14 @@ from portal.errors import DomainError
 
 RUN_IN_PROGRESS = _("A run of this flow is already in progress.")
 COUNT_KEYS = ("listed", "created", "updated", "unchanged", "skipped", "postponed", "failed", "ambiguous", "review")
+RETRY_LIMIT = 5  # attempts in a row; then the item needs a person
+RETRY_BASE, RETRY_CAP = timedelta(minutes=5), timedelta(hours=6)
+
+
+def retry_delay(attempt: int, rng=random.random) -> timedelta:
+    """Exponential back-off from 5 minutes, capped at 6 hours, with ±20 % jitter so that
+    items that failed together do not come back together."""
+    return min(RETRY_CAP, RETRY_BASE * 2 ** (attempt - 1)) * (0.8 + 0.4 * rng())
 
 
 @dataclass
@@ -29,6 +38,7 @@ class Report:
 
     counts: Counter = field(default_factory=Counter)
     items: list[SyncItem] = field(default_factory=list)
+    retries: list[SyncItem] = field(default_factory=list)  # failed items that may succeed later
 
     def add(
         self,
@@ -42,21 +52,24 @@ class Report:
         message: str = "",
         diff: dict | None = None,
         ambiguous: bool = False,
+        retry: bool = False,
     ) -> None:
+        """Count one item and keep it for the report; `retry` brings it back on its own later."""
         self.counts[outcome] += 1
-        self.items.append(
-            SyncItem(
-                outcome=outcome,
-                kind=kind,
-                external_id=str(external_id),
-                odoo_id=odoo_id,
-                action=action or outcome,
-                reason_code=reason[:200],
-                message=message[:2000],
-                diff=diff or {},
-                ambiguous=ambiguous,
-            )
+        item = SyncItem(
+            outcome=outcome,
+            kind=kind,
+            external_id=str(external_id),
+            odoo_id=odoo_id,
+            action=action or outcome,
+            reason_code=reason[:200],
+            message=message[:2000],
+            diff=diff or {},
+            ambiguous=ambiguous,
         )
+        self.items.append(item)
+        if retry and external_id:
+            self.retries.append(item)
 
 
 def run_start(
@@ -74,12 +87,37 @@ def run_start(
         raise DomainError(RUN_IN_PROGRESS) from exc
 
 
+def _schedule_retries(run: SyncRun, report: Report) -> None:
+    """Number each retryable failure among the failures in a row of its record, and set when it
+    comes back; past RETRY_LIMIT it needs attention instead. A newer item of a record (this run's)
+    supersedes its pending retries."""
+    earlier = SyncItem.objects.filter(run__engagement=run.engagement, run__flow=run.flow, run__dry_run=False)
+    external_ids = {item.external_id for item in report.items if item.external_id}
+    if external_ids:
+        earlier.filter(external_id__in=external_ids, next_retry_at__isnull=False).update(next_retry_at=None)
+    now = timezone.now()
+    for item in report.retries:
+        previous = earlier.filter(kind=item.kind, external_id=item.external_id).order_by("-id").first()
+        in_a_row = previous is not None and previous.outcome in ("failed", "ambiguous")
+        item.attempts = previous.attempts + 1 if in_a_row else 1
+        if item.attempts < RETRY_LIMIT:
+            item.next_retry_at = now + retry_delay(item.attempts)
+        elif item.outcome != "review":
+            report.counts[item.outcome] -= 1
+            report.counts["review"] += 1
+            item.outcome = "review"
+            item.reason_code = f"{item.reason_code},retries_exhausted:{item.attempts}"[:200]
+
+
 def run_finish(*, run: SyncRun, report: Report, api_usage: dict, summary: str = "", failed: bool = False) -> SyncRun:
-    counts = {key: report.counts.get(key, 0) for key in COUNT_KEYS}
-    problems = counts["failed"] + counts["ambiguous"] + counts["review"]
-    run.status = SyncRun.Status.FAILED if failed else (SyncRun.Status.PARTIAL if problems else SyncRun.Status.SUCCEEDED)
-    run.counts, run.api_usage, run.summary, run.finished_at = counts, api_usage, summary, timezone.now()
     with transaction.atomic():
+        if not run.dry_run:
+            _schedule_retries(run, report)
+        counts = {key: report.counts.get(key, 0) for key in COUNT_KEYS}
+        problems = counts["failed"] + counts["ambiguous"] + counts["review"]
+        status = SyncRun.Status.PARTIAL if problems else SyncRun.Status.SUCCEEDED
+        run.status = SyncRun.Status.FAILED if failed else status
+        run.counts, run.api_usage, run.summary, run.finished_at = counts, api_usage, summary, timezone.now()
         for item in report.items:
             item.run = run
         SyncItem.objects.bulk_create(report.items)

@@ -27,6 +27,9 @@ from engagements.integration.shops.base import ShopClient, StockUpdate
 
 DEFAULTS = {"location_id": 8, "stock_field": "free_qty", "buffer": 0, "full": False, "manage_stock": False}
 STOCK_FIELDS = ("free_qty", "qty_available", "virtual_available")
+# Per-item refusals that a later attempt can get past (a busy shop, stock changed meanwhile); the
+# others (stock not managed, variant gone) need a person and are not retried.
+RETRYABLE_ITEM_ERRORS = {"shop_busy", "shop_timeout", "shop_stock_changed"}
 
 
 def _options(run: SyncRun) -> dict:
@@ -54,16 +57,30 @@ def _candidates(run: SyncRun, odoo: OdooGateway, options: dict, full: bool) -> t
     return list(bindings.filter(odoo_id__in=touched)), latest
 
 
-def export_stock(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
+def export_stock(
+    *,
+    run: SyncRun,
+    odoo: OdooGateway,
+    shop: ShopClient,
+    now: datetime,
+    full: bool = False,
+    external_ids: list[str] | None = None,
+) -> Report:
+    """Push the stock of the variants moved since the cursor (or all of them: `full`), or only of
+    `external_ids` (items coming back for a retry; the cursor stays where it is)."""
     options = _options(run)
     report = Report()
     full = full or options["full"]
     if not full and not SyncCursor.objects.filter(engagement=run.engagement, flow=Flow.STOCK, source="odoo").exists():
         full = True
-    # On a full pass, take the high-water mark first, so a move during the run is seen next time.
-    high_water = _latest_done_move(odoo) if full else ""
-    bindings, latest = _candidates(run, odoo, options, full)
-    latest = high_water or latest
+    if external_ids is not None:
+        active = Binding.objects.filter(engagement=run.engagement, kind="product_variant", state=Binding.State.ACTIVE)
+        bindings, latest = list(active.filter(external_id__in=external_ids)), ""
+    else:
+        # On a full pass, take the high-water mark first, so a move during the run is seen next time.
+        high_water = _latest_done_move(odoo) if full else ""
+        bindings, latest = _candidates(run, odoo, options, full)
+        latest = high_water or latest
     report.counts["listed"] = len(bindings)
     quantities = _quantities(odoo, bindings, options)
     in_transit = _orders_not_imported(run, shop, now) if bindings else Counter()
@@ -156,4 +173,5 @@ def _push(
                 odoo_id=binding.odoo_id,
                 reason=result.error_code,
                 message=result.message,
+                retry=result.error_code in RETRYABLE_ITEM_ERRORS,
             )
