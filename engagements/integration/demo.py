@@ -4,6 +4,9 @@ simulated Odoo and shops that `make run` starts (tests/fakes, on loopback)."""
 import os
 from typing import NamedTuple, TextIO
 
+from django.conf import settings
+from django.urls import reverse
+
 from engagements.integration.models import Binding, FlowSettings, OdooConnection, ShopConnection
 from engagements.models import Engagement
 
@@ -11,6 +14,7 @@ ODOO_URL = os.environ.get("DEMO_ODOO_URL", "http://127.0.0.1:8069")
 SHOP_URL = os.environ.get("DEMO_SHOP_URL", "http://127.0.0.1:8070")
 SHOPIFY_URL = os.environ.get("DEMO_SHOPIFY_URL", "http://127.0.0.1:8071")
 JUMPSELLER_URL = os.environ.get("DEMO_JUMPSELLER_URL", "http://127.0.0.1:8072/v1")
+WEBHOOK_SECRET = "demo-webhook-secret"  # for signed test webhooks (README, curl); a demo value only
 
 
 class Demo(NamedTuple):
@@ -68,7 +72,17 @@ def seed(out: TextIO) -> list[str]:
             lines.append(
                 f"{'consultant':<10} {engagement.code}: simulated Odoo {ODOO_URL} and {demo.platform} {demo.url}"
             )
+            lines.append(f"{'':<10} webhooks: {_webhook_url(engagement)}")
     return lines
+
+
+def _webhook_url(engagement: Engagement) -> str:
+    """Give the demo shop a known webhook secret (README: post a signed test webhook with curl)."""
+    connection = ShopConnection.objects.get(engagement=engagement)
+    if not connection.webhook_secret:
+        connection.webhook_secret = WEBHOOK_SECRET
+        connection.save(update_fields=["webhook_secret"])
+    return settings.SITE_URL + reverse("integration:webhook", args=[connection.webhook_token])
 
 
 def _wire(engagement: Engagement, demo: Demo) -> None:

@@ -112,3 +112,33 @@ class StockSettingsForm(FlowSettingsForm):
         ],
     )
     buffer = forms.IntegerField(label=_("Safety buffer (units)"), min_value=0, initial=0)
+
+
+class PriceSettingsForm(FlowSettingsForm):
+    """Options of the price export (FlowSettings.options for "prices")."""
+
+    pricelist_id = forms.IntegerField(
+        label=_("Odoo pricelist (id)"),
+        min_value=1,
+        required=False,
+        help_text=_("Empty: the product's sales price in Odoo. With a pricelist, Odoo's price for one unit."),
+    )
+    tax_included = forms.BooleanField(
+        label=_("The shop shows prices with tax included"),
+        required=False,
+        initial=True,
+        help_text=_("The tax is added to Odoo's price, unless the product's tax in Odoo is already included."),
+    )
+    tax_rate = forms.DecimalField(
+        label=_("Tax rate (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2, initial=19
+    )
+    currency = forms.ChoiceField(
+        label=_("Shop currency"),
+        choices=[("CLP", _("Chilean peso (no decimals)")), ("USD", _("US dollar (2 decimals)"))],
+        initial="CLP",
+    )
+
+    def options(self) -> dict:
+        data = super().options()
+        data["tax_rate"] = str(data["tax_rate"])  # JSON has no Decimal
+        return data

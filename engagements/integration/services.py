@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engagements.integration import clients, labels, schedules
-from engagements.integration.flows import orders, runs, stock
+from engagements.integration.flows import customers, orders, prices, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection, SyncItem, SyncRun
@@ -149,7 +149,12 @@ def odoo_connection_check(*, connection: OdooConnection) -> dict:
     return verdict
 
 
-FLOWS = {"orders": orders.import_orders, "stock": stock.export_stock}  # prices, products, customers: next
+FLOWS = {
+    "orders": orders.import_orders,
+    "stock": stock.export_stock,
+    "prices": prices.export_prices,
+    "customers": customers.import_customers,
+}  # products: next
 
 
 def sync_run(

@@ -1,6 +1,6 @@
 """django-q2 entry points of the integration: take ids, run one flow, safe to re-run."""
 
-from engagements.integration import services
+from engagements.integration import services, webhooks
 from engagements.models import Engagement
 from portal.errors import DomainError
 
@@ -15,6 +15,17 @@ def sync_run(engagement_id: int, flow: str, dry_run: bool = False, trigger: str 
 
 
 def retry_due() -> str:
-    """Every few minutes (schedule "integration.retry_due"): failed items whose back-off is over."""
+    """Every few minutes (schedule "integration.retry_due"): failed items whose back-off is over,
+    and webhooks left waiting (their flow was paused or busy)."""
     runs = services.retry_due()
-    return f"{len(runs)} retry runs: " + ", ".join(f"{run.flow} {run.status}" for run in runs)
+    drained = webhooks.drain_stale()
+    done = ", ".join(f"{run.flow} {run.status}" for run in runs)
+    return f"{len(runs)} retry runs: {done}; webhooks left waiting: {dict(drained)}"
+
+
+def inbox_drain(engagement_id: int) -> str:
+    """After each stored webhook (and from the retry schedule): process the engagement's NEW inbox events."""
+    engagement = Engagement.objects.filter(pk=engagement_id).first()
+    if engagement is None:
+        return "engagement gone"
+    return str(dict(webhooks.inbox_drain(engagement=engagement)))

@@ -11,4 +11,8 @@ urlpatterns = [
     path("portal/e/<str:code>/integration/run/<slug:flow>/", views.run_now, name="run_now"),
     path("portal/runs/<uuid:public_id>/", views.run_detail, name="run"),
     path("portal/e/<str:code>/integration/settings/<slug:flow>/", views.flow_settings, name="flow_settings"),
+    path("portal/e/<str:code>/integration/products/", views.bindings, name="bindings"),
+    path("portal/e/<str:code>/integration/products/propose/", views.bindings_propose, name="bindings_propose"),
+    path("portal/e/<str:code>/integration/products/approve/", views.bindings_approve, name="bindings_approve"),
+    path("integration/webhooks/<str:token>/", views.webhook, name="webhook"),
 ]

@@ -1,17 +1,25 @@
 """Integration pages (consultants and staff): connections and their checks."""
 
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
-from engagements.integration import selectors, services
+from engagements.integration import selectors, services, webhooks
 from engagements.integration.flows import orders
 from engagements.integration.flows.runs import RUN_IN_PROGRESS
-from engagements.integration.forms import OdooConnectionForm, OrderSettingsForm, ShopConnectionForm, StockSettingsForm
+from engagements.integration.forms import (
+    OdooConnectionForm,
+    OrderSettingsForm,
+    PriceSettingsForm,
+    ShopConnectionForm,
+    StockSettingsForm,
+)
 from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection, SyncRun
 from engagements.selectors import engagement_list_for_user
 from portal.access import consultant_required, get_scoped_or_404
@@ -116,7 +124,7 @@ def run_detail(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "integration/run_detail.html", context)
 
 
-SETTINGS_FORMS = {"orders": OrderSettingsForm, "stock": StockSettingsForm}
+SETTINGS_FORMS = {"orders": OrderSettingsForm, "stock": StockSettingsForm, "prices": PriceSettingsForm}
 
 
 @consultant_required
@@ -145,3 +153,73 @@ def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
         messages.success(request, _("Settings saved."))
         return redirect("integration:page", code=engagement.code)
     return render(request, "integration/flow_settings.html", {"e": engagement, "form": form, "flow": flow})
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, token: str) -> HttpResponse:
+    """A shop's webhook: no login and no CSRF token; the HMAC over the raw body authenticates it.
+    Answers with a status only (nothing rendered); the work happens in the worker."""
+    connection = ShopConnection.objects.select_related("engagement").filter(webhook_token=token).first()
+    if connection is None:
+        return HttpResponse(status=404)
+    try:
+        webhooks.webhook_receive(connection=connection, headers=request.headers, body=request.body)
+    except RequestDataTooBig:
+        return HttpResponse(status=413)
+    except webhooks.Refused as refused:
+        return HttpResponse(status=refused.status)
+    return HttpResponse(status=200)
+
+
+MATCHING_TASK = "engagements.integration.matching.bindings_task"
+
+
+@consultant_required
+def bindings(request: HttpRequest, code: str) -> HttpResponse:
+    """Product matching: the latest proposal, grouped for review, and its approval."""
+    engagement = _engagement(request, code)
+    matching_runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="products")[:20])
+    proposal = next((r for r in matching_runs if r.dry_run), None)
+    applied = next((r for r in matching_runs if not r.dry_run), None)
+    items = list(proposal.items.all()) if proposal else []
+    finished = proposal is not None and proposal.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
+    context = {
+        "e": engagement,
+        "proposal": proposal,
+        "applied": applied,
+        "proposed": [i for i in items if i.action == "would_bind"],
+        "review": [i for i in items if i.outcome == "review"],
+        "bound": [i for i in items if i.outcome == "unchanged"],
+        "unmatched": [i for i in items if i.outcome == "skipped"],
+        "running": any(r.status == SyncRun.Status.RUNNING for r in matching_runs),
+        "can_approve": finished
+        and proposal.counts.get("created", 0) > 0
+        and not (applied and applied.started_at > proposal.started_at),
+    }
+    return render(request, "integration/bindings.html", context)
+
+
+def _matching_queued(request: HttpRequest, engagement, *args) -> HttpResponse:
+    if SyncRun.objects.filter(engagement=engagement, flow="products", status=SyncRun.Status.RUNNING).exists():
+        messages.error(request, str(RUN_IN_PROGRESS))
+    else:
+        transaction.on_commit(lambda: async_task(MATCHING_TASK, engagement.pk, *args))
+        messages.info(request, _("Queued: the result appears on this page."))
+    return redirect("integration:bindings", code=engagement.code)
+
+
+@consultant_required
+@require_POST
+def bindings_propose(request: HttpRequest, code: str) -> HttpResponse:
+    return _matching_queued(request, _engagement(request, code))
+
+
+@consultant_required
+@require_POST
+def bindings_approve(request: HttpRequest, code: str) -> HttpResponse:
+    """Approve one proposal: the worker matches again and binds only what is still proposed the same way."""
+    engagement = _engagement(request, code)
+    proposals = selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="products", dry_run=True)
+    proposal = get_scoped_or_404(proposals, public_id=request.POST.get("proposal"))
+    return _matching_queued(request, engagement, str(proposal.public_id), request.user.pk)

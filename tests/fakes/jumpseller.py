@@ -7,6 +7,7 @@ jumpseller/*.json; copies in tests/fakes/data/jumpseller):
 - JSON wrapped in a root key: `{"order": ...}`, `[{"order": ...}, ...]`;
 - /orders.json: `page` and `limit` (default 50, max 100, no total header), id descending;
 - /orders/after/{id}.json: ascending ids, same `limit`;
+- /products.json (`page` and `limit`, id ascending, variants inside), /products/count.json;
 - orders/{id}, store/info, products/{id} and products/{id}/variants/{vid} (GET and PUT),
   PUT orders/{id} with its whitelist;
 - the `Jumpseller-Per{Second,Minute}RateLimit-{Limit,Remaining}` headers on every answer.
@@ -24,7 +25,7 @@ Knobs:
 - `ban()`: a ban starting now;
 - `use_quota()`: another app of the store spends part of this minute's quota;
 - `set_status()`: the shop owner changes an order, and no webhook is sent;
-- `add_orders()`;
+- `add_orders()`, `add_products()`;
 - the `requests` log and `writes`.
 
 Run on its own: `python -m tests.fakes.jumpseller --port 8072` (base URL
@@ -121,6 +122,15 @@ class FakeJumpseller:
             self.orders[order["id"]] = order
         return list(range(start_id, start_id + count))
 
+    def add_products(self, count: int, start_id: int = 30000, sku_prefix: str = "JS-") -> list[int]:
+        """Copies of the simple product 1001 with new ids and SKUs (for paging)."""
+        template = _load("docs_products_list_response.json")[0]["product"]
+        for n in range(count):
+            product = copy.deepcopy(template)
+            product.update(id=start_id + n, sku=f"{sku_prefix}{start_id + n}", name=f"Producto {start_id + n}")
+            self.products[product["id"]] = product
+        return list(range(start_id, start_id + count))
+
     def set_status(self, order_id: int, status_enum: str) -> None:
         """An edit in the admin: no webhook, and no date changes in the order except a first payment."""
         order = self.orders[order_id]
@@ -206,6 +216,11 @@ class FakeJumpseller:
             return 200, _load("built_store_info.json")
         if route[0] == "orders":
             return self._orders(method, route[1:], query, payload)
+        if route == ["products"] and method == "GET":
+            products = sorted(self.products.values(), key=lambda p: p["id"])
+            return 200, [{"product": p} for p in _page(copy.deepcopy(products), query)]
+        if route == ["products", "count"]:
+            return 200, {"count": len(self.products)}
         if route[0] == "products" and len(route) in (2, 4) and route[2:3] in ([], ["variants"]):
             return self._product(method, route[1::2], payload)
         return _not_found("Resource")

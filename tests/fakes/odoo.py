@@ -61,6 +61,41 @@ def _product(pid, sku, barcode, name, price, tmpl, tax, write_date):
     }
 
 
+# Odoo 17 base data (res.country.state.csv): Chile's regions are numbered, not ISO-coded ("13", not "RM").
+# Chile is 46 in the lab database; the other ids are made up (not in the lab recording).
+CL_STATES = [
+    ("01", "Tarapacá"),
+    ("02", "Antofagasta"),
+    ("03", "Atacama"),
+    ("04", "Coquimbo"),
+    ("05", "Valparaíso"),
+    ("06", "del Libertador Gral. Bernardo O'Higgins"),
+    ("07", "del Maule"),
+    ("08", "del BíoBio"),
+    ("09", "de la Araucania"),
+    ("10", "de los Lagos"),
+    ("11", "Aysén del Gral. Carlos Ibáñez del Campo"),
+    ("12", "Magallanes"),
+    ("13", "Metropolitana"),
+    ("14", "Los Ríos"),
+    ("15", "Arica y Parinacota"),
+    ("16", "del Ñuble"),
+]
+
+
+def _geo() -> dict[str, dict[int, dict]]:
+    countries = {46: ("CL", "Chile"), 233: ("US", "United States"), 10: ("AR", "Argentina")}
+    states = {1100 + n: (46, code, name) for n, (code, name) in enumerate(CL_STATES, start=1)}
+    states[1201] = (233, "CA", "California")
+    return {
+        "res.country": {cid: {"id": cid, "code": code, "name": name} for cid, (code, name) in countries.items()},
+        "res.country.state": {
+            sid: {"id": sid, "country_id": [cid, countries[cid][1]], "code": code, "name": name}
+            for sid, (cid, code, name) in states.items()
+        },
+    }
+
+
 def seed() -> dict[str, dict[int, dict]]:
     """The lab database of the recordings (ids are the real ones)."""
     polera = [8, "Polera logo"]
@@ -194,7 +229,31 @@ def seed() -> dict[str, dict[int, dict]]:
         "sale.order.line": {},
         "stock.move": {},
         "res.users": {2: {"id": 2, "name": "Administrator"}},
+        **_geo(),
         "ir.model": {},
+        # Pricelist 3 of the lab database: CAF-1KG at a fixed 16.90, the Polera logo template at -10 %.
+        "product.pricelist": {
+            3: {"id": 3, "name": "Tienda Online", "display_name": "Tienda Online (USD)", "currency_id": [2, "USD"]}
+        },
+        "product.pricelist.item": {
+            1: _rule(1, "0_product_variant", "fixed", product_id=[4, "[CAF-1KG] Café en grano 1 kg"], fixed_price=16.9),
+            2: _rule(2, "1_product", "percentage", product_tmpl_id=[8, "Polera logo"], percent_price=10.0),
+        },
+    }
+
+
+def _rule(rid: int, applied_on: str, compute_price: str, **values) -> dict:
+    """A product.pricelist.item of pricelist 3 (min_quantity 0, no dates)."""
+    return {
+        "id": rid,
+        "pricelist_id": [3, "Tienda Online (USD)"],
+        "applied_on": applied_on,
+        "product_id": False,
+        "product_tmpl_id": False,
+        "compute_price": compute_price,
+        "fixed_price": 0.0,
+        "percent_price": 0.0,
+        **values,
     }
 
 
@@ -209,7 +268,10 @@ EXTRA_FIELDS = {
         "write_date",
         "create_date",
     },
-    "res.partner": {"child_ids", "street", "street2", "city", "phone", "mobile", "zip", "comment", "ref", "write_date"},
+    "res.partner": {
+        *("child_ids", "street", "street2", "city", "phone", "mobile", "zip", "comment", "ref", "write_date"),
+        *("state_id", "company_name"),
+    },
     "sale.order": {
         "id",
         "name",
@@ -277,6 +339,7 @@ PUBLIC_METHODS = {
     "action_cancel",
     "name_search",
     "context_get",
+    "get_contextual_price",
 }
 
 
@@ -289,6 +352,9 @@ class FakeOdoo:
     commit_then_stall: float = 0.0
     stall_models: set[str] | None = None  # only stall writes on these models (default: all)
     fail_next: list[str] = field(default_factory=list)
+    # Constraints a test installs, as Odoo's @api.constrains answer: (model, values) → a ValidationError
+    # message or None. Checked on create and write before anything is stored (one call, one transaction).
+    constraints: list = field(default_factory=list)
     fail_on: dict = field(default_factory=dict)  # (model, method) -> error names, one per such call
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     data: dict = field(default_factory=seed)
@@ -518,8 +584,62 @@ class FakeOdoo:
         ]
         return [[r["id"], r.get("display_name") or r["name"]] for r in hits[:limit]]
 
+    def m_get_contextual_price(self, model, context, ids):
+        """Odoo 17 `product.product.get_contextual_price`: public, one product (`ensure_one`), priced
+        by the pricelist in `context["pricelist"]` (first applicable rule: variant, then template,
+        then global), or at `lst_price` without one. Only fixed and percentage rules are modelled."""
+        ids = [ids] if isinstance(ids, int) else ids
+        if model != "product.product":
+            raise OdooError("builtins.AttributeError", f"The method 'get_contextual_price' does not exist on '{model}'")
+        if len(ids) != 1:
+            raise OdooError("builtins.ValueError", f"Expected singleton: {model}({', '.join(map(str, ids))},)")
+        product = self.data[model].get(ids[0])
+        if product is None:
+            raise OdooError("odoo.exceptions.MissingError", "Record does not exist or has been deleted.")
+        pricelist = context.get("pricelist")
+        if not pricelist:
+            return product["lst_price"]
+        if pricelist not in self.data["product.pricelist"]:
+            raise OdooError(
+                "odoo.exceptions.MissingError",
+                f"Record does not exist or has been deleted.\n(Record: product.pricelist({pricelist},), User: 2)",
+            )
+        rules = sorted(
+            (r for r in self.data["product.pricelist.item"].values() if r["pricelist_id"][0] == pricelist),
+            key=lambda r: (r["applied_on"], r["id"]),
+        )
+        for rule in rules:
+            if rule["applied_on"] == "0_product_variant" and (rule["product_id"] or [None])[0] != product["id"]:
+                continue
+            template = (rule["product_tmpl_id"] or [None])[0]
+            if rule["applied_on"] == "1_product" and template != product["product_tmpl_id"][0]:
+                continue
+            if rule["compute_price"] == "fixed":
+                return rule["fixed_price"]
+            return product["lst_price"] * (1 - rule["percent_price"] / 100)
+        return product["lst_price"]
+
+    def _constrain(self, model: str, values: list[dict]) -> None:
+        for vals in values:
+            for check in self.constraints:
+                if message := check(model, vals):
+                    raise OdooError("odoo.exceptions.ValidationError", message)
+
+    def _many2one(self, model: str, vals: dict) -> dict:
+        """res.partner many2one values given as ids read back as [id, display name], as Odoo's do."""
+        relations = {"parent_id": "res.partner", "country_id": "res.country", "state_id": "res.country.state"}
+        if model != "res.partner":
+            return vals
+        out = dict(vals)
+        for name, relation in relations.items():
+            if isinstance(out.get(name), int) and out[name] in self.data[relation]:
+                target = self.data[relation][out[name]]
+                out[name] = [target["id"], target.get("display_name") or target["name"]]
+        return out
+
     def m_create(self, model, context, values):
         many = isinstance(values, list)
+        self._constrain(model, values if many else [values])
         ids = [self._create_one(model, vals) for vals in (values if many else [values])]
         return ids if many else ids[0]
 
@@ -530,7 +650,9 @@ class FakeOdoo:
                     "odoo.exceptions.MissingError",
                     f"Record does not exist or has been deleted.\n(Record: {model}({i},), User: 2)",
                 )
-            self.data[model][i].update(values)
+        self._constrain(model, [values])
+        for i in [ids] if isinstance(ids, int) else ids:
+            self.data[model][i].update(self._many2one(model, values))
         return True
 
     def m_unlink(self, model, context, ids):
@@ -591,9 +713,7 @@ class FakeOdoo:
             record.setdefault("display_name", record.get("name"))
         if model == "res.partner":
             record.setdefault("display_name", record.get("name"))
-            if isinstance(record.get("parent_id"), int):  # many2one values read back as [id, name]
-                parent = self.data[model][record["parent_id"]]
-                record["parent_id"] = [parent["id"], parent["display_name"]]
+            record = self._many2one(model, record)  # many2one values read back as [id, name]
             for command in vals.get("child_ids", []):
                 self._create_one(model, {**command[2], "parent_id": [record["id"], record.get("name")]})
         self.data[model][record["id"]] = record

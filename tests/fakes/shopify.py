@@ -8,7 +8,8 @@ data/shopify), from state seeded with the fixtures' orders, variants, inventory 
 - `inventorySetQuantities` with the 2026-04 rules: `@idempotent(key:)` and `changeFromQuantity`
   required, a key re-sent with the same input answered with the first result (applied once) and with
   another input IDEMPOTENCY_KEY_PARAMETER_MISMATCH;
-- `productVariantsBulkUpdate`. Both mutations refuse everything when one item is wrong.
+- `productVariantsBulkUpdate`. Both mutations refuse everything when one item is wrong;
+- `productVariants` (the catalogue, by id, cursor paging; no fixture: the documented ProductVariant fields).
 Every answer carries `extensions.cost` from a leaky bucket: over it, THROTTLED; over 1000 points for one
 query, MAX_COST_EXCEEDED. Without `read_all_orders` in `scopes`, orders created more than 60 days ago
 are left out, as Shopify does. Tokens: `token`, or those issued by the client-credentials grant
@@ -58,6 +59,9 @@ CATALOGUE = [
     ("44000000002", "8100000000001", "46000000002", "POL-L-AZUL", "12990.00"),
     ("44000000003", "8100000000002", "46000000003", "CAF-1KG", "15990.00"),
 ]
+# Titles for the catalogue listing (productVariants): a product without options has one "Default Title" variant.
+PRODUCT_TITLES = {"8100000000001": "Polera algodón", "8100000000002": "Café de grano 1 kg"}
+VARIANT_TITLES = {"44000000001": "M / Azul", "44000000002": "L / Azul", "44000000003": "Default Title"}
 
 
 def _load(name: str):
@@ -151,12 +155,18 @@ class FakeShopify:
                 self._add_variant(variant, product, item, sku, price, before.get(_gid("InventoryItem", item), 0))
 
     def _add_variant(self, variant, product, item, sku, price, quantity, tracked=True) -> None:
+        title = VARIANT_TITLES.get(variant, f"Variante {variant}")
+        product_title = PRODUCT_TITLES.get(product, "Producto de prueba")
         self.variants[_gid("ProductVariant", variant)] = {
             "id": _gid("ProductVariant", variant),
             "sku": sku,
+            "barcode": None,
+            "title": title,
+            "displayName": f"{product_title} - {title}",
             "price": price,
             "compareAtPrice": None,
             "product": _gid("Product", product),
+            "productTitle": product_title,
             "inventoryItem": {"id": _gid("InventoryItem", item), "tracked": tracked},
         }
         self.levels[(_gid("InventoryItem", item), self.locations[0])] = quantity
@@ -284,6 +294,8 @@ class FakeShopify:
             return ORDER_COST
         if root == "nodes":
             return 1 + 3 * len(variables.get("ids") or [])
+        if root == "productVariants":
+            return 2 + 2 * int(variables.get("first") or 0)
         return 10 if root in MUTATIONS else 1
 
     @staticmethod
@@ -294,6 +306,8 @@ class FakeShopify:
             return 10
         if root == "nodes":
             return 1 + len(data["nodes"])
+        if root == "productVariants":
+            return 2 + len(data["productVariants"]["nodes"])
         return requested
 
     # ------------------------------------------------------------ queries
@@ -371,6 +385,25 @@ class FakeShopify:
                 else None
             )
         return {"nodes": nodes}
+
+    def _op_productVariants(self, query: str, variables: dict) -> dict:
+        first = int(variables["first"])
+        if first > INPUT_LIMIT:
+            return _error("The first argument must not exceed 250.", "BAD_REQUEST")
+        rows = sorted(self.variants.values(), key=lambda v: int(v["id"].rsplit("/", 1)[1]))
+        if variables.get("after"):
+            last = _uncursor(variables["after"])["last_id"]
+            rows = [v for v in rows if int(v["id"].rsplit("/", 1)[1]) > last]
+        nodes = [
+            {
+                **{k: v[k] for k in ("id", "sku", "barcode", "title", "displayName", "price")},
+                "product": {"id": v["product"], "title": v["productTitle"]},
+            }
+            for v in rows[:first]
+        ]
+        last_id = nodes[-1]["id"].rsplit("/", 1)[1] if nodes else None
+        page_info = {"hasNextPage": len(rows) > first, "endCursor": _cursor(last_id, int(last_id)) if nodes else None}
+        return {"productVariants": {"pageInfo": page_info, "nodes": copy.deepcopy(nodes)}}
 
     # ------------------------------------------------------------ mutations
     def _op_inventorySetQuantities(self, query: str, variables: dict) -> dict:

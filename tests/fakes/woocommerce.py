@@ -11,7 +11,9 @@ Knobs: `latency`, `rate_limited` (answer that many requests with the host's
 `strip_authorization` (the host drops the Authorization header, as some
 do), `revoked` (the key was deleted: 401), `after_list` (a callback run
 after each order listing, to change orders mid-run), `listings_before_failure`
-(order listings answered before a 500), and `requests`.
+(order listings answered before a 500), `requests`, `writes` (path and body
+of every batch) and `add_products()`. A batch that changes `regular_price` or
+`sale_price` recomputes `price` and `on_sale` as WooCommerce does.
 
 Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
 `ck_demo`, secret `cs_demo`).
@@ -26,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,6 +59,7 @@ class FakeShop:
     strip_authorization: bool = False
     revoked: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)
+    writes: list[tuple[str, dict]] = field(default_factory=list)  # (path, body) of every batch POST
     orders: dict[int, dict] = field(default_factory=dict)
     products: dict[int, dict] = field(default_factory=dict)
     variations: dict[int, dict] = field(default_factory=dict)  # variation id -> variation (with parent_id)
@@ -85,6 +89,15 @@ class FakeShop:
             self.orders[order["id"]] = order
             ids.append(order["id"])
         return ids
+
+    def add_products(self, count: int, start_id: int = 7000, sku_prefix: str = "SKU-") -> list[int]:
+        """Copies of the simple product CAF-1KG with new ids and SKUs (for paging and batches)."""
+        template = _load("built_product_simple.json")
+        for n in range(count):
+            product = copy.deepcopy(template)
+            product.update(id=start_id + n, sku=f"{sku_prefix}{start_id + n}", name=f"Producto {start_id + n}")
+            self.products[product["id"]] = product
+        return list(range(start_id, start_id + count))
 
     # ------------------------------------------------------------ request handling
     def answer(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, object]:
@@ -136,13 +149,16 @@ class FakeShop:
             )
         if route == ["products"] and method == "GET":
             found = [p for p in self.products.values() if not query.get("sku") or p["sku"] == query["sku"]]
-            return self._page(found, query)
+            return self._page(sorted(copy.deepcopy(found), key=lambda p: p["id"]), query)
         if len(route) == 3 and route[0] == "products" and route[2] == "variations" and method == "GET":
             parent = int(route[1])
-            return self._page([v for v in self.variations.values() if v["parent_id"] == parent], query)
+            found = [v for v in self.variations.values() if v["parent_id"] == parent]
+            return self._page(sorted(copy.deepcopy(found), key=lambda v: v["id"]), query)
         if route == ["products", "batch"] and method == "POST":
+            self.writes.append(("/".join(route), copy.deepcopy(payload)))
             return self._batch(payload, self.products, "products")
         if len(route) == 4 and route[0] == "products" and route[2:] == ["variations", "batch"] and method == "POST":
+            self.writes.append(("/".join(route), copy.deepcopy(payload)))
             parent = int(route[1])
             scoped = {k: v for k, v in self.variations.items() if v["parent_id"] == parent}
             return self._batch(payload, scoped, "variations")
@@ -190,8 +206,17 @@ class FakeShop:
                 record["stock_quantity"] = None
             elif "stock_quantity" in change:
                 record["stock_status"] = "instock" if change["stock_quantity"] > 0 else "outofstock"
+            if "regular_price" in change or "sale_price" in change:
+                _reprice(record)
             results.append(copy.deepcopy(record))
         return 200, {}, {"update": results}
+
+
+def _reprice(record: dict) -> None:
+    """WooCommerce's active price: the sale price while it is set and below the regular one."""
+    regular, sale = record.get("regular_price") or "", record.get("sale_price") or ""
+    on_sale = bool(sale) and bool(regular) and Decimal(sale) < Decimal(regular)
+    record.update(price=sale if on_sale else regular, on_sale=on_sale)
 
 
 class FakeShopServer(LoopbackServer):

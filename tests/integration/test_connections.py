@@ -149,7 +149,7 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
     )
     assert response.status_code == 200 and response.context["form"].errors  # bad input keeps the form
     assert not FlowSettings.objects.filter(flow="stock").exists()
-    assert client.get(reverse("integration:flow_settings", args=[engagement.code, "prices"])).status_code == 404
+    assert client.get(reverse("integration:flow_settings", args=[engagement.code, "customers"])).status_code == 404
     client.force_login(alice)
     assert client.get(url).status_code == 403
 

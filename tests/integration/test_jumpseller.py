@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 
 from engagements.integration.shops import base
-from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError, StockUpdate
-from engagements.integration.shops.jumpseller import JumpsellerClient, PriceUpdate, RateLimiter, to_order
+from engagements.integration.shops.base import (
+    PriceUpdate,
+    ShopAuthError,
+    ShopPermanentError,
+    ShopRetryableError,
+    StockUpdate,
+)
+from engagements.integration.shops.jumpseller import JumpsellerClient, RateLimiter, to_order
 from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -429,7 +435,7 @@ def test_prices_and_stock_end_as_the_documented_variant_update(shop, clock):
     fake, server = shop
     documented = _fixture("built_variant_update.json")
     client = _client(server, clock)
-    assert client.update_prices([PriceUpdate("7001", "88001", Decimal("13990"))])[0].ok
+    assert client.set_prices([PriceUpdate("7001", "88001", Decimal("13990"))])[0].ok
     assert client.set_stock([StockUpdate("7001", "88001", 10)])[0].ok
     variant = fake.products[7001]["variants"][0]
     assert {k: variant[k] for k in ("id", "price", "stock")} == {

@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from engagements.integration.shops import base
-from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError, StockUpdate
+from engagements.integration.shops.base import (
+    PriceUpdate,
+    ShopAuthError,
+    ShopPermanentError,
+    ShopRetryableError,
+    StockUpdate,
+)
 from engagements.integration.shops.shopify import (
     ORDERS_QUERY,
     WARNING_60_DAYS,
@@ -432,25 +438,28 @@ def test_a_stock_mutation_still_running_is_waited_for(shop):
 
 def test_prices_go_per_product_with_per_item_errors(shop):
     fake, server = shop
+    fake.variants[f"gid://shopify/ProductVariant/{CAFE}"]["compareAtPrice"] = "15990.00"  # a sale set in Shopify
     client, _ = _client(server, fake)
-    results = client.update_prices(
+    results = client.set_prices(
         [
-            ("8100000000001", POL_M, Decimal("13990"), None),
-            ("8100000000001", POL_L, Decimal("-1"), None),
-            ("8100000000002", CAFE, Decimal("14990"), Decimal("15990")),
-            ("8100000000001", "44999999999", Decimal("5000"), None),
+            PriceUpdate("8100000000001", POL_M, Decimal("13990")),
+            PriceUpdate("8100000000001", POL_L, Decimal("-1")),
+            PriceUpdate("8100000000002", CAFE, Decimal("14990")),
+            PriceUpdate("8100000000001", "44999999999", Decimal("5000")),
         ]
     )
-    assert [(r.external_id, r.ok, r.error_code) for r in results] == [
-        (POL_M, True, ""),
-        (POL_L, False, "shopify_greater_than_or_equal_to"),
-        (CAFE, True, ""),
-        ("44999999999", False, "shopify_product_variant_does_not_exist"),
+    assert [(r.external_id, r.ok, r.error_code, r.warning) for r in results] == [
+        (POL_M, True, "", ""),
+        (POL_L, False, "shopify_greater_than_or_equal_to", ""),
+        (CAFE, True, "", "shop_compare_at_kept"),
+        ("44999999999", False, "shopify_product_variant_does_not_exist", ""),
     ]
     sent = [(r["variables"]["productId"][-13:], len(r["variables"]["variants"])) for r in fake.requests]
     assert sent == [("8100000000001", 3), ("8100000000001", 1), ("8100000000002", 1)]
+    assert all(set(v) == {"id", "price"} for r in fake.requests for v in r["variables"]["variants"])  # price only
     variant = fake.variants[f"gid://shopify/ProductVariant/{CAFE}"]
-    assert (variant["price"], variant["compareAtPrice"]) == ("14990.00", "15990.00")
+    assert (variant["price"], variant["compareAtPrice"]) == ("14990.00", "15990.00")  # the compare-at is kept
+    assert "discount" in results[2].message
     assert fake.variants[f"gid://shopify/ProductVariant/{POL_L}"]["price"] == "12990.00"
 
 
@@ -459,5 +468,5 @@ def test_a_price_mutation_whose_answer_was_lost_is_not_resent():
     with FakeShopifyServer(fake) as server:
         client, _ = _client(server, fake, timeout=0.3)
         with pytest.raises(ShopRetryableError) as lost:
-            client.update_prices([("8100000000002", CAFE, Decimal("14990"), None)])
+            client.set_prices([PriceUpdate("8100000000002", CAFE, Decimal("14990"))])
     assert lost.value.code == "shop_timeout" and len(fake.requests) == 1

@@ -29,17 +29,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from engagements.integration.flows import partners
 from engagements.integration.flows.runs import Report
 from engagements.integration.gateway.base import AmbiguousWriteError, GatewayError, OdooGateway, PermanentError
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops import base as shop_base
-from engagements.integration.shops.base import Address, ShopClient, ShopOrder
+from engagements.integration.shops.base import ShopClient, ShopOrder
 from engagements.models import Engagement
-from portal.rut import normalize_rut
 
 logger = logging.getLogger(__name__)
 DEFAULTS = {
@@ -82,9 +81,11 @@ class Context:
     existing: dict[str, dict] = field(default_factory=dict)  # marker -> sale.order row
     skus: dict[str, int] = field(default_factory=dict)  # SKU -> product.product id
     duplicate_skus: set[str] = field(default_factory=set)  # SKUs on several Odoo variants: never guessed
-    emails: dict[str, int] = field(default_factory=dict)  # e-mail -> res.partner id
-    addresses: dict[int, dict[tuple, int]] = field(default_factory=dict)  # partner -> address key -> child id
     unresolved: list[datetime] = field(default_factory=list)  # changes of orders to list again
+    partners: partners.Partners | None = None  # the buyers' partners, looked up for the whole run
+
+    def __post_init__(self) -> None:
+        self.partners = partners.Partners(engagement=self.engagement, odoo=self.odoo, dry_run=self.dry_run)
 
     def bound(self, kind: str, external_id: str) -> Binding | None:
         return Binding.objects.filter(engagement=self.engagement, kind=kind, external_id=external_id).first()
@@ -201,23 +202,7 @@ def _prefetch(ctx: Context, orders: list[ShopOrder]) -> None:
             if row["default_code"] in ctx.skus:
                 ctx.duplicate_skus.add(row["default_code"])
             ctx.skus[row["default_code"]] = row["id"]
-    emails = sorted({o.email for o in orders if o.email})
-    if emails:
-        domain = ["|"] * (len(emails) - 1) + [["email", "=ilike", email] for email in emails]
-        rows = ctx.odoo.search_read("res.partner", domain, ["email", "parent_id"], order="id asc")
-        for row in rows:
-            ctx.emails.setdefault((row["email"] or "").lower(), row["id"])
-    partners = set(ctx.emails.values()) | set(
-        Binding.objects.filter(
-            engagement=ctx.engagement, kind="partner", external_id__in=[_partner_key(o) for o in orders]
-        ).values_list("odoo_id", flat=True)
-    )
-    if partners:
-        rows = ctx.odoo.search_read(
-            "res.partner", [["parent_id", "in", sorted(partners)], ["type", "=", "delivery"]], ADDRESS_FIELDS
-        )
-        for row in rows:
-            ctx.addresses.setdefault(row["parent_id"][0], {})[_address_key(row)] = row["id"]
+    ctx.partners.prefetch([_buyer(ctx, o) for o in orders])  # two calls: partners, their addresses
 
 
 def _marker(ctx: Context, order: ShopOrder) -> str:
@@ -468,73 +453,35 @@ def _partner_key(order: ShopOrder) -> str:
     return f"guest:{order.email or order.id}"
 
 
+def _buyer(ctx: Context, order: ShopOrder) -> partners.Buyer:
+    return partners.Buyer(
+        key=_partner_key(order),
+        name=order.billing.name,
+        email=order.email,
+        phone=order.billing.phone,
+        company=order.billing.company,
+        tax_id=order.tax_id,
+        billing=order.billing,
+        delivery=order.shipping,
+        marker=partners.marker(MARKER_PREFIXES[ctx.shop.platform], order.customer_id),
+    )
+
+
 def _partner(ctx: Context, order: ShopOrder) -> tuple[int | None, int | None]:
-    """(customer, delivery address or None for "the customer's own"): binding, then e-mail, then created.
-    A delivery address differs from the billing one: reuse the customer's matching delivery contact or
-    add one; a new customer gets it inside the same create (Odoo then proposes it on the order)."""
-    key = _partner_key(order)
-    binding = ctx.bound("partner", key)
-    partner_id = binding.odoo_id if binding else (ctx.emails.get(order.email) if order.email else None)
-    delivery = _delivery_values(order)
-    if partner_id is None:
-        if ctx.dry_run:
-            return None, None
-        values = _partner_values(order)
-        if delivery:
-            values["child_ids"] = [[0, 0, delivery]]
-        partner_id = ctx.odoo.create("res.partner", [values])[0]
-        if order.email:
-            ctx.emails[order.email] = partner_id
-        ctx.bind("partner", "res.partner", partner_id, key)
-        return partner_id, None
-    if not binding:
-        ctx.bind("partner", "res.partner", partner_id, key)
-    if not delivery:
-        return partner_id, None
-    known = ctx.addresses.setdefault(partner_id, {})
-    address_key = _address_key(delivery)
-    if address_key not in known and not ctx.dry_run:
-        known[address_key] = ctx.odoo.create("res.partner", [{**delivery, "parent_id": partner_id}])[0]
-    return partner_id, known.get(address_key)
-
-
-ADDRESS_FIELDS = ["parent_id", "street", "street2", "city", "zip"]
-
-
-def _address_key(values: dict) -> tuple:
-    return tuple(" ".join(str(values.get(name) or "").lower().split()) for name in ADDRESS_FIELDS[1:])
-
-
-def _address_values(address: Address) -> dict:
-    values = {"street": address.street, "street2": address.street2, "city": address.city, "zip": address.zip}
-    values["phone"] = address.phone
-    return {name: value or False for name, value in values.items()}
-
-
-def _delivery_values(order: ShopOrder) -> dict | None:
-    """The shipping address as a delivery contact, or None when there is none or it is the billing one."""
-    if order.shipping is None or not order.shipping.street:
-        return None
-    values = {"type": "delivery", "name": order.shipping.name or "Envío", **_address_values(order.shipping)}
-    if _address_key(values) == _address_key(_address_values(order.billing)):
-        return None
-    return values
-
-
-def _partner_values(order: ShopOrder) -> dict:
-    billing = order.billing
-    values = {
-        "name": billing.company or billing.name or order.email,
-        "email": order.email or False,
-        **_address_values(billing),
-    }
-    if order.tax_id:
-        try:
-            compact = normalize_rut(order.tax_id)
-        except ValidationError:
-            return values  # an invalid RUT is left out, not fatal
-        values["vat"] = f"{compact[:-1]}-{compact[-1]}"
-    return values
+    """(customer, delivery address or None for "the customer's own"), by the shared partner upsert
+    (flows/partners.py), which an order never uses to change a partner Odoo has. A dry run gives
+    None for a partner it would create. An ambiguous match fails the order, never guessed."""
+    buyer = _buyer(ctx, order)
+    if not partners.lock(ctx.engagement, buyer.key):
+        raise partners.PartnerBusy("Another run is writing this customer's partner.")
+    plan = ctx.partners.plan(buyer, update=False)
+    if plan.blocked:
+        raise PermanentError(partners.BLOCKED_MESSAGES.get(plan.blocked, plan.blocked), code=plan.blocked)
+    ctx.partners.apply([plan])
+    if plan.error is not None:
+        raise plan.error
+    ctx.partners.bind(plan, remember=False)
+    return plan.partner_id, plan.delivery_id
 
 
 def _taxes(ctx: Context, tax: Decimal) -> list:

@@ -20,6 +20,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from engagements.integration.flows import orders
+from engagements.integration.flows.pushed import remember_pushed
 from engagements.integration.flows.runs import Report
 from engagements.integration.gateway.base import OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
@@ -157,7 +158,7 @@ def _push(
     for result in shop.set_stock(updates, manage_stock=manage_stock) if updates else []:
         binding, qty = by_external[result.external_id]
         if result.ok:
-            Binding.objects.filter(pk=binding.pk).update(last_pushed_value={"qty": qty}, last_synced_at=timezone.now())
+            remember_pushed({binding.pk: {"qty": qty}}, at=timezone.now())  # merged: the price flow keeps "price"
             report.add(
                 "updated",
                 kind="stock",

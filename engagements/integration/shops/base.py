@@ -112,10 +112,59 @@ class ShopOrder:
 
 
 @dataclass(frozen=True)
+class ShopCustomer:
+    """A registered shop customer (guests exist only inside orders). Mapped by shops/customers.py."""
+
+    id: str
+    email: str  # lower-case; "" for a customer known by phone only
+    first_name: str
+    last_name: str
+    company: str
+    phone: str
+    modified: datetime  # aware, UTC
+    billing: Address
+    shipping: Address | None = None
+    tax_id: str = ""  # the RUT as the shop has it (not validated here)
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.billing.name
+
+
+@dataclass(frozen=True)
 class StockUpdate:
     product_id: str
     variant_id: str  # "" for a simple product
     quantity: int
+
+
+@dataclass(frozen=True)
+class PriceUpdate:
+    """The regular price of one shop item (WooCommerce `regular_price`, Shopify and Jumpseller `price`),
+    in the shop currency, already rounded and tax-converted as the shop shows it. A sale price
+    (WooCommerce `sale_price`) or a compare-at price (Shopify, Jumpseller) is never sent: the shop keeps it."""
+
+    product_id: str
+    variant_id: str  # "" for a simple product
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class ShopVariant:
+    """One sellable item of the shop's catalogue, as product matching reads it."""
+
+    product_id: str
+    variant_id: str  # "" for a simple product (WooCommerce simple, Jumpseller without variants)
+    sku: str
+    barcode: str
+    name: str
+    price: Decimal | None
+
+    @property
+    def external_id(self) -> str:
+        """The id a product binding is keyed on: the variant if there is one."""
+        return self.variant_id or self.product_id
 
 
 @dataclass(frozen=True)
@@ -124,6 +173,8 @@ class BatchResult:
     ok: bool
     error_code: str = ""
     message: str = ""
+    # On success, a reason code the run should still report (e.g. "shop_sale_price_kept"), with `message`.
+    warning: str = ""
 
 
 class ShopClient(Protocol):
@@ -142,6 +193,21 @@ class ShopClient(Protocol):
 
     def get_order(self, order_id: str) -> ShopOrder: ...
 
+    def iter_customers(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopCustomer]:
+        """Registered customers changed in the window, each once (a shop without an update time
+        filter lists them all and filters, or versions them itself, as Jumpseller orders)."""
+        ...
+
+    def get_customer(self, customer_id: str) -> ShopCustomer: ...
+
     def set_stock(self, updates: list[StockUpdate], *, manage_stock: bool = False) -> list[BatchResult]:
         """Absolute quantities, in the platform's batch size, one result per update."""
+        ...
+
+    def set_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
+        """Regular prices only (no stock field is sent), in the platform's batch size, one result per update."""
+        ...
+
+    def iter_variants(self) -> Iterator[ShopVariant]:
+        """Every sellable item of the catalogue (simple products and variants), each once."""
         ...

@@ -26,7 +26,6 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -41,10 +40,12 @@ from engagements.integration.shops.base import (
     BatchResult,
     Charge,
     OrderLine,
+    PriceUpdate,
     ShopAuthError,
     ShopOrder,
     ShopPermanentError,
     ShopRetryableError,
+    ShopVariant,
     StockUpdate,
 )
 
@@ -70,13 +71,6 @@ STATUSES = {
 SHIPPED = {"in_transit", "pickup_available", "delivered"}  # `shipment_status_enum`: a paid order left the shop
 REGIONS = {("CL", "12"): "CL-RM"}  # Jumpseller sends FIPS region codes; only "12" (RM) is verified
 RUT_LABELS = {"rut", "run"}  # additional checkout fields that may carry the RUT
-
-
-@dataclass(frozen=True)
-class PriceUpdate:
-    product_id: str
-    variant_id: str  # "" for a simple product
-    price: Decimal  # what the customer pays (IVA included in Chilean stores)
 
 
 def _loopback(url: str) -> bool:
@@ -402,11 +396,15 @@ class JumpsellerClient:
             results.append(self._put_item(update.product_id, update.variant_id, fields, stock=True))
         return results
 
-    def update_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
-        """Like set_stock, for the price customers pay (tax included in Chilean stores)."""
-        return [self._put_item(u.product_id, u.variant_id, {"price": _number(u.price)}) for u in updates]
+    def set_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
+        """Like set_stock, for `price`, what customers pay (tax included in Chilean stores). The
+        `compare_at_price` is not sent: the shop keeps it, and an item that has one is reported
+        with the warning "shop_compare_at_kept"."""
+        return [self._put_item(u.product_id, u.variant_id, {"price": _number(u.price)}, price=True) for u in updates]
 
-    def _put_item(self, product_id: str, variant_id: str, fields: dict, *, stock: bool = False) -> BatchResult:
+    def _put_item(
+        self, product_id: str, variant_id: str, fields: dict, *, stock: bool = False, price: bool = False
+    ) -> BatchResult:
         external_id = variant_id or product_id
         root = "variant" if variant_id else "product"
         path = f"/products/{product_id}/variants/{variant_id}.json" if variant_id else f"/products/{product_id}.json"
@@ -423,7 +421,50 @@ class JumpsellerClient:
                 "shop_stock_not_managed",
                 "The shop gives this item unlimited stock, so it ignored the quantity.",
             )
+        compare_at = saved.get("compare_at_price")
+        if price and compare_at is not None:
+            shown = "shown as a discount from it" if _money(compare_at) > _money(saved.get("price")) else "not shown"
+            message = f"The shop keeps its compare-at price {compare_at} ({shown})."
+            return BatchResult(external_id, True, warning="shop_compare_at_kept", message=message)
         return BatchResult(external_id, True)
+
+    # ------------------------------------------------------------ catalogue
+    def iter_variants(self) -> Iterator[ShopVariant]:
+        """`products.json`, 100 a page until a short or empty page (no total is given); each product's
+        variants, or the product itself when it has none. Ids seen once."""
+        seen: set[int] = set()
+        for page in count(1):
+            rows = self.request("GET", "/products.json", params={"page": page, "limit": PAGE_LIMIT}).json()
+            products = [row.get("product", row) for row in rows or []]
+            for product in products:
+                if product["id"] in seen:
+                    continue
+                seen.add(product["id"])
+                yield from _variants(product)
+            if len(products) < PAGE_LIMIT:
+                return
+
+
+def _variants(product: dict) -> Iterator[ShopVariant]:
+    for variant in product.get("variants") or []:
+        options = ", ".join(str(o.get("value")) for o in variant.get("options") or [] if o.get("value"))
+        yield ShopVariant(
+            product_id=str(product["id"]),
+            variant_id=str(variant["id"]),
+            sku=str(variant.get("sku") or "").strip(),
+            barcode=str(variant.get("barcode") or "").strip(),
+            name=f"{product.get('name') or ''} ({options})" if options else product.get("name") or "",
+            price=_money(variant["price"]) if variant.get("price") is not None else None,
+        )
+    if not product.get("variants"):
+        yield ShopVariant(
+            product_id=str(product["id"]),
+            variant_id="",
+            sku=str(product.get("sku") or "").strip(),
+            barcode=str(product.get("barcode") or "").strip(),
+            name=product.get("name") or "",
+            price=_money(product["price"]) if product.get("price") is not None else None,
+        )
 
 
 # ---------------------------------------------------------------- payload → normalized order

@@ -45,8 +45,13 @@ Stock and prices
   `inventorySetQuantities` (name "available", reason "correction"), 250 quantities at most, each with
   a new idempotency key. `changeFromQuantity` is required from 2026-04: the value given in
   `change_from` (compare-and-set) or an explicit null. A stale value comes back as "shop_stock_changed".
-- `update_prices` sends `productVariantsBulkUpdate` per product, 250 variants at most. A compare-at price
-  of None clears it.
+- `set_prices` sends `productVariantsBulkUpdate` per product, 250 variants at most, with `price` alone: no
+  inventory field, and no `compareAtPrice`, which Shopify keeps as it is. A variant that keeps one comes
+  back with the warning "shop_compare_at_kept" (above the new price, the shop shows a discount from it).
+
+Catalogue
+- `iter_variants` pages `productVariants` (VARIANTS_PAGE a page, ≈ 2 points a variant, so a page stays
+  under the 1000-point ceiling) through the same cost-aware transport.
 - Both mutations refuse everything when one item is wrong (the fixtures' reading: the payload is null);
   the refused items get their error and the others are sent again without them.
 """
@@ -71,11 +76,13 @@ from engagements.integration.shops.base import (
     BatchResult,
     Charge,
     OrderLine,
+    PriceUpdate,
     ShopAuthError,
     ShopError,
     ShopOrder,
     ShopPermanentError,
     ShopRetryableError,
+    ShopVariant,
     StockUpdate,
 )
 
@@ -85,6 +92,7 @@ API_VERSION = "2026-04"
 ORDERS_PAGE = 10  # ≈ 67 points an order (fixture: 136 for 2): 10 a page stays under the 1000-point ceiling
 LINES_PAGE = 50
 INPUT_LIMIT = 250  # items per input array and ids per `nodes` query
+VARIANTS_PAGE = 250  # requested cost ≈ 2 + 2 per variant (the node and its product): ≈ 502 points a page
 RECENT_DAYS = 60
 WARNING_60_DAYS = "shopify_60_day_window"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -154,8 +162,14 @@ SET_QUANTITIES = """mutation SetStock($input: InventorySetQuantitiesInput!, $ide
 }"""
 VARIANTS_UPDATE = """mutation UpdateVariants($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
   productVariantsBulkUpdate(productId: $productId, variants: $variants) {
-    productVariants { id }
+    productVariants { id price compareAtPrice }
     userErrors { field message code }
+  }
+}"""
+VARIANTS_QUERY = """query ProductVariants($first: Int!, $after: String) {
+  productVariants(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id sku barcode title displayName price product { id title } }
   }
 }"""
 
@@ -509,29 +523,69 @@ class ShopifyClient:
         return _item_by_item([key for key, _, _ in chunk], send, "quantities")
 
     # ------------------------------------------------------------ prices
-    def update_prices(self, updates: list[tuple[str, str, Decimal, Decimal | None]]) -> list[BatchResult]:
-        """(product id, variant id, price, compare-at price or None to clear it), one result per variant."""
+    def set_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
+        """`price` per variant, grouped per product, one result per update in their order."""
         groups: dict[str, list[tuple[str, dict]]] = {}
-        for product_id, variant_id, price, compare_at in updates:
-            change = {
-                "id": gid("ProductVariant", variant_id),
-                "price": _amount(price),
-                "compareAtPrice": None if compare_at is None else _amount(compare_at),
-            }
-            groups.setdefault(product_id, []).append((variant_id, change))
+        for update in updates:
+            change = {"id": gid("ProductVariant", update.variant_id), "price": _amount(update.price)}
+            groups.setdefault(update.product_id, []).append((update.variant_id, change))
         results: dict[str, BatchResult] = {}
+        saved: dict[str, dict] = {}
         for product_id, changes in groups.items():
             for start in range(0, len(changes), INPUT_LIMIT):
-                results.update(self._update_variants(gid("Product", product_id), changes[start : start + INPUT_LIMIT]))
-        return [results[variant_id] for _, variant_id, _, _ in updates]
+                chunk = changes[start : start + INPUT_LIMIT]
+                results.update(self._update_variants(gid("Product", product_id), chunk, saved=saved))
+        nodes = [saved.get(gid("ProductVariant", u.variant_id)) for u in updates]
+        return [_compare_at_kept(results[u.variant_id], node) for u, node in zip(updates, nodes, strict=True)]
 
-    def _update_variants(self, product: str, changes: list[tuple[str, dict]]) -> dict[str, BatchResult]:
+    def _update_variants(
+        self, product: str, changes: list[tuple[str, dict]], *, saved: dict[str, dict] | None = None
+    ) -> dict[str, BatchResult]:
+        """`saved` collects the variants as Shopify answered them (GID → node)."""
+
         def send(positions: list[int]) -> list[dict]:
             variables = {"productId": product, "variants": [changes[p][1] for p in positions]}
             payload = self._graphql(VARIANTS_UPDATE, variables, write=True)["productVariantsBulkUpdate"]
+            if saved is not None:
+                saved.update((node["id"], node) for node in payload.get("productVariants") or [])
             return payload.get("userErrors") or []
 
         return _item_by_item([key for key, _ in changes], send, "variants")
+
+    # ------------------------------------------------------------ catalogue
+    def iter_variants(self) -> Iterator[ShopVariant]:
+        """Every variant of every product (a product without options has one, "Default Title")."""
+        after = None
+        while True:
+            page = self._graphql(VARIANTS_QUERY, {"first": VARIANTS_PAGE, "after": after})["productVariants"]
+            for node in page["nodes"]:
+                yield _variant(node)
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
+
+def _variant(node: dict) -> ShopVariant:
+    product = node.get("product") or {}
+    title = node.get("title") or ""
+    name = (product.get("title") or "") if title in ("", "Default Title") else (node.get("displayName") or title)
+    return ShopVariant(
+        product_id=numeric_id(product.get("id")),
+        variant_id=numeric_id(node["id"]),
+        sku=(node.get("sku") or "").strip(),
+        barcode=(node.get("barcode") or "").strip(),
+        name=name,
+        price=Decimal(str(node["price"])) if node.get("price") is not None else None,
+    )
+
+
+def _compare_at_kept(result: BatchResult, node: dict | None) -> BatchResult:
+    compare_at = (node or {}).get("compareAtPrice")
+    if not result.ok or compare_at is None:
+        return result
+    shown = "shown as a discount from it" if Decimal(str(compare_at)) > Decimal(str(node["price"])) else "not shown"
+    message = f"The shop keeps its compare-at price {compare_at} ({shown})."
+    return replace(result, warning="shop_compare_at_kept", message=message)
 
 
 def _item_by_item(keys: list[str], send: Callable[[list[int]], list[dict]], field: str) -> dict[str, BatchResult]:

@@ -4,7 +4,9 @@ Basic auth over HTTPS with the query-string fallback for hosts that strip the
 Authorization header; page-number pagination read from X-WP-TotalPages with
 an upper bound pinned by the caller and results deduplicated by id;
 `modified_after` windows; batch writes of at most 100 items whose per-item
-errors are returned, not raised; 429/502/503/504 and network errors retried
+errors are returned, not raised (stock and regular prices, never both in one
+item, so a price change cannot touch stock); the catalogue listed as simple
+products and variations for product matching; 429/502/503/504 and network errors retried
 with back-off (Retry-After honoured) and a cap; revoked keys reported as an
 auth error so the flow pauses instead of retrying.
 """
@@ -27,10 +29,12 @@ from engagements.integration.shops.base import (
     BatchResult,
     Charge,
     OrderLine,
+    PriceUpdate,
     ShopAuthError,
     ShopOrder,
     ShopPermanentError,
     ShopRetryableError,
+    ShopVariant,
     StockUpdate,
 )
 
@@ -191,24 +195,82 @@ class WooCommerceClient:
         asks us to switch stock management on."""
         groups: dict[str, list[dict]] = {}
         for update in updates:
-            path = f"/products/{update.product_id}/variations/batch" if update.variant_id else "/products/batch"
             change = {"id": int(update.variant_id or update.product_id), "stock_quantity": update.quantity}
             if manage_stock:
                 change["manage_stock"] = True
-            groups.setdefault(path, []).append(change)
+            groups.setdefault(_batch_path(update.product_id, update.variant_id), []).append(change)
+        return self._batches(groups, _stock_result)
+
+    def set_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
+        """`regular_price` only, in the same batches as stock, one result per update in their order.
+
+        The sale price is not sent: WooCommerce keeps it, and while it is set and lower customers
+        pay it instead of the regular price. An item that has one is reported with the warning
+        "shop_sale_price_kept" so the consultant sees why the shop may show another price."""
+        groups: dict[str, list[dict]] = {}
+        for update in updates:
+            change = {"id": int(update.variant_id or update.product_id), "regular_price": format(update.price, "f")}
+            groups.setdefault(_batch_path(update.product_id, update.variant_id), []).append(change)
+        results = {result.external_id: result for result in self._batches(groups, _price_result)}
+        keys = [u.variant_id or u.product_id for u in updates]
+        silent = "The shop's batch answer had no entry for this item."
+        return [results.get(key) or BatchResult(key, False, "shop_no_answer", silent) for key in keys]
+
+    def _batches(self, groups: dict[str, list[dict]], parse: Callable[[dict], BatchResult]) -> list[BatchResult]:
         results: list[BatchResult] = []
         for path, changes in groups.items():
             for start in range(0, len(changes), BATCH_LIMIT):
                 chunk = changes[start : start + BATCH_LIMIT]
                 answer = self.request("POST", path, body={"update": chunk}).json()
-                results += [_batch_result(item) for item in answer.get("update", [])]
+                results += [parse(item) for item in answer.get("update", [])]
         return results
 
+    # ------------------------------------------------------------ catalogue
+    def iter_variants(self) -> Iterator[ShopVariant]:
+        """Simple products, and the variations of variable products (grouped and external products are
+        not sold from the shop's stock: left out). Each page 100, ordered by id, deduplicated."""
+        by_id = {"orderby": "id", "order": "asc"}
+        for product in self._pages("/products", by_id):
+            if product.get("type") == "simple":
+                yield _variant(product)
+            elif product.get("type") == "variable":
+                for variation in self._pages(f"/products/{product['id']}/variations", by_id):
+                    yield _variant(variation, parent=product)
 
-def _batch_result(item: dict) -> BatchResult:
+    def _pages(self, path: str, params: dict) -> Iterator[dict]:
+        """Page-number paging up to the page count of the first answer (pinned), ids seen once."""
+        seen: set[int] = set()
+        page, last = 1, None
+        while True:
+            response = self.request("GET", path, params={**params, "per_page": PER_PAGE, "page": page})
+            rows = response.json()
+            for row in rows:
+                if row["id"] not in seen:
+                    seen.add(row["id"])
+                    yield row
+            if last is None:
+                total = response.headers.get("X-WP-TotalPages", "")
+                last = int(total) if total.isdigit() else None
+            if len(rows) < PER_PAGE or (last is not None and page >= last):
+                return
+            page += 1
+
+
+def _batch_path(product_id: str, variant_id: str) -> str:
+    return f"/products/{product_id}/variations/batch" if variant_id else "/products/batch"
+
+
+def _error_result(item: dict) -> BatchResult | None:
     error = item.get("error")
     if error:
         return BatchResult(str(item.get("id")), False, error.get("code", ""), error.get("message", ""))
+    return None
+
+
+def _stock_result(item: dict) -> BatchResult:
+    failed = _error_result(item)
+    if failed:
+        return failed
     if item.get("manage_stock") is not True:
         return BatchResult(
             str(item.get("id")),
@@ -217,6 +279,36 @@ def _batch_result(item: dict) -> BatchResult:
             "The shop does not manage stock for this item, so it ignored the quantity.",
         )
     return BatchResult(str(item.get("id")), True)
+
+
+def _price_result(item: dict) -> BatchResult:
+    failed = _error_result(item)
+    if failed:
+        return failed
+    sale = item.get("sale_price") or ""
+    if sale:
+        active = "customers pay it while the sale lasts" if item.get("on_sale") else "inactive while not below it"
+        message = f"The shop keeps its sale price {sale} ({active})."
+        return BatchResult(str(item.get("id")), True, warning="shop_sale_price_kept", message=message)
+    return BatchResult(str(item.get("id")), True)
+
+
+def _variant(raw: dict, parent: dict | None = None) -> ShopVariant:
+    """A simple product, or a variation of `parent`. The barcode is `global_unique_id` (GTIN, UPC,
+    EAN or ISBN; WooCommerce 9.2+), empty before that."""
+    name = raw.get("name") or ""
+    if parent is not None:
+        options = ", ".join(str(a.get("option")) for a in raw.get("attributes") or [] if a.get("option"))
+        name = f"{parent.get('name') or ''} ({options})" if options else parent.get("name") or ""
+    price = raw.get("regular_price") or ""
+    return ShopVariant(
+        product_id=str(parent["id"] if parent is not None else raw["id"]),
+        variant_id=str(raw["id"]) if parent is not None else "",
+        sku=(raw.get("sku") or "").strip(),
+        barcode=(raw.get("global_unique_id") or "").strip(),
+        name=name,
+        price=Decimal(price) if price else None,
+    )
 
 
 # ---------------------------------------------------------------- payload → normalized order

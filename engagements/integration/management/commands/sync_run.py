@@ -3,17 +3,17 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from engagements.integration.gateway.base import GatewayError
-from engagements.integration.services import sync_run
+from engagements.integration.services import FLOWS, sync_run
 from engagements.models import Engagement
 from portal.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "Run a sync flow (orders for now) for an engagement and print the run report."
+    help = "Run a sync flow for an engagement and print the run report."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--engagement", required=True, help="The engagement code, e.g. E-7K3Q9XJ2")
-        parser.add_argument("--flow", required=True, choices=["orders", "stock"])
+        parser.add_argument("--flow", required=True, choices=sorted(FLOWS))
         parser.add_argument("--dry-run", action="store_true", help="Plan only: no write anywhere, cursor unchanged.")
         parser.add_argument("--full", action="store_true", help="Ignore the cursor: a full pass.")
 
