@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: billing and integration benchmarks on a throwaway PostgreSQL 15; the report goes to
-# var/bench-report.md. The integration part runs the naive baseline too: about ten minutes.
+# var/bench-report.md. The integration parts run naive baselines too: about fifteen minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -20,6 +20,7 @@ report=var/bench-report.md
   $PY -m bench.billing
   echo
   $PY -m bench.integration
+  $PY -m bench.shops
 } | tee "$report"
 echo
 echo "Report written to $report"

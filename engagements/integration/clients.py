@@ -4,7 +4,7 @@ from django.conf import settings
 
 from engagements.integration.gateway.base import PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
-from engagements.integration.models import OdooConnection, ShopConnection
+from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection
 from engagements.integration.shops.base import ShopClient
 from engagements.integration.shops.jumpseller import JumpsellerClient
 from engagements.integration.shops.shopify import ClientCredentials, ShopifyClient
@@ -36,9 +36,13 @@ def shop_client_for(engagement: Engagement) -> ShopClient:
     if connection.platform == "woocommerce":
         return WooCommerceClient(connection.base_url, key, secret)
     if connection.platform == "shopify":
+        # The stock flow's Shopify location (research E30); none: the shop's primary location.
+        stock = FlowSettings.objects.filter(engagement=engagement, flow="stock").values_list("options", flat=True)
+        location = (stock.first() or {}).get("shop_location_id") or None
         if not secret:
-            return ShopifyClient(connection.base_url, key)
-        return ShopifyClient(connection.base_url, token_provider=ClientCredentials(connection.base_url, key, secret))
+            return ShopifyClient(connection.base_url, key, location_id=location)
+        credentials = ClientCredentials(connection.base_url, key, secret)
+        return ShopifyClient(connection.base_url, token_provider=credentials, location_id=location)
     if connection.platform == "jumpseller":
         return JumpsellerClient(key, secret, base_url=connection.base_url, state=dict(connection.adapter_state))
     raise PermanentError(f"No adapter for the platform {connection.platform}.", code="shop_unsupported")

@@ -112,6 +112,24 @@ class StockSettingsForm(FlowSettingsForm):
         ],
     )
     buffer = forms.IntegerField(label=_("Safety buffer (units)"), min_value=0, initial=0)
+    shop_location_id = forms.RegexField(
+        label=_("Shop location (Shopify)"),
+        regex=r"^\d{1,20}$",
+        required=False,
+        help_text=_("The number of the Shopify location to publish to. Empty: the shop's primary location."),
+        error_messages={"invalid": _("Enter the location's number, e.g. 70000000001.")},
+    )
+
+
+class ProductSettingsForm(FlowSettingsForm):
+    """Options of the product export (FlowSettings.options for "products")."""
+
+    company_id = forms.IntegerField(
+        label=_("Odoo company (id)"),
+        min_value=1,
+        required=False,
+        help_text=_("Only that company's products and the shared ones are published. Empty: every product."),
+    )
 
 
 class PriceSettingsForm(FlowSettingsForm):

@@ -36,6 +36,8 @@ ACTIONS = {
     "ambiguous": _("uncertain"),
     "review": _("to review"),
     "would_bind": _("would link"),
+    "hide": _("hidden in the shop"),
+    "would_hide": _("would hide in the shop"),
     "bound": _("linked"),
 }
 REASONS = {
@@ -97,6 +99,19 @@ REASONS = {
     "price_currency_mismatch": _("The pricelist's currency is not the shop's: no price was sent."),
     "price_pricelist_missing": _("The pricelist does not exist in Odoo."),
     "price_currency_unknown": _("This shop currency is not supported for prices yet (CLP and USD are)."),
+    # stock and products
+    "not_storable": _("A service or a combo in Odoo: its stock is not published."),
+    "product_hidden": _("Archived in Odoo: hidden in the shop, not deleted."),
+    "product_archived_unpublished": _("Archived in Odoo before it was ever published: left out."),
+    "product_sku_missing": _("The Odoo variant has no SKU (internal reference): it cannot be published safely."),
+    "product_sku_duplicated": _("Several Odoo variants share this SKU: none is published until it is unique."),
+    "product_sku_duplicated_in_shop": _("Several shop items have this SKU: nothing was guessed."),
+    "product_sku_conflict": _("The shop item with this SKU is linked to another Odoo product."),
+    "product_kind_changed": _("Simple in one place and with variants in the other: a consultant must rebuild it."),
+    "product_invalid_sku": _("The shop refused the SKU (it may already be used there)."),
+    "shopify_variant_limit": _("More than 3 options or 100 variants: Shopify does not accept this product."),
+    "shopify_variant_not_hidden": _("Shopify cannot hide one variant: it was set to stop selling when out of stock."),
+    "jumpseller_variant_not_hidden": _("Jumpseller cannot hide one variant: hide it by hand in the shop if needed."),
     # customers
     "duplicate_email": _("This e-mail belongs to partners of different companies in Odoo: nothing was guessed."),
     "duplicate_rut": _("Several Odoo partners have this RUT: nothing was guessed."),
@@ -147,7 +162,8 @@ def reason_text(code: str) -> str:
     texts = []
     for part in filter(None, (code or "").split(",")):
         key, _sep, detail = part.partition(":")
-        label = str(REASONS.get(key, key))
+        # Shopify's own error codes come through as shopify_<code>: its refusal, with the code as detail.
+        label = str(REASONS.get(key) or (REASONS["shopify_refused"] if key.startswith("shopify_") else key))
         texts.append(f"{label} ({detail})" if detail else label)
     return " ".join(texts)
 

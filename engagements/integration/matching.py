@@ -16,7 +16,7 @@ two different barcodes; same barcode, two different SKUs) is reported, not propo
 (`barcode_conflict`, `sku_conflict`). What is left is reported as `unmatched_odoo` /
 `unmatched_shop`, or `missing_sku_*` when it has neither SKU nor barcode.
 
-A proposal is a dry run: a SyncRun with flow "products", whose `would_bind` items are the
+A proposal is a dry run: a SyncRun with flow "matching", whose `would_bind` items are the
 pairs. Approving it matches again with fresh data and creates exactly the bindings that
 are still proposed the same way (same pair, same key); anything else is reported and left
 for the next proposal. An existing binding is never overwritten: a pair that contradicts
@@ -322,7 +322,7 @@ def _bind(engagement: Engagement, pair: Match) -> bool:
 
 def _run(engagement: Engagement, *, dry_run: bool, body: Callable[[runs.Report, Proposal], None]) -> SyncRun:
     """Read both sides, match, let `body` fill the report; a connection failure ends the run as failed."""
-    run = runs.run_start(engagement=engagement, flow=Flow.PRODUCTS, dry_run=dry_run)
+    run = runs.run_start(engagement=engagement, flow=Flow.MATCHING, dry_run=dry_run)
     report, failure = runs.Report(), ""
     odoo = shop = None
     try:
@@ -341,17 +341,17 @@ def _run(engagement: Engagement, *, dry_run: bool, body: Callable[[runs.Report, 
 
 
 def bindings_propose(*, engagement: Engagement) -> SyncRun:
-    """A proposal: a dry run of flow "products" that writes nothing but its report."""
+    """A proposal: a dry run of flow "matching" that writes nothing but its report."""
     return _run(engagement, dry_run=True, body=lambda report, proposal: _plan(report, engagement, proposal))
 
 
 def proposal_latest(engagement: Engagement) -> SyncRun | None:
-    return SyncRun.objects.filter(engagement=engagement, flow=Flow.PRODUCTS, dry_run=True).first()
+    return SyncRun.objects.filter(engagement=engagement, flow=Flow.MATCHING, dry_run=True).first()
 
 
 def bindings_apply(*, actor: User | None, engagement: Engagement, proposal: SyncRun) -> SyncRun:
     """Approve `proposal`: match again, bind the pairs that are still proposed the same way."""
-    if proposal.engagement_id != engagement.pk or proposal.flow != Flow.PRODUCTS or not proposal.dry_run:
+    if proposal.engagement_id != engagement.pk or proposal.flow != Flow.MATCHING or not proposal.dry_run:
         raise DomainError(_("This is not a product matching proposal of this engagement."))
     if proposal.status not in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
         raise DomainError(_("Only a finished proposal can be approved."))

@@ -64,6 +64,8 @@ class Flow(models.TextChoices):
     PRICES = "prices", _("Prices")
     PRODUCTS = "products", _("Products")
     CUSTOMERS = "customers", _("Customers")
+    BINDINGS = "bindings", _("Links to Odoo records")
+    MATCHING = "matching", _("Product matching")
 
 
 class FlowSettings(models.Model):

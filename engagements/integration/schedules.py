@@ -26,6 +26,12 @@ SCHEDULES = [
         "minutes": 5,
         "repeats": -1,
     },
+    {
+        "name": "integration.reconcile",
+        "func": "engagements.integration.tasks.reconcile_all",
+        "schedule_type": "D",  # daily, from the time the migration ran
+        "repeats": -1,
+    },
 ]
 EVERY_MINUTES = (15, 30, 60, 180, 360, 720, 1440)
 

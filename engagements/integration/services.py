@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from engagements.integration import clients, labels, schedules
-from engagements.integration.flows import customers, orders, prices, runs, stock
+from engagements.integration import clients, labels, reconcile, schedules
+from engagements.integration.flows import customers, orders, prices, products, runs, stock
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection, SyncItem, SyncRun
@@ -154,7 +154,9 @@ FLOWS = {
     "stock": stock.export_stock,
     "prices": prices.export_prices,
     "customers": customers.import_customers,
-}  # products: next
+    "bindings": reconcile.check_bindings,
+    "products": products.export_products,
+}
 
 
 def sync_run(

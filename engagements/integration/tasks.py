@@ -1,6 +1,6 @@
 """django-q2 entry points of the integration: take ids, run one flow, safe to re-run."""
 
-from engagements.integration import services, webhooks
+from engagements.integration import reconcile, services, webhooks
 from engagements.models import Engagement
 from portal.errors import DomainError
 
@@ -29,3 +29,9 @@ def inbox_drain(engagement_id: int) -> str:
     if engagement is None:
         return "engagement gone"
     return str(dict(webhooks.inbox_drain(engagement=engagement)))
+
+
+def reconcile_all() -> str:
+    """Nightly (schedule "integration.reconcile"): orders re-listed, stock drift, deleted Odoo records."""
+    runs = reconcile.reconcile_all()
+    return f"{len(runs)} reconciliation runs: " + ", ".join(f"{run.flow} {run.status}" for run in runs)

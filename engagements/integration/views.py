@@ -17,6 +17,7 @@ from engagements.integration.forms import (
     OdooConnectionForm,
     OrderSettingsForm,
     PriceSettingsForm,
+    ProductSettingsForm,
     ShopConnectionForm,
     StockSettingsForm,
 )
@@ -124,7 +125,12 @@ def run_detail(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "integration/run_detail.html", context)
 
 
-SETTINGS_FORMS = {"orders": OrderSettingsForm, "stock": StockSettingsForm, "prices": PriceSettingsForm}
+SETTINGS_FORMS = {
+    "orders": OrderSettingsForm,
+    "stock": StockSettingsForm,
+    "prices": PriceSettingsForm,
+    "products": ProductSettingsForm,
+}
 
 
 @consultant_required
@@ -179,7 +185,7 @@ MATCHING_TASK = "engagements.integration.matching.bindings_task"
 def bindings(request: HttpRequest, code: str) -> HttpResponse:
     """Product matching: the latest proposal, grouped for review, and its approval."""
     engagement = _engagement(request, code)
-    matching_runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="products")[:20])
+    matching_runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="matching")[:20])
     proposal = next((r for r in matching_runs if r.dry_run), None)
     applied = next((r for r in matching_runs if not r.dry_run), None)
     items = list(proposal.items.all()) if proposal else []
@@ -201,7 +207,7 @@ def bindings(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _matching_queued(request: HttpRequest, engagement, *args) -> HttpResponse:
-    if SyncRun.objects.filter(engagement=engagement, flow="products", status=SyncRun.Status.RUNNING).exists():
+    if SyncRun.objects.filter(engagement=engagement, flow="matching", status=SyncRun.Status.RUNNING).exists():
         messages.error(request, str(RUN_IN_PROGRESS))
     else:
         transaction.on_commit(lambda: async_task(MATCHING_TASK, engagement.pk, *args))
@@ -220,6 +226,6 @@ def bindings_propose(request: HttpRequest, code: str) -> HttpResponse:
 def bindings_approve(request: HttpRequest, code: str) -> HttpResponse:
     """Approve one proposal: the worker matches again and binds only what is still proposed the same way."""
     engagement = _engagement(request, code)
-    proposals = selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="products", dry_run=True)
+    proposals = selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="matching", dry_run=True)
     proposal = get_scoped_or_404(proposals, public_id=request.POST.get("proposal"))
     return _matching_queued(request, engagement, str(proposal.public_id), request.user.pk)

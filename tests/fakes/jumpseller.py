@@ -26,7 +26,9 @@ Knobs:
 - `use_quota()`: another app of the store spends part of this minute's quota;
 - `set_status()`: the shop owner changes an order, and no webhook is sent;
 - `add_orders()`, `add_products()`;
-- the `requests` log and `writes`.
+- the `requests` log and `writes`;
+- POST products and products/{id}/variants create them (kept in `products`, logged in `created`);
+  PUT products/{id} also takes `name` and `status`.
 
 Run on its own: `python -m tests.fakes.jumpseller --port 8072` (base URL
 `http://127.0.0.1:8072/v1`, login `demo-store`, token
@@ -54,7 +56,9 @@ PREFIX = "/v1/"
 TIME = "%Y-%m-%d %H:%M:%S UTC"
 STATUS_NAMES = {"paid": "Paid", "pending_payment": "Pending Payment", "canceled": "Canceled", "abandoned": "Abandoned"}
 ORDER_EDITABLE = {"status", "shipment_status", "additional_information", "additional_fields"}
-PRODUCT_EDITABLE = {"price", "stock", "stock_unlimited", "compare_at_price", "sku", "barcode"}
+PRODUCT_EDITABLE = {"price", "stock", "stock_unlimited", "compare_at_price", "sku", "barcode", "name", "status"}
+ITEM_DEFAULTS = {"price": 0.0, "sku": None, "barcode": None, "stock": 0, "stock_unlimited": False}
+ITEM_DEFAULTS["compare_at_price"] = None
 UNAVAILABLE_HTML = "<html><body><h1>503 Service Unavailable</h1></body></html>"
 
 
@@ -99,8 +103,10 @@ class FakeJumpseller:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path?query)
     sent_at: list[float] = field(default_factory=list)  # clock time of every request let through the limits
     writes: list[tuple[str, dict]] = field(default_factory=list)  # (path, body) of every PUT
+    created: list[tuple[str, dict]] = field(default_factory=list)  # (path, body) of every product/variant POST
     orders: dict[int, dict] = field(default_factory=dict)
     products: dict[int, dict] = field(default_factory=dict)
+    customers: dict[int, dict] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -111,6 +117,17 @@ class FakeJumpseller:
         if not self.products:
             for product in (_load("built_product_with_variants.json"), _load("docs_products_list_response.json")[0]):
                 self.products[product["product"]["id"]] = product["product"]
+        if not self.customers:  # the buyers of the orders, as /customers lists them
+            for order in self.orders.values():
+                billing = order["billing_address"]
+                address = {k: billing.get(k) for k in ("name", "surname", "taxid", "address", "city", "postal")}
+                address.update(
+                    municipality=billing.get("municipality"),
+                    region=billing.get("region_code"),
+                    country=billing.get("country_code"),
+                )
+                extra = {"status": "approved", "billing_address": address, "shipping_address": dict(address)}
+                self.customers[order["customer"]["id"]] = {**order["customer"], **extra}
 
     # ------------------------------------------------------------ what the shop owner does
     def add_orders(self, count: int, start_id: int = 20000, created: str = "2026-03-11 08:00:00 UTC") -> list[int]:
@@ -216,11 +233,19 @@ class FakeJumpseller:
             return 200, _load("built_store_info.json")
         if route[0] == "orders":
             return self._orders(method, route[1:], query, payload)
+        if route == ["customers"] and method == "GET":
+            rows = sorted(self.customers.values(), key=lambda c: c["id"])
+            return 200, [{"customer": c} for c in _page(copy.deepcopy(rows), query)]
+        if route[0] == "customers" and len(route) == 2 and route[1].isdigit() and method == "GET":
+            customer = self.customers.get(int(route[1]))
+            return (200, {"customer": copy.deepcopy(customer)}) if customer else _not_found("Customer")
         if route == ["products"] and method == "GET":
             products = sorted(self.products.values(), key=lambda p: p["id"])
             return 200, [{"product": p} for p in _page(copy.deepcopy(products), query)]
         if route == ["products", "count"]:
             return 200, {"count": len(self.products)}
+        if route[0] == "products" and method == "POST" and (len(route) == 1 or route[2:] == ["variants"]):
+            return self._create(route, payload)
         if route[0] == "products" and len(route) in (2, 4) and route[2:3] in ([], ["variants"]):
             return self._product(method, route[1::2], payload)
         return _not_found("Resource")
@@ -262,6 +287,22 @@ class FakeJumpseller:
         if method == "PUT":
             record.update({k: v for k, v in (payload.get(root) or {}).items() if k in PRODUCT_EDITABLE})
         return 200, {root: copy.deepcopy(record)}
+
+    def _create(self, route: list[str], payload: dict) -> tuple[int, object]:
+        self.created.append(("/".join(route), copy.deepcopy(payload)))
+        items = [v["id"] for p in self.products.values() for v in p.get("variants") or []]
+        if len(route) == 1:
+            given = payload.get("product") or {}
+            product = {"id": max(self.products, default=0) + 1, **ITEM_DEFAULTS, "status": "available"}
+            product.update(name=given.get("name", ""), variants=[], **{k: given[k] for k in given if k != "name"})
+            self.products[product["id"]] = product
+            return 200, {"product": copy.deepcopy(product)}
+        product = self.products.get(int(route[1])) if route[1].isdigit() else None
+        if product is None:
+            return _not_found("Product")
+        variant = {"id": max(items, default=90000) + 1, **ITEM_DEFAULTS, **(payload.get("variant") or {})}
+        product.setdefault("variants", []).append(variant)
+        return 200, {"variant": copy.deepcopy(variant)}
 
 
 class FakeJumpsellerServer(LoopbackServer):

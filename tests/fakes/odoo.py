@@ -8,7 +8,7 @@ being a UserError. The seed data is the lab database of the recordings.
 
 Knobs for tests: `latency` (seconds per call), `fail_next` (a list of error
 names to answer with, one per call), `fail_on` (the same for one model and
-method), `commit_then_stall` (seconds to sleep
+method), `version_info` (what the server says it is), `commit_then_stall` (seconds to sleep
 after a write was applied: the client times out although the server
 committed), and `calls` (every (service, model, method) received).
 
@@ -350,6 +350,7 @@ class FakeOdoo:
     password: str = "admin"
     latency: float = 0.0
     commit_then_stall: float = 0.0
+    version_info: dict = field(default_factory=lambda: dict(VERSION_INFO))  # another major: "18.0", [18, ...]
     stall_models: set[str] | None = None  # only stall writes on these models (default: all)
     fail_next: list[str] = field(default_factory=list)
     # Constraints a test installs, as Odoo's @api.constrains answer: (model, values) → a ValidationError
@@ -409,7 +410,7 @@ class FakeOdoo:
         if self.latency:
             time.sleep(self.latency)
         if path == "/web/webclient/version_info":
-            return VERSION_INFO
+            return self.version_info
         if path != "/jsonrpc":
             raise OdooError("odoo.http.SessionExpiredException", "Session expired")
         service, method, args = params.get("service"), params.get("method"), params.get("args", [])
@@ -418,7 +419,7 @@ class FakeOdoo:
         if service == "common" and method == "login":
             return self._login(*args)
         if service == "common" and method == "version":
-            return VERSION_INFO
+            return self.version_info
         if service == "db" and method == "list":
             return [self.database]
         if service == "object" and method in ("execute", "execute_kw"):
@@ -465,11 +466,18 @@ class FakeOdoo:
     # ------------------------------------------------------------ fields and domains
     def _known(self, model: str) -> set[str]:
         keys = set().union(*(r.keys() for r in self.data[model].values())) if self.data[model] else set()
-        return keys | EXTRA_FIELDS.get(model, set()) | {"id"}
+        known = keys | EXTRA_FIELDS.get(model, set()) | {"id"}
+        if model in ("product.product", "product.template"):  # Odoo 18: detailed_type became is_storable
+            known -= {"is_storable"} if self.version_info["server_version_info"][0] < 18 else {"detailed_type"}
+        return known
 
     def _value(self, model: str, record: dict, name: str, context: dict):
         if model == "product.product" and name in ("qty_available", "free_qty", "virtual_available"):
             return self._quantity(record["id"], name, context)
+        if name == "is_storable":  # Odoo 18: a goods product ("consu") with its stock tracked
+            return record.get("detailed_type") == "product"
+        if name == "type" and record.get("type") == "product" and self.version_info["server_version_info"][0] >= 18:
+            return "consu"  # Odoo 18 has no "product" type: storable goods are "consu" + is_storable
         return record.get(name, False)
 
     def _quantity(self, pid: int, name: str, context: dict) -> float:

@@ -9,7 +9,10 @@ data/shopify), from state seeded with the fixtures' orders, variants, inventory 
   required, a key re-sent with the same input answered with the first result (applied once) and with
   another input IDEMPOTENCY_KEY_PARAMETER_MISMATCH;
 - `productVariantsBulkUpdate`. Both mutations refuse everything when one item is wrong;
-- `productVariants` (the catalogue, by id, cursor paging; no fixture: the documented ProductVariant fields).
+- `productVariants` (the catalogue, by id, cursor paging; no fixture: the documented ProductVariant fields);
+- `productSet` (synchronous; creates the product and the variants without an id; as Shopify, the product's
+  variants its list leaves out are deleted: they go to `deleted_variants`, so a test can assert none was)
+  and `productUpdate` (status), kept in `products`.
 Every answer carries `extensions.cost` from a leaky bucket: over it, THROTTLED; over 1000 points for one
 query, MAX_COST_EXCEEDED. Without `read_all_orders` in `scopes`, orders created more than 60 days ago
 are left out, as Shopify does. Tokens: `token`, or those issued by the client-credentials grant
@@ -52,7 +55,7 @@ ORDER_COST = 67  # requested points an order with 50 lines (the fixture: 136 for
 MAX_COST = 1000
 INPUT_LIMIT = 250
 LINES_PAGE = 50
-MUTATIONS = {"inventorySetQuantities", "productVariantsBulkUpdate"}
+MUTATIONS = {"inventorySetQuantities", "productVariantsBulkUpdate", "productSet", "productUpdate"}
 # (variant, product, inventory item, sku, price): the ids the order, bulk-update and stock fixtures share.
 CATALOGUE = [
     ("44000000001", "8100000000001", "46000000001", "POL-M-AZUL", "12990.00"),
@@ -111,7 +114,7 @@ class FakeShopify:
     scopes: set[str] = field(
         default_factory=lambda: (
             {"read_orders", "read_all_orders", "read_products", "write_products"}
-            | {"read_inventory", "write_inventory", "read_locations"}
+            | {"read_inventory", "write_inventory", "read_locations", "read_customers"}
         )
     )
     latency: float = 0.0
@@ -127,9 +130,12 @@ class FakeShopify:
     requests: list[dict] = field(default_factory=list)
     orders: dict[str, dict] = field(default_factory=dict)  # order GID → node, with all its lines
     variants: dict[str, dict] = field(default_factory=dict)  # variant GID → variant
+    customers: dict[str, dict] = field(default_factory=dict)  # customer GID → customer
     levels: dict[tuple[str, str], int] = field(default_factory=dict)  # (item GID, location GID) → available
     locations: list[str] = field(default_factory=list)  # the first is the primary one
     adjustments: list[dict] = field(default_factory=list)  # applied inventory adjustment groups
+    products: dict[str, dict] = field(default_factory=dict)  # product GID → title, status, options (set ones)
+    deleted_variants: list[str] = field(default_factory=list)  # variants a productSet left out
     issued: list[str] = field(default_factory=list)  # tokens from the client-credentials grant
     expired: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -141,6 +147,12 @@ class FakeShopify:
         if not self.orders:
             for edge in _load("built_orders_query.json")["response"]["data"]["orders"]["edges"]:
                 self.orders[edge["node"]["id"]] = edge["node"]
+        if not self.customers:  # each buyer of the orders, as the Customer object serves them
+            for order in self.orders.values():
+                if order.get("customer"):
+                    address = order.get("billingAddress")
+                    extra = {"updatedAt": order["updatedAt"], "defaultAddress": address, "metafields": {"nodes": []}}
+                    self.customers[order["customer"]["id"]] = {**order["customer"], **extra}
         if not self.variants:
             quantities = STOCK["variables"]["input"]["quantities"]
             self.locations = self.locations or [quantities[0]["locationId"]]
@@ -296,6 +308,8 @@ class FakeShopify:
             return 1 + 3 * len(variables.get("ids") or [])
         if root == "productVariants":
             return 2 + 2 * int(variables.get("first") or 0)
+        if root == "customers":
+            return 2 + 4 * int(variables.get("first") or 0)
         return 10 if root in MUTATIONS else 1
 
     @staticmethod
@@ -308,6 +322,8 @@ class FakeShopify:
             return 1 + len(data["nodes"])
         if root == "productVariants":
             return 2 + len(data["productVariants"]["nodes"])
+        if root == "customers":
+            return 1 + 2 * len(data["customers"]["edges"])
         return requested
 
     # ------------------------------------------------------------ queries
@@ -367,6 +383,24 @@ class FakeShopify:
             "endCursor": _cursor(last_id, int(last_id)) if page else None,
         }
         return copy.deepcopy({**order, "lineItems": {"pageInfo": page_info, "nodes": page}})
+
+    def _op_customers(self, query: str, variables: dict) -> dict:
+        first = int(variables["first"])
+        rows = [c for c in self.customers.values() if self._matches(c, variables.get("query") or "")]
+        rows.sort(key=lambda c: (_when(c["updatedAt"]), int(c["legacyResourceId"])))
+        if variables.get("after"):
+            last = _uncursor(variables["after"])
+            after = (_when(last["last_value"]), last["last_id"])
+            rows = [c for c in rows if (_when(c["updatedAt"]), int(c["legacyResourceId"])) > after]
+        edges = [
+            {"cursor": _cursor(int(c["legacyResourceId"]), c["updatedAt"]), "node": copy.deepcopy(c)}
+            for c in rows[:first]
+        ]
+        page_info = {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None}
+        return {"customers": {"pageInfo": page_info, "edges": edges}}
+
+    def _op_customer(self, query: str, variables: dict) -> dict:
+        return {"customer": copy.deepcopy(self.customers.get(variables.get("id")))}
 
     def _op_order(self, query: str, variables: dict) -> dict:
         order = self.orders.get(variables.get("id"))
@@ -484,6 +518,56 @@ class FakeShopify:
         updated = [self._apply_variant(change) for change in changes]
         return {"productVariantsBulkUpdate": {"product": {"id": product}, "productVariants": updated, "userErrors": []}}
 
+    def _product(self, product: str) -> dict | None:
+        if product not in self.products and any(v["product"] == product for v in self.variants.values()):
+            title = PRODUCT_TITLES.get(product.rsplit("/", 1)[1], "Producto de prueba")
+            self.products[product] = {"id": product, "title": title, "status": "ACTIVE", "options": []}
+        return self.products.get(product)
+
+    def _op_productSet(self, query: str, variables: dict) -> dict:
+        given, product = variables.get("input") or {}, (variables.get("identifier") or {}).get("id")
+        if product and self._product(product) is None:
+            return _product_missing("productSet", ["identifier", "id"])
+        if len(given.get("productOptions") or []) > 3 or len(given.get("variants") or []) > 100:
+            error = {"field": ["input"], "message": "Too many options or variants.", "code": "VARIANTS_OVER_LIMIT"}
+            return {"productSet": {"product": None, "userErrors": [error]}}
+        product = product or _gid("Product", next(self._ids))
+        record = self.products.setdefault(product, {"id": product, "title": "", "status": "ACTIVE", "options": []})
+        record.update(
+            title=given.get("title", record["title"]),
+            status=given.get("status", record["status"]),
+            options=given.get("productOptions", record["options"]),
+        )
+        if "variants" in given:
+            listed = [self._set_variant(product, row) for row in given["variants"]]
+            for gone in [k for k, v in self.variants.items() if v["product"] == product and k not in listed]:
+                self.deleted_variants.append(gone)
+                del self.variants[gone]
+        nodes = [{"id": v["id"], "sku": v["sku"]} for v in self.variants.values() if v["product"] == product]
+        return {"productSet": {"product": {"id": product, "variants": {"nodes": nodes}}, "userErrors": []}}
+
+    def _set_variant(self, product: str, row: dict) -> str:
+        variant_id = row.get("id")
+        if variant_id not in self.variants:
+            number = str(next(self._ids))
+            self._add_variant(number, product.rsplit("/", 1)[1], str(next(self._ids)), "", "0.00", 0)
+            variant_id = _gid("ProductVariant", number)
+        variant, title = self.variants[variant_id], " / ".join(v["name"] for v in row.get("optionValues") or [])
+        variant.update(sku=row.get("sku", variant["sku"]), title=title, productTitle=self.products[product]["title"])
+        variant.update(inventoryPolicy=row.get("inventoryPolicy", variant.get("inventoryPolicy", "DENY")))
+        variant["displayName"] = f"{variant['productTitle']} - {title}"
+        if "price" in row:
+            variant["price"] = f"{Decimal(row['price']):.2f}"
+        return variant_id
+
+    def _op_productUpdate(self, query: str, variables: dict) -> dict:
+        given = variables.get("product") or {}
+        record = self._product(given.get("id") or "")
+        if record is None:
+            return _product_missing("productUpdate", ["id"])
+        record.update({k: v for k, v in given.items() if k in ("title", "status")})
+        return {"productUpdate": {"product": {"id": record["id"], "status": record["status"]}, "userErrors": []}}
+
     def _variant_error(self, index: int, change: dict, product: str) -> dict | None:
         variant = self.variants.get(change.get("id"))
         if variant is None or variant["product"] != product:
@@ -509,6 +593,11 @@ class FakeShopify:
         variant["inventoryItem"]["tracked"] = item.get("tracked", variant["inventoryItem"]["tracked"])
         shown = ("id", "sku", "price", "compareAtPrice")
         return {**{k: variant[k] for k in shown}, "inventoryItem": dict(variant["inventoryItem"])}
+
+
+def _product_missing(root: str, path: list[str]) -> dict:
+    error = {"field": path, "message": "Product does not exist", "code": "PRODUCT_DOES_NOT_EXIST"}
+    return {root: {"product": None, "userErrors": [error]}}
 
 
 def _stock_refused(errors: list[dict]) -> dict:

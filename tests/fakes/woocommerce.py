@@ -12,7 +12,10 @@ Knobs: `latency`, `rate_limited` (answer that many requests with the host's
 do), `revoked` (the key was deleted: 401), `after_list` (a callback run
 after each order listing, to change orders mid-run), `listings_before_failure`
 (order listings answered before a 500), `requests`, `writes` (path and body
-of every batch) and `add_products()`. A batch that changes `regular_price` or
+of every batch) and `add_products()`. Batches also create products and variations (new ids from
+`next_id`; a SKU already in the shop is refused item by item, as WooCommerce's
+`product_invalid_sku`, and so is any SKU in `refuse_skus`); `stall_writes` answers that many batch
+POSTs `stall_delay` seconds late, after the change was made (the client times out, the shop has it). A batch that changes `regular_price` or
 `sale_price` recomputes `price` and `on_sale` as WooCommerce does.
 
 Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
@@ -63,8 +66,13 @@ class FakeShop:
     orders: dict[int, dict] = field(default_factory=dict)
     products: dict[int, dict] = field(default_factory=dict)
     variations: dict[int, dict] = field(default_factory=dict)  # variation id -> variation (with parent_id)
+    customers: dict[int, dict] = field(default_factory=dict)
     listings_before_failure: int | None = None  # answer order listings with HTTP 500 after this many
     after_list: Callable[[dict], None] | None = None  # called after each order listing (to change data mid-run)
+    stall_writes: int = 0  # batch POSTs answered `stall_delay` s late, after the change was made
+    stall_delay: float = 1.0
+    refuse_skus: set[str] = field(default_factory=set)  # items carrying these SKUs get an item error
+    next_id: int = 9000  # ids of created products and variations
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -78,6 +86,10 @@ class FakeShop:
                 self.products[product["id"]] = product
             for variation in _load("built_product_variations_510.json"):
                 self.variations[variation["id"]] = {**variation, "parent_id": 510}
+        if not self.customers:
+            for name in ("built_customer.json", "docs_customer_25.json"):
+                customer = _load(name)
+                self.customers[customer["id"]] = customer
 
     def add_orders(self, count: int, start_id: int = 5000, modified: str = "2026-03-11T10:00:00") -> list[int]:
         """Copies of the guest order with new ids (for pagination and benchmarks)."""
@@ -120,7 +132,11 @@ class FakeShop:
         route = path[len(PREFIX) :].strip("/").split("/")
         payload = json.loads(body) if body else {}
         with self.lock:
-            return self._route(method, route, query, payload)
+            answer = self._route(method, route, query, payload)
+        if self.stall_writes and method == "POST" and route[-1:] == ["batch"]:
+            self.stall_writes -= 1
+            time.sleep(self.stall_delay)  # the change is made; the answer comes too late
+        return answer
 
     def _auth(self, query: dict, headers) -> tuple[int, dict] | None:
         key, secret = query.get("consumer_key"), query.get("consumer_secret")
@@ -147,6 +163,14 @@ class FakeShop:
                 if order
                 else (*_error("order_invalid_id_404")[:1], {}, _error("order_invalid_id_404")[1])
             )
+        if route == ["customers"] and method == "GET":
+            return self._page(sorted(copy.deepcopy(list(self.customers.values())), key=lambda c: c["id"]), query)
+        if len(route) == 2 and route[0] == "customers" and method == "GET":
+            customer = self.customers.get(int(route[1])) if route[1].isdigit() else None
+            if customer is None:  # as WC_REST_Customers_Controller answers
+                invalid = {"code": "woocommerce_rest_invalid_id", "message": "Invalid resource ID."}
+                return 404, {}, {**invalid, "data": {"status": 404}}
+            return 200, {}, copy.deepcopy(customer)
         if route == ["products"] and method == "GET":
             found = [p for p in self.products.values() if not query.get("sku") or p["sku"] == query["sku"]]
             return self._page(sorted(copy.deepcopy(found), key=lambda p: p["id"]), query)
@@ -156,12 +180,12 @@ class FakeShop:
             return self._page(sorted(copy.deepcopy(found), key=lambda v: v["id"]), query)
         if route == ["products", "batch"] and method == "POST":
             self.writes.append(("/".join(route), copy.deepcopy(payload)))
-            return self._batch(payload, self.products, "products")
+            return self._batch(payload, self.products, "products", parent=None)
         if len(route) == 4 and route[0] == "products" and route[2:] == ["variations", "batch"] and method == "POST":
             self.writes.append(("/".join(route), copy.deepcopy(payload)))
             parent = int(route[1])
             scoped = {k: v for k, v in self.variations.items() if v["parent_id"] == parent}
-            return self._batch(payload, scoped, "variations")
+            return self._batch(payload, scoped, "variations", parent=parent)
         return (*_error("rest_no_route_404")[:1], {}, _error("rest_no_route_404")[1])
 
     def _list_orders(self, query: dict) -> tuple[int, dict, object]:
@@ -191,13 +215,17 @@ class FakeShop:
         chunk = rows[(page - 1) * per_page : page * per_page]
         return 200, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(total_pages)}, chunk
 
-    def _batch(self, payload: dict, records: dict[int, dict], kind: str) -> tuple[int, dict, object]:
+    def _batch(self, payload: dict, records: dict[int, dict], kind: str, parent=None) -> tuple[int, dict, object]:
         items = sum(len(payload.get(op, [])) for op in ("create", "update", "delete"))
         if items > BATCH_LIMIT:
             return (*_error("batch_too_large_413")[:1], {}, _error("batch_too_large_413")[1])
         results = []
+        created = [self._create(change, parent) for change in payload.get("create", [])]
         for change in payload.get("update", []):
             record = records.get(change.get("id"))
+            if change.get("sku") in self.refuse_skus:
+                results.append({"id": change.get("id"), "error": _invalid_sku()})
+                continue
             if record is None:
                 results.append({"id": change.get("id"), "error": _error("product_invalid_id_on_update_400")[1]})
                 continue
@@ -209,7 +237,26 @@ class FakeShop:
             if "regular_price" in change or "sale_price" in change:
                 _reprice(record)
             results.append(copy.deepcopy(record))
-        return 200, {}, {"update": results}
+        return 200, {}, {"update": results, **({"create": created} if "create" in payload else {})}
+
+    def _create(self, change: dict, parent: int | None) -> dict:
+        sku = change.get("sku") or ""
+        taken = {r.get("sku") for r in (*self.products.values(), *self.variations.values())}
+        if sku in self.refuse_skus or (sku and sku in taken):
+            return {"id": 0, "error": _invalid_sku()}
+        record = {"id": self.next_id, "type": "simple", "status": "publish", "sku": "", "regular_price": ""}
+        record.update({"sale_price": "", "manage_stock": False, "stock_quantity": None, "attributes": [], **change})
+        self.next_id += 1
+        _reprice(record)
+        if parent is None:
+            self.products[record["id"]] = record
+        else:
+            self.variations[record["id"]] = {**record, "parent_id": parent}
+        return copy.deepcopy(record)
+
+
+def _invalid_sku() -> dict:
+    return {"code": "product_invalid_sku", "message": "Invalid or duplicated SKU.", "data": {"status": 400}}
 
 
 def _reprice(record: dict) -> None:

@@ -126,7 +126,7 @@ def jumpseller(engagement, carla):
 def test_woocommerce_simple_products_and_variations_are_proposed_and_nothing_is_written(connected):
     engagement, odoo, shop = connected
     run = matching.bindings_propose(engagement=engagement)
-    assert run.dry_run and run.flow == "products" and run.status == SyncRun.Status.SUCCEEDED, run.summary
+    assert run.dry_run and run.flow == "matching" and run.status == SyncRun.Status.SUCCEEDED, run.summary
     assert _pairs(run) == {(CAFE, "501"), (POL_M, "511"), (POL_L, "512")}
     variation = run.items.get(external_id="511")
     assert variation.diff["parent"] == "510" and variation.diff["by"] == "sku" and variation.diff["key"] == "POL-M-AZUL"
@@ -210,7 +210,7 @@ def test_approving_binds_only_the_pairs_still_proposed_the_same_way(connected, c
         engagement=engagement, kind="product_variant", odoo_model="product.product", odoo_id=CAFE, external_id="999"
     )
     run = matching.bindings_apply(actor=carla, engagement=engagement, proposal=proposal)
-    assert not run.dry_run and run.flow == "products"
+    assert not run.dry_run and run.flow == "matching"
     items = _items(run)
     assert items[(POL_M, "511")] == ("bound", "")
     assert items[(POL_L, "512")] == ("skipped", "proposal_changed")
@@ -305,7 +305,7 @@ def test_the_consultant_proposes_reviews_and_approves_on_the_page(
     assert page in client.get(reverse("integration:page", args=[engagement.code])).content.decode()  # linked
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("integration:bindings_propose", args=[engagement.code])).status_code == 302
-    proposal = SyncRun.objects.get(engagement=engagement, flow="products")
+    proposal = SyncRun.objects.get(engagement=engagement, flow="matching")
     body = client.get(page).content.decode()
     assert str(proposal.public_id) in body and "POL-M-AZUL" in body and "Polera algodón (M, Azul)" in body
     assert not Binding.objects.exists()

@@ -9,6 +9,7 @@ from engagements.integration.models import Binding, FlowSettings, ShopConnection
 from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 from tests.fakes.odoo import WH_STOCK, FakeOdoo, FakeOdooServer
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
+from tests.fakes.woocommerce import FakeShop, FakeShopServer
 from tests.integration.fixtures import sale_orders, wire
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,30 @@ def test_shopify_stock_goes_to_the_bound_variant(shopify):
     assert shop.levels[(item, shop.locations[0])] == int(odoo.quants[(4, WH_STOCK)]) > 0
 
 
+def test_shopify_stock_goes_to_the_configured_location_only(shopify):
+    """E30: several Shopify locations; the stock flow writes to the one in its settings."""
+    engagement, _odoo, shop = shopify
+    variant = next(v for v in shop.variants.values() if v["sku"] == "CAF-1KG")
+    item, primary, second = variant["inventoryItem"]["id"], shop.locations[0], "gid://shopify/Location/70000000002"
+    shop.locations.append(second)
+    shop.levels[(item, second)] = 0
+    before = shop.levels[(item, primary)]
+    Binding.objects.create(
+        engagement=engagement,
+        kind="product_variant",
+        odoo_model="product.product",
+        odoo_id=4,
+        external_id=variant["id"].rsplit("/", 1)[1],
+        external_parent_id=variant["product"].rsplit("/", 1)[1],
+    )
+    options = {"location_id": WH_STOCK, "stock_field": "qty_available", "shop_location_id": "70000000002"}
+    FlowSettings.objects.create(engagement=engagement, flow="stock", enabled=True, options=options)
+    FlowSettings.objects.filter(flow="orders").update(enabled=False)
+    run = services.sync_run(engagement=engagement, flow="stock", full=True)
+    assert run.counts["updated"] == 1, _items(run)
+    assert shop.levels[(item, second)] == 40 and shop.levels[(item, primary)] == before
+
+
 def test_shopify_without_read_all_orders_says_why_older_orders_are_missing(shopify):
     engagement, _odoo, shop = shopify
     shop.scopes.discard("read_all_orders")
@@ -120,3 +145,26 @@ def test_a_webhook_named_order_is_re_fetched_and_imported_without_moving_the_cur
     assert not engagement.cursors.exists()
     gone = services.sync_run(engagement=engagement, flow="orders", trigger="webhook", external_ids=["999"])
     assert gone.counts["failed"] == 1 and gone.items.get().reason_code == "jumpseller_not_found"
+
+
+@pytest.mark.parametrize("platform", ["woocommerce", "shopify", "jumpseller"])
+def test_the_customers_flow_reads_each_real_shop_adapter(platform, engagement, carla):
+    """The customers flow through each adapter and its fake (the flow's cases are in test_customers)."""
+    fakes = {
+        "woocommerce": (FakeShop, FakeShopServer, "url"),
+        "shopify": (FakeShopify, FakeShopifyServer, "url"),
+        "jumpseller": (FakeJumpseller, FakeJumpsellerServer, "api_url"),
+    }
+    shop_class, server_class, url = fakes[platform]
+    odoo = FakeOdoo()
+    with FakeOdooServer(odoo) as odoo_server, server_class(shop_class()) as shop_server:
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=getattr(shop_server, url), platform=platform)
+        FlowSettings.objects.create(engagement=engagement, flow="customers", enabled=True)
+        run = services.sync_run(engagement=engagement, flow="customers")
+        _adds_up(run)
+        assert run.status != "failed" and run.counts["listed"] >= 1, (run.summary, _items(run))
+        bound = Binding.objects.filter(engagement=engagement, kind="partner")
+        assert bound.count() == run.counts["created"] + run.counts["updated"] + run.counts["unchanged"] > 0
+        assert all(odoo.data["res.partner"].get(b.odoo_id) for b in bound)
+        again = services.sync_run(engagement=engagement, flow="customers", full=True)
+        assert again.counts["created"] == 0, _items(again)

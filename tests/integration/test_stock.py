@@ -140,3 +140,19 @@ def test_the_quantity_field_and_location_are_the_configured_ones(wired):
     )
     services.sync_run(engagement=engagement, flow="stock", full=True)
     assert shop.products[501]["stock_quantity"] == 40  # on hand, the 3 reserved included
+
+
+@pytest.mark.parametrize("major", [17, 18])
+def test_a_service_is_never_pushed_as_stock_whatever_the_odoo_version(wired, major):
+    """C20 and H54: the storable flag is `detailed_type` on 16/17 and `is_storable` on 18 (the other
+    field does not exist there: reading it would fail the whole run)."""
+    engagement, odoo, shop = wired
+    version = {"server_version": f"{major}.0", "server_version_info": [major, 0, 0, "final", 0, ""]}
+    odoo.version_info = {**odoo.version_info, **version, "server_serie": f"{major}.0"}
+    Binding.objects.create(
+        engagement=engagement, kind="product_variant", odoo_model="product.product", odoo_id=12, external_id="600"
+    )
+    run = services.sync_run(engagement=engagement, flow="stock", full=True)
+    assert run.counts["listed"] == 4 and run.counts["updated"] == 3 and run.counts["skipped"] == 1, run.summary
+    assert run.items.get(external_id="600").reason_code == "not_storable"
+    assert all("600" not in str(body) for _path, body in shop.writes)

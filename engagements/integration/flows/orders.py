@@ -50,6 +50,7 @@ DEFAULTS = {
     "tax_included_id": None,
     "confirm": False,
     "initial_days": 30,
+    "reconcile_days": 7,
     "overlap_minutes": 5,
     "currency": "CLP",  # the Odoo company's currency
     "pricelists": {},  # other shop currency -> Odoo pricelist id in that currency
@@ -113,11 +114,13 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(CURSOR_TIME)
 
 
-def _window(engagement: Engagement, options: dict, now: datetime, full: bool = False) -> tuple[str, datetime, datetime]:
+def _window(
+    engagement: Engagement, options: dict, now: datetime, full: bool = False, days: int | None = None
+) -> tuple[str, datetime, datetime]:
     """(cursor, window start, window end): from the cursor minus an overlap (or, on a first or full
-    pass, the configured days back) up to a pinned `now`."""
+    pass, `days` or the configured days back) up to a pinned `now`."""
     cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.ORDERS, source="shop").first()
-    recent = now - timedelta(days=options["initial_days"])
+    recent = now - timedelta(days=days or options["initial_days"])
     start = datetime.fromisoformat(cursor.value).replace(tzinfo=UTC) if cursor and not full else recent
     return (cursor.value if cursor else ""), start - timedelta(minutes=options["overlap_minutes"]), now
 
@@ -137,7 +140,9 @@ def import_orders(
     ctx = Context(engagement, odoo, shop, _options(engagement), run.dry_run)
     if external_ids is not None:
         return _import_named(ctx, list(dict.fromkeys(external_ids)))
-    run.cursor_before, start, end = _window(engagement, ctx.options, now, full)
+    # The nightly reconciliation re-lists only the recent days (any order missing from Odoo is imported).
+    days = ctx.options["reconcile_days"] if run.trigger == SyncRun.Trigger.RECONCILE else None
+    run.cursor_before, start, end = _window(engagement, ctx.options, now, full or bool(days), days)
     run.window_start, run.window_end = _stamp(start), _stamp(end)
     listed = list(shop.iter_orders(modified_after=start, modified_before=end))
     ctx.report.counts["listed"] = len(listed)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from engagements.integration.flows import orders
 from engagements.integration.flows.pushed import remember_pushed
 from engagements.integration.flows.runs import Report
-from engagements.integration.gateway.base import OdooGateway
+from engagements.integration.gateway.base import FIELD_MAPS, OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops.base import ShopClient, StockUpdate
 
@@ -83,11 +83,16 @@ def export_stock(
         bindings, latest = _candidates(run, odoo, options, full)
         latest = high_water or latest
     report.counts["listed"] = len(bindings)
-    quantities = _quantities(odoo, bindings, options)
+    quantities, not_stocked = _quantities(odoo, bindings, options)
     in_transit = _orders_not_imported(run, shop, now) if bindings else Counter()
     changes = []
     for binding in bindings:
         qty = quantities.get(binding.odoo_id)
+        if binding.odoo_id in not_stocked:  # a service or a combo: the shop must not track stock for it
+            report.add(
+                "skipped", kind="stock", external_id=binding.external_id, odoo_id=binding.odoo_id, reason="not_storable"
+            )
+            continue
         if qty is None:
             if not run.dry_run:
                 Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
@@ -126,14 +131,20 @@ def _latest_done_move(odoo: OdooGateway) -> str:
     return rows[0]["write_date"] if rows else ""
 
 
-def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> dict[int, int]:
+def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> tuple[dict[int, int], set[int]]:
+    """The quantity to publish per Odoo variant, in one read with the storable flag of the Odoo
+    version (16/17 `detailed_type`, 18 `is_storable`); the ids of services and combos apart (C20).
+    A variant deleted in Odoo is in neither."""
     if not bindings:
-        return {}
+        return {}, set()
     field = options["stock_field"]
+    [[flag, _op, storable]] = FIELD_MAPS.get(odoo.major, FIELD_MAPS[17])["storable_domain"]
     rows = odoo.read(
-        "product.product", [b.odoo_id for b in bindings], [field], context={"location": options["location_id"]}
+        "product.product", [b.odoo_id for b in bindings], [field, flag], context={"location": options["location_id"]}
     )
-    return {row["id"]: max(0, math.floor(row[field]) - int(options["buffer"])) for row in rows}
+    not_stocked = {row["id"] for row in rows if row[flag] != storable}
+    quantities = {row["id"]: max(0, math.floor(row[field]) - int(options["buffer"])) for row in rows}
+    return quantities, not_stocked
 
 
 def _push(

@@ -177,6 +177,57 @@ class BatchResult:
     warning: str = ""
 
 
+@dataclass(frozen=True)
+class VariantPayload:
+    """One Odoo variant as the shop should sell it (products flow)."""
+
+    odoo_id: int
+    sku: str
+    price: Decimal  # as the shop shows it (see flows/prices.shop_price)
+    options: tuple[tuple[str, str], ...] = ()  # (attribute, value): (("Talla", "M"), ("Color", "Azul"))
+    active: bool = True  # False: archived in Odoo; kept in the shop but not sold, never deleted
+    barcode: str = ""
+    variant_id: str = ""  # the shop's id when bound ("" to create)
+
+
+@dataclass(frozen=True)
+class ProductPayload:
+    """One Odoo template: a simple product (one variant without options) or a variable one."""
+
+    key: str  # the Odoo template id, naming the result
+    name: str
+    variants: tuple[VariantPayload, ...]
+    product_id: str = ""  # the shop's id when bound ("" to create)
+
+    @property
+    def simple(self) -> bool:
+        return len(self.variants) == 1 and not self.variants[0].options
+
+    def option_values(self) -> dict[str, list[str]]:
+        """Each option (attribute) with its values, in the order the variants give them."""
+        names: dict[str, list[str]] = {}
+        for variant in self.variants:
+            for name, value in variant.options:
+                if value not in names.setdefault(name, []):
+                    names[name].append(value)
+        return names
+
+
+@dataclass(frozen=True)
+class ProductResult:
+    """What the shop did with one ProductPayload. `variant_ids` maps each Odoo variant sent to the shop's
+    id for it (the product id itself for a WooCommerce or Jumpseller simple product). On failure the ids
+    of whatever was created before the failure are still given, so the flow can bind them."""
+
+    key: str
+    ok: bool
+    product_id: str = ""
+    variant_ids: dict[int, str] = field(default_factory=dict, hash=False)
+    error_code: str = ""
+    message: str = ""
+    warning: str = ""  # on success, a reason code the run should still report, with `message`
+
+
 class ShopClient(Protocol):
     platform: str
     calls: int
@@ -210,4 +261,13 @@ class ShopClient(Protocol):
 
     def iter_variants(self) -> Iterator[ShopVariant]:
         """Every sellable item of the catalogue (simple products and variants), each once."""
+        ...
+
+    def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
+        """Create or update products and their variants (name, SKU, regular price, visibility of each
+        variant), in the platform's batch size, one result per payload. Nothing is ever deleted."""
+        ...
+
+    def hide_products(self, product_ids: list[str]) -> list[BatchResult]:
+        """Take whole products off the shop front (draft / disabled), never deleting them."""
         ...

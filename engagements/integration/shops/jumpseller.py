@@ -41,13 +41,18 @@ from engagements.integration.shops.base import (
     Charge,
     OrderLine,
     PriceUpdate,
+    ProductPayload,
+    ProductResult,
     ShopAuthError,
+    ShopCustomer,
+    ShopError,
     ShopOrder,
     ShopPermanentError,
     ShopRetryableError,
     ShopVariant,
     StockUpdate,
 )
+from engagements.integration.shops.customers import jumpseller_customer, jumpseller_customer_signature
 
 API_URL = "https://api.jumpseller.com/v1"
 PAGE_LIMIT = 100  # the API's maximum
@@ -355,19 +360,45 @@ class JumpsellerClient:
                 return
 
     def _version(self, raw: dict, observed: datetime) -> datetime:
-        """The order's version time (see iter_orders), recorded in the state."""
-        key, signature = str(raw["id"]), _signature(raw)
-        known = self.state["versions"].get(key)
+        """The order's version time (see iter_orders), recorded in the state. One the running state
+        never saw is news, whatever its dates say; on a blank state its real dates are used."""
+        unseen = observed if self.state.get("after_id") else _dated(raw)
+        return self._versioned("versions", str(raw["id"]), _signature(raw), observed, unseen)
+
+    def _versioned(self, bucket: str, key: str, signature: str, observed: datetime, unseen: datetime) -> datetime:
+        """The time a record's content (`signature`) was first seen: kept while it does not change,
+        later than the previous version when it does, `unseen` for a record never seen."""
+        versions = self.state.setdefault(bucket, {})
+        known = versions.get(key)
         if known and known[0] == signature:
             return datetime.fromisoformat(known[1])
-        if known:
-            stamp = max(observed, datetime.fromisoformat(known[1]) + timedelta(microseconds=1))
-        elif self.state.get("after_id"):
-            stamp = observed  # the running state never saw it: news, whatever its dates say
-        else:
-            stamp = _dated(raw)  # blank state: the real dates
-        self.state["versions"][key] = [signature, stamp.isoformat()]
+        stamp = max(observed, datetime.fromisoformat(known[1]) + timedelta(microseconds=1)) if known else unseen
+        versions[key] = [signature, stamp.isoformat()]
         return stamp
+
+    # ------------------------------------------------------------ customers
+    def get_customer(self, customer_id: str) -> ShopCustomer:
+        raw = self.request("GET", f"/customers/{customer_id}.json").json()
+        return self._customer(raw.get("customer", raw), self._now())
+
+    def iter_customers(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopCustomer]:
+        """No update time and no filter: every customer is listed (100 a page, until an empty page)
+        and versioned by content in state["customer_versions"], as orders are (see iter_orders)."""
+        observed = min(modified_before, self._now())
+        listed = []
+        for page in count(1):
+            rows = self.request("GET", "/customers.json", params={"page": page, "limit": PAGE_LIMIT}).json()
+            if not rows:
+                break
+            listed += [row.get("customer", row) for row in rows]
+        customers = [self._customer(raw, observed) for raw in listed]
+        window = (c for c in customers if modified_after < c.modified <= modified_before)
+        yield from sorted(window, key=lambda c: (c.modified, c.id))
+
+    def _customer(self, raw: dict, observed: datetime) -> ShopCustomer:
+        signature = jumpseller_customer_signature(raw)
+        modified = self._versioned("customer_versions", str(raw["id"]), signature, observed, observed)
+        return jumpseller_customer(raw, modified=modified)
 
     def _stamped_between(self, after: datetime, before: datetime) -> set[int]:
         versions = self.state["versions"].items()
@@ -427,6 +458,50 @@ class JumpsellerClient:
             message = f"The shop keeps its compare-at price {compare_at} ({shown})."
             return BatchResult(external_id, True, warning="shop_compare_at_kept", message=message)
         return BatchResult(external_id, True)
+
+    # ------------------------------------------------------------ products (Odoo → shop)
+    def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
+        """One POST or PUT per product (`status: available`), then one per variant (no batch endpoint):
+        products/{id}/variants.json creates one with its `options` ({name, value}). Jumpseller variants
+        have no visibility of their own: an archived variant is kept and reported
+        ("jumpseller_variant_not_hidden"). A timeout fails the product: what it created may exist."""
+        return [self._upsert_product(product) for product in products]
+
+    def _upsert_product(self, product: ProductPayload) -> ProductResult:
+        body: dict[str, Any] = {"name": product.name, "status": "available"}
+        if product.simple:
+            body.update(sku=product.variants[0].sku, price=_number(product.variants[0].price))
+        product_id, ids = product.product_id, {}
+        try:
+            if product_id:
+                self.request("PUT", f"/products/{product_id}.json", body={"product": body})
+            else:
+                product_id = str(self.request("POST", "/products.json", body={"product": body}).json()["product"]["id"])
+            if product.simple:
+                ids[product.variants[0].odoo_id] = product_id
+            for variant in [] if product.simple else product.variants:
+                fields: dict[str, Any] = {"sku": variant.sku, "price": _number(variant.price)}
+                if variant.variant_id:
+                    path = f"/products/{product_id}/variants/{variant.variant_id}.json"
+                    self.request("PUT", path, body={"variant": fields})
+                    ids[variant.odoo_id] = variant.variant_id
+                    continue
+                fields["options"] = [{"name": name, "value": value} for name, value in variant.options]
+                saved = self.request("POST", f"/products/{product_id}/variants.json", body={"variant": fields}).json()
+                ids[variant.odoo_id] = str(saved["variant"]["id"])
+        except ShopAuthError:
+            raise
+        except ShopError as error:
+            return ProductResult(product.key, False, product_id, ids, error.code, str(error))
+        kept = [v.sku for v in product.variants if not v.active]
+        if not kept:
+            return ProductResult(product.key, True, product_id, ids)
+        message = f"Jumpseller cannot hide one variant: {', '.join(kept)} kept in the shop."
+        return ProductResult(product.key, True, product_id, ids, "", message, "jumpseller_variant_not_hidden")
+
+    def hide_products(self, product_ids: list[str]) -> list[BatchResult]:
+        """`status: disabled`: off the shop front, kept in the catalogue."""
+        return [self._put_item(product_id, "", {"status": "disabled"}) for product_id in product_ids]
 
     # ------------------------------------------------------------ catalogue
     def iter_variants(self) -> Iterator[ShopVariant]:

@@ -77,7 +77,10 @@ from engagements.integration.shops.base import (
     Charge,
     OrderLine,
     PriceUpdate,
+    ProductPayload,
+    ProductResult,
     ShopAuthError,
+    ShopCustomer,
     ShopError,
     ShopOrder,
     ShopPermanentError,
@@ -85,6 +88,7 @@ from engagements.integration.shops.base import (
     ShopVariant,
     StockUpdate,
 )
+from engagements.integration.shops.customers import shopify_customer
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +170,32 @@ VARIANTS_UPDATE = """mutation UpdateVariants($productId: ID!, $variants: [Produc
     userErrors { field message code }
   }
 }"""
+CUSTOMER_FIELDS = """fragment CustomerFields on Customer {
+  id legacyResourceId firstName lastName updatedAt
+  defaultEmailAddress { emailAddress }
+  defaultPhoneNumber { phoneNumber }
+  defaultAddress { firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone }
+  metafields(first: 10) { nodes { namespace key value } }
+}"""
+CUSTOMERS_QUERY = f"""query CustomersUpdatedSince($first: Int!, $after: String, $query: String) {{
+  customers(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
+    pageInfo {{ hasNextPage endCursor }}
+    edges {{ node {{ ...CustomerFields }} }}
+  }}
+}}
+{CUSTOMER_FIELDS}"""
+CUSTOMER_QUERY = f"query Customer($id: ID!) {{ customer(id: $id) {{ ...CustomerFields }} }}\n{CUSTOMER_FIELDS}"
+CUSTOMERS_PAGE = 100
+PRODUCT_SET = """mutation ProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier, synchronous: true) {
+    product { id variants(first: 250) { nodes { id sku } } }
+    userErrors { field message code }
+  }
+}"""
+PRODUCT_HIDE = """mutation HideProduct($product: ProductUpdateInput!) {
+  productUpdate(product: $product) { product { id status } userErrors { field message } }
+}"""
+MAX_OPTIONS, MAX_VARIANTS = 3, 100  # Shopify's limits for one product (without Extended Variants)
 VARIANTS_QUERY = """query ProductVariants($first: Int!, $after: String) {
   productVariants(first: $first, after: $after) {
     pageInfo { hasNextPage endCursor }
@@ -397,19 +427,36 @@ class ShopifyClient:
 
     def iter_orders(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopOrder]:
         self._check_window(modified_after)
-        search = f"updated_at:>='{_stamp(modified_after)}' updated_at:<'{_stamp(modified_before)}'"
+        for node in self._updated_between(ORDERS_QUERY, "orders", ORDERS_PAGE, modified_after, modified_before):
+            yield to_order(self._all_lines(node))
+
+    def _updated_between(self, query: str, root: str, first: int, after_: datetime, before: datetime) -> Iterator[dict]:
+        """Cursor paging of a connection sorted by UPDATED_AT in a window; each node once (a record
+        changed while we page may come again)."""
+        search = f"updated_at:>='{_stamp(after_)}' updated_at:<'{_stamp(before)}'"
         seen: set[str] = set()
         after = None
         while True:
-            variables = {"first": ORDERS_PAGE, "after": after, "query": search}
-            page = self._graphql(ORDERS_QUERY, variables)["orders"]
+            page = self._graphql(query, {"first": first, "after": after, "query": search})[root]
             for edge in page["edges"]:
-                if edge["node"]["id"] not in seen:  # an order changed while we page may come again
+                if edge["node"]["id"] not in seen:
                     seen.add(edge["node"]["id"])
-                    yield to_order(self._all_lines(edge["node"]))
+                    yield edge["node"]
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
+
+    # ------------------------------------------------------------ customers (needs read_customers)
+    def iter_customers(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopCustomer]:
+        window = (modified_after, modified_before)
+        for node in self._updated_between(CUSTOMERS_QUERY, "customers", CUSTOMERS_PAGE, *window):
+            yield shopify_customer(node)
+
+    def get_customer(self, customer_id: str) -> ShopCustomer:
+        node = self._graphql(CUSTOMER_QUERY, {"id": gid("Customer", customer_id)})["customer"]
+        if node is None:
+            raise ShopPermanentError(f"The shop has no customer {customer_id}.", code="shop_customer_not_found")
+        return shopify_customer(node)
 
     def get_order(self, order_id: str) -> ShopOrder:
         node = self._graphql(ORDER_QUERY, {"id": gid("Order", order_id)})["order"]
@@ -552,6 +599,54 @@ class ShopifyClient:
 
         return _item_by_item([key for key, _ in changes], send, "variants")
 
+    # ------------------------------------------------------------ products (Odoo → shop)
+    def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
+        """One synchronous `productSet` per product: title, status ACTIVE, its options and EVERY variant,
+        archived ones included, because productSet deletes the variants its list leaves out. Shopify has
+        no per-variant visibility: an archived variant is kept with `inventoryPolicy: DENY` (not sold
+        once its stock is 0) and the product comes back with the warning "shopify_variant_not_hidden".
+        A product with more than 3 options or 100 variants is not sent ("shopify_variant_limit")."""
+        return [self._product_set(product) for product in products]
+
+    def _product_set(self, product: ProductPayload) -> ProductResult:
+        options = _options(product)
+        if len(options) > MAX_OPTIONS or len(product.variants) > MAX_VARIANTS:
+            message = f"Shopify allows {MAX_OPTIONS} options and {MAX_VARIANTS} variants per product."
+            return ProductResult(
+                product.key, False, product.product_id, error_code="shopify_variant_limit", message=message
+            )
+        variables: dict = {"input": _product_input(product, options)}
+        if product.product_id:
+            variables["identifier"] = {"id": gid("Product", product.product_id)}
+        try:
+            payload = self._graphql(PRODUCT_SET, variables, write=True)["productSet"]
+        except ShopAuthError:
+            raise
+        except ShopError as error:
+            return ProductResult(product.key, False, product.product_id, error_code=error.code, message=str(error))
+        errors = payload.get("userErrors") or []
+        if errors or not payload.get("product"):
+            refused = _refused(product.key, errors[0] if errors else {})
+            return ProductResult(product.key, False, product.product_id, {}, refused.error_code, refused.message)
+        node = payload["product"]
+        by_sku = {(v.get("sku") or ""): numeric_id(v["id"]) for v in node["variants"]["nodes"]}
+        ids = {v.odoo_id: by_sku[v.sku] for v in product.variants if v.sku in by_sku}
+        kept = [v.sku for v in product.variants if not v.active]
+        if not kept:
+            return ProductResult(product.key, True, numeric_id(node["id"]), ids)
+        message = f"Shopify cannot hide one variant: {', '.join(kept)} kept, not sold once out of stock."
+        return ProductResult(product.key, True, numeric_id(node["id"]), ids, "", message, "shopify_variant_not_hidden")
+
+    def hide_products(self, product_ids: list[str]) -> list[BatchResult]:
+        """`status: DRAFT` (`productUpdate`): off every sales channel, kept in the catalogue."""
+        results = []
+        for product_id in product_ids:
+            product = {"id": gid("Product", product_id), "status": "DRAFT"}
+            payload = self._graphql(PRODUCT_HIDE, {"product": product}, write=True)["productUpdate"]
+            errors = payload.get("userErrors") or []
+            results.append(_refused(product_id, errors[0]) if errors else BatchResult(product_id, True))
+        return results
+
     # ------------------------------------------------------------ catalogue
     def iter_variants(self) -> Iterator[ShopVariant]:
         """Every variant of every product (a product without options has one, "Default Title")."""
@@ -577,6 +672,33 @@ def _variant(node: dict) -> ShopVariant:
         name=name,
         price=Decimal(str(node["price"])) if node.get("price") is not None else None,
     )
+
+
+def _options(product: ProductPayload) -> dict[str, list[str]]:
+    """Option name → its values in order; a simple product has Shopify's single "Title" option."""
+    return {"Title": ["Default Title"]} if product.simple else product.option_values()
+
+
+def _product_input(product: ProductPayload, options: dict[str, list[str]]) -> dict:
+    variants = []
+    for variant in product.variants:
+        chosen = [("Title", "Default Title")] if product.simple else variant.options
+        row: dict = {
+            "optionValues": [{"optionName": name, "name": value} for name, value in chosen],
+            "sku": variant.sku,
+            "price": _amount(variant.price),
+        }
+        if variant.variant_id:
+            row["id"] = gid("ProductVariant", variant.variant_id)
+        if not variant.active:
+            row["inventoryPolicy"] = "DENY"
+        variants.append(row)
+    return {
+        "title": product.name,
+        "status": "ACTIVE",
+        "productOptions": [{"name": n, "values": [{"name": v} for v in values]} for n, values in options.items()],
+        "variants": variants,
+    }
 
 
 def _compare_at_kept(result: BatchResult, node: dict | None) -> BatchResult:

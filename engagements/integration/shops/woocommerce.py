@@ -30,13 +30,18 @@ from engagements.integration.shops.base import (
     Charge,
     OrderLine,
     PriceUpdate,
+    ProductPayload,
+    ProductResult,
     ShopAuthError,
+    ShopCustomer,
+    ShopError,
     ShopOrder,
     ShopPermanentError,
     ShopRetryableError,
     ShopVariant,
     StockUpdate,
 )
+from engagements.integration.shops.customers import woocommerce_customer
 
 BATCH_LIMIT = 100
 PER_PAGE = 100
@@ -225,6 +230,64 @@ class WooCommerceClient:
                 results += [parse(item) for item in answer.get("update", [])]
         return results
 
+    # ------------------------------------------------------------ products (Odoo → shop)
+    def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
+        """Parents through /products/batch (create, or update of the bound ones; ≤100 a call), then each
+        variable product's variations through its /variations/batch. Products are `publish`ed; an archived
+        variant gets `status: private` (kept, not sold). A batch that times out fails its items with
+        "shop_timeout": they may exist now, so the caller looks them up by SKU before sending them again."""
+        results: dict[str, ProductResult] = {}
+        for operation in ("create", "update"):
+            todo = [p for p in products if bool(p.product_id) == (operation == "update")]
+            for product, item in self._batch_items("/products/batch", operation, todo, _woo_product):
+                failed = item if isinstance(item, BatchResult) else _error_result(item)
+                if failed:
+                    results[product.key] = ProductResult(product.key, False, "", {}, failed.error_code, failed.message)
+                    continue
+                product_id = str(item["id"])
+                ids = {product.variants[0].odoo_id: product_id} if product.simple else {}
+                results[product.key] = ProductResult(product.key, True, product_id, ids)
+        for product in products:
+            done = results.get(product.key)
+            if done and done.ok and not product.simple:
+                results[product.key] = self._variations(product, done.product_id)
+        silent = "The shop's batch answer had no entry for this item."
+        missing = {p.key: ProductResult(p.key, False, error_code="shop_no_answer", message=silent) for p in products}
+        return [results.get(p.key) or missing[p.key] for p in products]
+
+    def _variations(self, product: ProductPayload, product_id: str) -> ProductResult:
+        path = f"/products/{product_id}/variations/batch"
+        ids: dict[int, str] = {}
+        problem: BatchResult | None = None
+        for operation in ("create", "update"):
+            todo = [v for v in product.variants if bool(v.variant_id) == (operation == "update")]
+            for variant, item in self._batch_items(path, operation, todo, _woo_variation):
+                failed = item if isinstance(item, BatchResult) else _error_result(item)
+                problem = problem or failed
+                if not failed:
+                    ids[variant.odoo_id] = str(item["id"])
+        if problem:
+            return ProductResult(product.key, False, product_id, ids, problem.error_code, problem.message)
+        return ProductResult(product.key, True, product_id, ids)
+
+    def _batch_items(self, path: str, operation: str, records: list, build: Callable) -> Iterator[tuple]:
+        """(record, the shop's answer for it, or a failed BatchResult when the whole call failed)."""
+        for start in range(0, len(records), BATCH_LIMIT):
+            chunk = records[start : start + BATCH_LIMIT]
+            try:
+                answer = self.request("POST", path, body={operation: [build(r) for r in chunk]}).json()
+            except ShopAuthError:
+                raise
+            except ShopError as error:
+                yield from ((r, BatchResult("", False, error.code, str(error))) for r in chunk)
+                continue
+            yield from zip(chunk, answer.get(operation, []), strict=False)
+
+    def hide_products(self, product_ids: list[str]) -> list[BatchResult]:
+        """`status: draft`: the product leaves the shop front and its URL, and stays in the catalogue."""
+        changes = [{"id": int(product_id), "status": "draft"} for product_id in product_ids]
+        return self._batches({"/products/batch": changes}, lambda item: _error_result(item) or _ok(item))
+
     # ------------------------------------------------------------ catalogue
     def iter_variants(self) -> Iterator[ShopVariant]:
         """Simple products, and the variations of variable products (grouped and external products are
@@ -255,6 +318,18 @@ class WooCommerceClient:
                 return
             page += 1
 
+    # ------------------------------------------------------------ customers
+    def get_customer(self, customer_id: str) -> ShopCustomer:
+        return woocommerce_customer(self.request("GET", f"/customers/{customer_id}").json())
+
+    def iter_customers(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopCustomer]:
+        """/customers has no modified_after filter (orders, products and coupons have one): every
+        customer is listed, 100 a page by id, and the window is applied here."""
+        after, before = _woo(modified_after), _woo(modified_before)
+        for raw in self._pages("/customers", {"orderby": "id", "order": "asc"}):
+            if after < (raw.get("date_modified_gmt") or raw.get("date_created_gmt") or "") <= before:
+                yield woocommerce_customer(raw)
+
 
 def _batch_path(product_id: str, variant_id: str) -> str:
     return f"/products/{product_id}/variations/batch" if variant_id else "/products/batch"
@@ -265,6 +340,38 @@ def _error_result(item: dict) -> BatchResult | None:
     if error:
         return BatchResult(str(item.get("id")), False, error.get("code", ""), error.get("message", ""))
     return None
+
+
+def _ok(item: dict) -> BatchResult:
+    return BatchResult(str(item.get("id")), True)
+
+
+def _woo_product(product: ProductPayload) -> dict:
+    """A parent: simple with its SKU and regular price, or variable with the attributes its variations use."""
+    body: dict = {"name": product.name, "status": "publish"}
+    if product.product_id:
+        body["id"] = int(product.product_id)
+    else:
+        body["type"] = "simple" if product.simple else "variable"
+    if product.simple:
+        variant = product.variants[0]
+        body.update(sku=variant.sku, regular_price=format(variant.price, "f"))
+    else:
+        body["attributes"] = [
+            {"name": name, "options": values, "variation": True, "visible": True}
+            for name, values in product.option_values().items()
+        ]
+    return body
+
+
+def _woo_variation(variant) -> dict:
+    body = {
+        "sku": variant.sku,
+        "regular_price": format(variant.price, "f"),
+        "status": "publish" if variant.active else "private",
+        "attributes": [{"name": name, "option": value} for name, value in variant.options],
+    }
+    return {"id": int(variant.variant_id), **body} if variant.variant_id else body
 
 
 def _stock_result(item: dict) -> BatchResult:
