@@ -112,6 +112,12 @@ class StockSettingsForm(FlowSettingsForm):
         ],
     )
     buffer = forms.IntegerField(label=_("Safety buffer (units)"), min_value=0, initial=0)
+    correct_drift = forms.BooleanField(
+        label=_("Each night, put back quantities changed by hand in the shop"),
+        required=False,
+        initial=True,
+        help_text=_("Off: the nightly check only reports them."),
+    )
     shop_location_id = forms.RegexField(
         label=_("Shop location (Shopify)"),
         regex=r"^\d{1,20}$",

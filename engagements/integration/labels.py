@@ -101,6 +101,9 @@ REASONS = {
     "price_currency_unknown": _("This shop currency is not supported for prices yet (CLP and USD are)."),
     # stock and products
     "not_storable": _("A service or a combo in Odoo: its stock is not published."),
+    "stock_drift": _("The shop's quantity had been changed there; Odoo's was put back."),
+    "shop_stock_moved": _("The shop's stock moved while we sent ours (a sale there): read again and set."),
+    "stock_drift_kept": _("The shop's quantity differs from Odoo's; left as is (correcting is off)."),
     "product_hidden": _("Archived in Odoo: hidden in the shop, not deleted."),
     "product_archived_unpublished": _("Archived in Odoo before it was ever published: left out."),
     "product_sku_missing": _("The Odoo variant has no SKU (internal reference): it cannot be published safely."),
@@ -149,6 +152,8 @@ REASONS = {
         "Shopify only shows orders of the last 60 days to this app: ask for the read_all_orders permission "
         "to import older ones."
     ),
+    "shop_webhooks_forbidden": _("The shop refused to register our webhooks: the key needs read and write rights."),
+    "shopify_webhook_refused": _("Shopify refused the webhook (the portal's address must be https and unique)."),
     "shop_unsupported": _(
         "There is no adapter for this platform: the integration works with WooCommerce, Shopify and Jumpseller."
     ),

@@ -65,7 +65,10 @@ def reconcile(*, engagement: Engagement) -> list[SyncRun]:
     runs = []
     for flow in [f for f in CHECKED_FLOWS if f in enabled] + ["bindings"]:
         try:
-            runs.append(services.sync_run(engagement=engagement, flow=flow, trigger=SyncRun.Trigger.RECONCILE))
+            full = flow == "stock"  # every bound variant is compared with the shop
+            runs.append(
+                services.sync_run(engagement=engagement, flow=flow, full=full, trigger=SyncRun.Trigger.RECONCILE)
+            )
         except DomainError as refused:  # paused or already running: tomorrow's pass takes it
             logger.info("reconciliation of %s %s not run: %s", engagement.code, flow, refused)
     return runs

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +19,7 @@ from engagements.integration.flows import customers, orders, prices, products, r
 from engagements.integration.gateway.base import GatewayError, PermanentError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection, SyncItem, SyncRun
-from engagements.integration.shops.base import PLATFORM_LABELS
+from engagements.integration.shops.base import PLATFORM_LABELS, ShopAuthError, ShopClient
 from engagements.models import Engagement
 from engagements.services import event_record
 from portal.errors import DomainError
@@ -260,6 +263,36 @@ def flow_settings_save(
     )
 
 
+def webhook_url(connection: ShopConnection) -> str:
+    return settings.SITE_URL + reverse("integration:webhook", args=[connection.webhook_token])
+
+
+def _ensure_webhooks(connection: ShopConnection, client: ShopClient, verdict: dict) -> None:
+    """Our order webhooks exist and are active in the shop (research §5.8: they go missing). A refusal
+    here leaves the connection healthy (polling goes on) and is told in `webhooks_problem`."""
+    if not connection.webhook_secret:  # every delivery would be refused: registering them is pointless
+        verdict["webhooks"] = {"skipped": "no_secret"}
+        verdict["message"] += " " + _("Webhooks not configured (no secret).")
+        return
+    try:
+        report = client.ensure_webhooks(webhook_url(connection), connection.webhook_secret.reveal())
+    except GatewayError as error:
+        # The keys just passed the status check: an auth refusal here is a missing right (a read-only key).
+        code = "shop_webhooks_forbidden" if isinstance(error, ShopAuthError) else error.code
+        logger.warning("webhooks not registered: engagement %s, %s", connection.engagement.code, code)
+        verdict["webhooks_problem"] = code
+        verdict["message"] += " " + _("The webhooks could not be registered (%(code)s); orders are still polled.") % {
+            "code": code
+        }
+        return
+    verdict["webhooks"] = asdict(report)
+    verdict["message"] += " " + _("Webhooks: %(created)s created, %(reactivated)s reactivated, %(ok)s in place.") % {
+        "created": len(report.created),
+        "reactivated": len(report.reactivated),
+        "ok": len(report.ok),
+    }
+
+
 def shop_connection_check(*, connection: ShopConnection) -> dict:
     """Reach the shop with the stored keys and store the verdict (never a secret) on the connection."""
     verdict: dict = {"reachable": False, "version": ""}
@@ -272,6 +305,7 @@ def shop_connection_check(*, connection: ShopConnection) -> dict:
             "platform": PLATFORM_LABELS.get(client.platform, client.platform),
             "version": verdict["version"],
         }
+        _ensure_webhooks(connection, client, verdict)
     except GatewayError as error:
         verdict["problem"] = error.code
         verdict["message"] = labels.problem_text(error.code)

@@ -5,12 +5,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
-from engagements.integration import selectors, services, webhooks
+from engagements.integration import links, selectors, services, webhooks
 from engagements.integration.flows import orders
 from engagements.integration.flows.runs import RUN_IN_PROGRESS
 from engagements.integration.forms import (
@@ -66,6 +67,9 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
         "shop": shop,
         "odoo_form": odoo_form,
         "shop_form": shop_form,
+        "webhook_url": request.build_absolute_uri(reverse("integration:webhook", args=[shop.webhook_token]))
+        if shop
+        else "",
         "runs": runs,
         "running": any(r.status == SyncRun.Status.RUNNING for r in runs),
     }
@@ -115,13 +119,8 @@ def run_detail(request: HttpRequest, public_id) -> HttpResponse:
     run = get_scoped_or_404(selectors.run_list_for_user(request.user), public_id=public_id)
     odoo = OdooConnection.objects.filter(engagement=run.engagement).first()
     shop = ShopConnection.objects.filter(engagement=run.engagement).first()
-    context = {
-        "run": run,
-        "items": list(run.items.all()),
-        "e": run.engagement,
-        "odoo_url": odoo.url if odoo else "",
-        "shop_url": shop.base_url if shop else "",
-    }
+    items = [(item, links.odoo_link(odoo, item), links.shop_link(shop, item)) for item in run.items.all()]
+    context = {"run": run, "items": items, "e": run.engagement}
     return render(request, "integration/run_detail.html", context)
 
 

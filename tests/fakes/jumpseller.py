@@ -26,6 +26,8 @@ Knobs:
 - `use_quota()`: another app of the store spends part of this minute's quota;
 - `set_status()`: the shop owner changes an order, and no webhook is sent;
 - `add_orders()`, `add_products()`;
+- GET and POST hooks.json (the shape of docs_hook_create.json), kept in `hooks` (id -> hook): delete one
+  from it as a hook Jumpseller dropped; an event outside API v1's list is refused with 422;
 - the `requests` log and `writes`;
 - POST products and products/{id}/variants create them (kept in `products`, logged in `created`);
   PUT products/{id} also takes `name` and `status`.
@@ -67,6 +69,12 @@ def _load(name: str):
 
 
 ERRORS = _load("errors.json")
+HOOK = _load("docs_hook_create.json")["response"]["hook"]
+HOOK_EVENTS = {  # API v1 (research §2.3)
+    *("order_updated", "order_pending_payment", "order_paid", "order_shipped", "order_canceled", "order_abandoned"),
+    *("product_created", "product_updated", "product_deleted", "product_stock_updated"),
+    *("customer_created", "customer_updated", "customer_deleted"),
+}
 RATE = _load("rate_limit_headers.json")
 
 
@@ -107,6 +115,7 @@ class FakeJumpseller:
     orders: dict[int, dict] = field(default_factory=dict)
     products: dict[int, dict] = field(default_factory=dict)
     customers: dict[int, dict] = field(default_factory=dict)
+    hooks: dict[int, dict] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -231,6 +240,16 @@ class FakeJumpseller:
     def _route(self, method: str, route: list[str], query: dict, payload: dict) -> tuple[int, object]:
         if route == ["store", "info"]:
             return 200, _load("built_store_info.json")
+        if route == ["hooks"] and method == "GET":
+            return 200, [{"hook": copy.deepcopy(h)} for h in sorted(self.hooks.values(), key=lambda h: h["id"])]
+        if route == ["hooks"] and method == "POST":
+            given = payload.get("hook") or {}
+            if given.get("event") not in HOOK_EVENTS or not given.get("url"):
+                return 422, {"message": "Hook event or url is invalid"}  # the text is made up
+            number = max(self.hooks, default=HOOK["id"] - 1) + 1
+            hook = {**HOOK, "id": number, "event": given["event"], "url": given["url"]}
+            self.hooks[hook["id"]] = hook
+            return 200, {"hook": copy.deepcopy(hook)}
         if route[0] == "orders":
             return self._orders(method, route[1:], query, payload)
         if route == ["customers"] and method == "GET":

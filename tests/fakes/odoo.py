@@ -44,6 +44,29 @@ class OdooError(Exception):
         self.name, self.message = name, message
 
 
+def _templates(products: list[dict]) -> dict[int, dict]:
+    """Each product's template, as Odoo keeps them (one per `product_tmpl_id`, its variants listed)."""
+    templates: dict[int, dict] = {}
+    for product in products:
+        product.setdefault("product_template_attribute_value_ids", [])
+        tid, name = product["product_tmpl_id"]
+        template = templates.setdefault(
+            tid,
+            {
+                "id": tid,
+                "name": name,
+                "active": True,
+                "type": product["type"],
+                "detailed_type": product["detailed_type"],
+                "company_id": False,
+                "product_variant_ids": [],
+                "write_date": product["write_date"],
+            },
+        )
+        template["product_variant_ids"].append(product["id"])
+    return templates
+
+
 def _product(pid, sku, barcode, name, price, tmpl, tax, write_date):
     return {
         "id": pid,
@@ -203,6 +226,8 @@ def seed() -> dict[str, dict[int, dict]]:
     ]
     return {
         "product.product": {p["id"]: p for p in products},
+        "product.template": _templates(products),
+        "product.template.attribute.value": {},
         "res.partner": {p["id"]: p for p in partners},
         "account.tax": {
             3: {"id": 3, "name": "IVA 19%", "amount": 19.0, "price_include": False, "type_tax_use": "sale"},

@@ -13,6 +13,10 @@ data/shopify), from state seeded with the fixtures' orders, variants, inventory 
 - `productSet` (synchronous; creates the product and the variants without an id; as Shopify, the product's
   variants its list leaves out are deleted: they go to `deleted_variants`, so a test can assert none was)
   and `productUpdate` (status), kept in `products`.
+- `webhookSubscriptions` (filtered by `topics`) and `webhookSubscriptionCreate`, kept in `subscriptions`
+  (GID -> id, topic, uri, format); an address that is not https:// or already taken for the topic is
+  refused in `userErrors`, an order topic without `read_orders` with ACCESS_DENIED. Shopify has no
+  disabled state: it deletes a failing subscription (delete it from `subscriptions`).
 Every answer carries `extensions.cost` from a leaky bucket: over it, THROTTLED; over 1000 points for one
 query, MAX_COST_EXCEEDED. Without `read_all_orders` in `scopes`, orders created more than 60 days ago
 are left out, as Shopify does. Tokens: `token`, or those issued by the client-credentials grant
@@ -56,6 +60,8 @@ MAX_COST = 1000
 INPUT_LIMIT = 250
 LINES_PAGE = 50
 MUTATIONS = {"inventorySetQuantities", "productVariantsBulkUpdate", "productSet", "productUpdate"}
+MUTATIONS |= {"webhookSubscriptionCreate"}
+WEBHOOK_TOPICS = {"ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_PAID", "ORDERS_CANCELLED", "PRODUCTS_UPDATE"}
 # (variant, product, inventory item, sku, price): the ids the order, bulk-update and stock fixtures share.
 CATALOGUE = [
     ("44000000001", "8100000000001", "46000000001", "POL-M-AZUL", "12990.00"),
@@ -136,6 +142,7 @@ class FakeShopify:
     adjustments: list[dict] = field(default_factory=list)  # applied inventory adjustment groups
     products: dict[str, dict] = field(default_factory=dict)  # product GID → title, status, options (set ones)
     deleted_variants: list[str] = field(default_factory=list)  # variants a productSet left out
+    subscriptions: dict[str, dict] = field(default_factory=dict)  # webhook subscription GID → subscription
     issued: list[str] = field(default_factory=list)  # tokens from the client-credentials grant
     expired: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -413,11 +420,16 @@ class FakeShopify:
         nodes = []
         for node_id in ids:
             variant = self.variants.get(node_id)
-            nodes.append(
+            node = (
                 {"id": node_id, "product": {"id": variant["product"]}, "inventoryItem": dict(variant["inventoryItem"])}
                 if variant
                 else None
             )
+            if node and "inventoryLevel" in query:  # null when the item is not stocked at the location
+                level = self.levels.get((node["inventoryItem"]["id"], variables.get("location")))
+                quantities = [{"name": "available", "quantity": level}]
+                node["inventoryItem"]["inventoryLevel"] = None if level is None else {"quantities": quantities}
+            nodes.append(node)
         return {"nodes": nodes}
 
     def _op_productVariants(self, query: str, variables: dict) -> dict:
@@ -439,7 +451,31 @@ class FakeShopify:
         page_info = {"hasNextPage": len(rows) > first, "endCursor": _cursor(last_id, int(last_id)) if nodes else None}
         return {"productVariants": {"pageInfo": page_info, "nodes": copy.deepcopy(nodes)}}
 
+    def _op_webhookSubscriptions(self, query: str, variables: dict) -> dict:
+        topics = variables.get("topics") or WEBHOOK_TOPICS
+        nodes = [copy.deepcopy(s) for s in self.subscriptions.values() if s["topic"] in topics]
+        return {"webhookSubscriptions": {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}}}
+
     # ------------------------------------------------------------ mutations
+    def _op_webhookSubscriptionCreate(self, query: str, variables: dict) -> dict:
+        topic, given = variables.get("topic"), variables.get(_argument(query, "webhookSubscription")) or {}
+        if topic not in WEBHOOK_TOPICS:
+            message = f"Variable $topic of type WebhookSubscriptionTopic! was provided invalid value {topic}"
+            return _error(message, "INVALID_VARIABLE")
+        if topic.startswith("ORDERS_") and "read_orders" not in self.scopes:
+            return _error("Access denied for webhookSubscriptionCreate field.", "ACCESS_DENIED")
+        uri = given.get("uri") or ""
+        taken = any(s["topic"] == topic and s["uri"] == uri for s in self.subscriptions.values())
+        message = "Address protocol is not supported" if not uri.startswith("https://") else ""
+        message = message or ("Address for this topic has already been taken" if taken else "")
+        if message:
+            error = {"field": ["webhookSubscription", "uri"], "message": message}
+            return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [error]}}
+        node = {"id": _gid("WebhookSubscription", next(self._ids)), "topic": topic, "uri": uri}
+        node.update(format=given.get("format", "JSON"), apiVersion={"handle": API_VERSION})
+        self.subscriptions[node["id"]] = node
+        return {"webhookSubscriptionCreate": {"webhookSubscription": copy.deepcopy(node), "userErrors": []}}
+
     def _op_inventorySetQuantities(self, query: str, variables: dict) -> dict:
         key = _idempotency_key(query, variables)
         if not key:
@@ -608,6 +644,12 @@ def _code(payload) -> str | None:
     """The first GraphQL error's code (THROTTLED, MAX_COST_EXCEEDED...), for the request log."""
     errors = payload.get("errors") if isinstance(payload, dict) else None
     return (errors[0].get("extensions") or {}).get("code") if isinstance(errors, list) and errors else None
+
+
+def _argument(query: str, name: str) -> str:
+    """The variable a mutation passes as its argument `name` (`webhookSubscription: $input` → input)."""
+    match = re.search(rf"\b{name}:\s*\$(\w+)", query)
+    return match.group(1) if match else name
 
 
 def _idempotency_key(query: str, variables: dict) -> str | None:

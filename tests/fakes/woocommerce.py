@@ -17,6 +17,9 @@ of every batch) and `add_products()`. Batches also create products and variation
 `product_invalid_sku`, and so is any SKU in `refuse_skus`); `stall_writes` answers that many batch
 POSTs `stall_delay` seconds late, after the change was made (the client times out, the shop has it). A batch that changes `regular_price` or
 `sale_price` recomputes `price` and `on_sale` as WooCommerce does.
+Webhooks: GET (paged, `status` filter), POST and PUT /webhooks, kept in `webhooks` (id -> the REST
+object, with the secret WooCommerce keeps, never shown); set a hook's `status` to `disabled` as
+WooCommerce does after 5 failed deliveries; `read_only` (a read-only key: writes refused with 401).
 
 Run on its own: `python -m tests.fakes.woocommerce --port 8070` (key
 `ck_demo`, secret `cs_demo`).
@@ -73,6 +76,8 @@ class FakeShop:
     stall_delay: float = 1.0
     refuse_skus: set[str] = field(default_factory=set)  # items carrying these SKUs get an item error
     next_id: int = 9000  # ids of created products and variations
+    webhooks: dict[int, dict] = field(default_factory=dict)
+    read_only: bool = False  # the key has read permission only: every write is refused
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -154,6 +159,8 @@ class FakeShop:
     def _route(self, method: str, route: list[str], query: dict, payload: dict) -> tuple[int, dict, object]:
         if route == ["system_status"]:
             return 200, {}, {"environment": {"version": "8.6.1", "site_url": "https://tienda.example.cl"}}
+        if route[:1] == ["webhooks"]:
+            return self._webhooks(method, route[1:], query, payload)
         if route == ["orders"] and method == "GET":
             return self._list_orders(query)
         if len(route) == 2 and route[0] == "orders" and method == "GET":
@@ -188,6 +195,36 @@ class FakeShop:
             return self._batch(payload, scoped, "variations", parent=parent)
         return (*_error("rest_no_route_404")[:1], {}, _error("rest_no_route_404")[1])
 
+    def _webhooks(self, method: str, route: list[str], query: dict, payload: dict) -> tuple[int, dict, object]:
+        """WC_REST_Webhooks_Controller: list, create (201), update; the secret is kept, never shown."""
+        if method != "GET" and self.read_only:  # WC_REST_Authentication::check_permissions
+            refused = {"code": "woocommerce_rest_authentication_error", "data": {"status": 401}}
+            return 401, {}, {**refused, "message": "The API key provided does not have write permissions."}
+        if not route and method == "GET":
+            wanted = query.get("status", "all")
+            rows = [_shown(w) for w in sorted(self.webhooks.values(), key=lambda w: w["id"])]
+            return self._page([w for w in rows if wanted in ("all", w["status"])], query)
+        if not route and method == "POST":
+            if not payload.get("topic") or not payload.get("delivery_url"):
+                message = "Missing parameter(s): topic, delivery_url"
+                return 400, {}, {"code": "rest_missing_callback_param", "message": message, "data": {"status": 400}}
+            resource, _, event = payload["topic"].partition(".")
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            hook = {"id": self.next_id, "name": "", "status": "active", "resource": resource, "event": event}
+            hook.update(hooks=WEBHOOK_ACTIONS.get(payload["topic"], []), secret="")
+            hook.update(payload)
+            hook.update(date_created=stamp, date_created_gmt=stamp, date_modified=stamp, date_modified_gmt=stamp)
+            self.next_id += 1
+            self.webhooks[hook["id"]] = hook
+            return 201, {}, _shown(hook)
+        hook = self.webhooks.get(int(route[0])) if len(route) == 1 and route[0].isdigit() else None
+        if hook is None:
+            invalid = {"code": "woocommerce_rest_webhook_invalid_id", "message": "Invalid webhook ID."}
+            return 404, {}, {**invalid, "data": {"status": 404}}
+        if method == "PUT":
+            hook.update({k: v for k, v in payload.items() if k in ("name", "status", "secret", "delivery_url")})
+        return 200, {}, _shown(hook)
+
     def _list_orders(self, query: dict) -> tuple[int, dict, object]:
         if self.listings_before_failure is not None:
             if self.listings_before_failure <= 0:
@@ -203,7 +240,7 @@ class FakeShop:
             orders = [o for o in orders if o["status"] in wanted]
         key = "date_modified_gmt" if query.get("orderby") == "modified" else "id"
         orders.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
-        answer = self._page(copy.deepcopy(orders), query)
+        answer = self._page(orders, query)
         if self.after_list:
             self.after_list(query)
         return answer
@@ -212,7 +249,7 @@ class FakeShop:
         per_page = min(int(query.get("per_page", 10)), 100)
         page = int(query.get("page", 1))
         total_pages = max(1, -(-len(rows) // per_page))
-        chunk = rows[(page - 1) * per_page : page * per_page]
+        chunk = copy.deepcopy(rows[(page - 1) * per_page : page * per_page])
         return 200, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(total_pages)}, chunk
 
     def _batch(self, payload: dict, records: dict[int, dict], kind: str, parent=None) -> tuple[int, dict, object]:
@@ -253,6 +290,16 @@ class FakeShop:
         else:
             self.variations[record["id"]] = {**record, "parent_id": parent}
         return copy.deepcopy(record)
+
+
+WEBHOOK_ACTIONS = {  # WC_Webhook::get_hooks for the order topics
+    "order.created": ["woocommerce_new_order"],
+    "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded"],
+}
+
+
+def _shown(hook: dict) -> dict:
+    return copy.deepcopy({k: v for k, v in hook.items() if k != "secret"})
 
 
 def _invalid_sku() -> dict:

@@ -4,7 +4,7 @@ import pytest
 
 from engagements.integration import services
 from engagements.integration.demo import ORDER_OPTIONS
-from engagements.integration.models import FlowSettings
+from engagements.integration.models import Binding, FlowSettings
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
@@ -59,3 +59,23 @@ def orders_flow(connected):
 def sale_orders(odoo, ref=None) -> list[dict]:
     rows = odoo.data["sale.order"].values()
     return [o for o in rows if ref is None or o["client_order_ref"] == ref]
+
+
+def bind_variant(engagement, odoo_id: int, external_id: str, parent: str = "", sku: str = ""):
+    """A product binding, as an approved SKU matching leaves it."""
+    return Binding.objects.create(
+        engagement=engagement,
+        kind="product_variant",
+        odoo_model="product.product",
+        odoo_id=odoo_id,
+        external_id=external_id,
+        external_parent_id=parent,
+        sku=sku,
+    )
+
+
+def bind_shopify_variant(engagement, shop, sku: str, odoo_id: int) -> dict:
+    """Bind the fake Shopify's variant with this SKU to an Odoo variant; returns the shop's variant."""
+    variant = next(v for v in shop.variants.values() if v["sku"] == sku)
+    bind_variant(engagement, odoo_id, variant["id"].rsplit("/", 1)[1], variant["product"].rsplit("/", 1)[1], sku)
+    return variant

@@ -168,3 +168,16 @@ def test_the_shop_connection_check(connected, carla, client):
     connection.refresh_from_db()
     assert verdict["problem"] == "shop_auth" and connection.health == Health.FAILING
     assert "cs_demo" not in str(connection.last_check)
+
+
+def test_the_consultant_reads_the_webhook_address_but_never_its_secret(connected, carla, client):
+    from engagements.integration.models import ShopConnection
+
+    engagement, _, _ = connected
+    services.shop_connection_save(
+        actor=carla, engagement=engagement, platform="woocommerce", base_url="http://127.0.0.1:1", webhook_secret=CANARY
+    )
+    token = ShopConnection.objects.get(engagement=engagement).webhook_token
+    client.force_login(carla)
+    page = client.get(reverse("integration:page", args=[engagement.code])).content.decode()
+    assert f"http://testserver/integration/webhooks/{token}/" in page and CANARY not in page

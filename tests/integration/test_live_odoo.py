@@ -1,4 +1,5 @@
-"""The order and stock flows against a real Odoo 16-18 test database; the shop side is the fake, on loopback.
+"""The order, stock, price and customer flows against a real Odoo 16-18 test database; the shop side is
+the fake, on loopback.
 
 Opt-in: set ODOO_URL, ODOO_DB, ODOO_LOGIN and ODOO_PASSWORD (a password or an
 API key) to a throwaway test database; without them the module is skipped and
@@ -71,7 +72,8 @@ class Live:
         return [self.marker(order) for order in self.shop.orders.values()]
 
     def emails(self) -> list[str]:
-        return [order["billing"]["email"] for order in self.shop.orders.values()]
+        buyers = [order["billing"]["email"] for order in self.shop.orders.values()]
+        return buyers + [customer["email"] for customer in self.shop.customers.values()]
 
 
 def _gateway() -> OdoorpcGateway:
@@ -119,6 +121,10 @@ def _tag_shop(shop: FakeShop, tag: str) -> None:
     for record in [*shop.products.values(), *shop.variations.values()]:
         if record.get("sku"):
             record["sku"] = f"{tag}-{record['sku']}"
+    for customer in shop.customers.values():
+        local, _, domain = customer["email"].partition("@")
+        customer["email"] = f"{local}+{tag.lower()}@{domain}"
+        customer["billing"]["email"] = customer["email"]
 
 
 @pytest.fixture
@@ -295,16 +301,7 @@ def test_the_stock_pushed_to_the_shop_is_odoo_free_qty_minus_the_buffer(live):
     FlowSettings.objects.create(
         engagement=live.engagement, flow="stock", options={"location_id": location_id, "buffer": BUFFER}
     )
-    for sku, (_, external, parent) in STORABLE.items():
-        Binding.objects.create(
-            engagement=live.engagement,
-            kind="product_variant",
-            odoo_model="product.product",
-            odoo_id=live.products[sku],
-            external_id=external,
-            external_parent_id=parent,
-            sku=f"{live.tag}-{sku}",
-        )
+    _bind_catalogue(live)
     _count(live, location_id, COUNTED)
     # Orders first (their confirmation reserves stock in Odoo); otherwise the export would hold back
     # the units of the shop's unimported orders, which is tested against the fakes.
@@ -321,3 +318,55 @@ def test_the_stock_pushed_to_the_shop_is_odoo_free_qty_minus_the_buffer(live):
     for sku, (_, external, parent) in STORABLE.items():
         record = live.shop.variations[int(external)] if parent else live.shop.products[int(external)]
         assert record["stock_quantity"] == max(0, math.floor(free[live.products[sku]]) - BUFFER), sku
+
+
+def _bind_catalogue(live: Live) -> None:
+    for sku, (_, external, parent) in STORABLE.items():
+        Binding.objects.create(
+            engagement=live.engagement,
+            kind="product_variant",
+            odoo_model="product.product",
+            odoo_id=live.products[sku],
+            external_id=external,
+            external_parent_id=parent,
+            sku=f"{live.tag}-{sku}",
+        )
+
+
+# ---------------------------------------------------------------- prices and customers
+
+
+def test_the_prices_pushed_to_the_shop_are_odoo_list_prices_with_iva_in_whole_pesos(live):
+    list_prices = {"CAF-1KG": 12605.04, "POL-M-AZUL": 9990.0, "POL-L-AZUL": 10915.97}
+    for sku, price in list_prices.items():
+        live.odoo.write("product.product", [live.products[sku]], {"lst_price": price})
+    FlowSettings.objects.create(
+        engagement=live.engagement, flow="prices", options={"tax_included": True, "tax_rate": "19", "currency": "CLP"}
+    )
+    _bind_catalogue(live)
+    run = services.sync_run(engagement=live.engagement, flow="prices")
+    assert run.status == SyncRun.Status.SUCCEEDED, (run.summary, list(run.items.values("reason_code", "message")))
+    assert run.counts["updated"] == 3
+    rows = live.odoo.read("product.product", list(live.products.values()), ["lst_price", "taxes_id"])
+    included = {tax["id"] for tax in live.odoo.search_read("account.tax", [["price_include", "=", True]], ["id"])}
+    by_id = {row["id"]: row for row in rows}
+    for sku, (_, external, parent) in STORABLE.items():
+        row = by_id[live.products[sku]]
+        gross = Decimal(str(row["lst_price"])) * (1 if set(row["taxes_id"]) & included else Decimal("1.19"))
+        record = live.shop.variations[int(external)] if parent else live.shop.products[int(external)]
+        assert record["regular_price"] == str(gross.quantize(Decimal(1), rounding="ROUND_HALF_UP")), sku
+    again = services.sync_run(engagement=live.engagement, flow="prices")
+    assert again.counts["unchanged"] == 3 and again.api_usage["shop_calls"] == 0
+
+
+def test_the_shop_customers_become_odoo_partners_once(live):
+    FlowSettings.objects.create(engagement=live.engagement, flow="customers", options={"initial_days": 3650})
+    run = services.sync_run(engagement=live.engagement, flow="customers")
+    assert run.status != SyncRun.Status.FAILED, (run.summary, list(run.items.values("reason_code", "message")))
+    customers = list(live.shop.customers.values())
+    assert run.counts["listed"] == len(customers) and run.counts["created"] == len(customers)
+    for customer in customers:
+        rows = live.odoo.search_read("res.partner", [["email", "=ilike", customer["email"]]], ["name", "parent_id"])
+        assert len(rows) == 1, f"{customer['email']} is in Odoo {len(rows)} times"
+    again = services.sync_run(engagement=live.engagement, flow="customers", full=True)
+    assert again.counts["created"] == 0 and again.counts["failed"] == 0

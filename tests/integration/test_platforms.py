@@ -10,7 +10,7 @@ from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 from tests.fakes.odoo import WH_STOCK, FakeOdoo, FakeOdooServer
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
-from tests.integration.fixtures import sale_orders, wire
+from tests.integration.fixtures import bind_shopify_variant, sale_orders, wire
 
 pytestmark = pytest.mark.django_db
 
@@ -57,17 +57,7 @@ def test_shopify_orders_are_imported_once_with_the_platform_marker(shopify):
 
 def test_shopify_stock_goes_to_the_bound_variant(shopify):
     engagement, odoo, shop = shopify
-    variant = next(v for v in shop.variants.values() if v["sku"] == "CAF-1KG")
-    variant_id, product_id = variant["id"].rsplit("/", 1)[1], variant["product"].rsplit("/", 1)[1]
-    Binding.objects.create(
-        engagement=engagement,
-        kind="product_variant",
-        odoo_model="product.product",
-        odoo_id=4,
-        external_id=variant_id,
-        external_parent_id=product_id,
-        sku="CAF-1KG",
-    )
+    variant = bind_shopify_variant(engagement, shop, "CAF-1KG", 4)
     FlowSettings.objects.create(
         engagement=engagement,
         flow="stock",
@@ -84,19 +74,11 @@ def test_shopify_stock_goes_to_the_bound_variant(shopify):
 def test_shopify_stock_goes_to_the_configured_location_only(shopify):
     """E30: several Shopify locations; the stock flow writes to the one in its settings."""
     engagement, _odoo, shop = shopify
-    variant = next(v for v in shop.variants.values() if v["sku"] == "CAF-1KG")
+    variant = bind_shopify_variant(engagement, shop, "CAF-1KG", 4)
     item, primary, second = variant["inventoryItem"]["id"], shop.locations[0], "gid://shopify/Location/70000000002"
     shop.locations.append(second)
     shop.levels[(item, second)] = 0
     before = shop.levels[(item, primary)]
-    Binding.objects.create(
-        engagement=engagement,
-        kind="product_variant",
-        odoo_model="product.product",
-        odoo_id=4,
-        external_id=variant["id"].rsplit("/", 1)[1],
-        external_parent_id=variant["product"].rsplit("/", 1)[1],
-    )
     options = {"location_id": WH_STOCK, "stock_field": "qty_available", "shop_location_id": "70000000002"}
     FlowSettings.objects.create(engagement=engagement, flow="stock", enabled=True, options=options)
     FlowSettings.objects.filter(flow="orders").update(enabled=False)
@@ -168,3 +150,24 @@ def test_the_customers_flow_reads_each_real_shop_adapter(platform, engagement, c
         assert all(odoo.data["res.partner"].get(b.odoo_id) for b in bound)
         again = services.sync_run(engagement=engagement, flow="customers", full=True)
         assert again.counts["created"] == 0, _items(again)
+
+
+def test_shopify_stock_that_moved_in_the_shop_is_read_again_then_set(shopify):
+    """E31: compare-and-set with the quantity we pushed last; the shop sold some meanwhile, so it is
+    refused as stale, read again, and Odoo's quantity set from what the shop has now."""
+    engagement, odoo, shop = shopify
+    variant = bind_shopify_variant(engagement, shop, "CAF-1KG", 4)
+    level = (variant["inventoryItem"]["id"], shop.locations[0])
+    options = {"location_id": WH_STOCK, "stock_field": "qty_available"}
+    FlowSettings.objects.create(engagement=engagement, flow="stock", enabled=True, options=options)
+    FlowSettings.objects.filter(flow="orders").update(enabled=False)
+    services.sync_run(engagement=engagement, flow="stock", full=True)
+    assert shop.levels[level] == 40
+    shop.levels[level] = 35  # sold in Shopify
+    odoo.quants[(4, WH_STOCK)] = 45.0  # a receipt in Odoo
+    run = services.sync_run(engagement=engagement, flow="stock", full=True)
+    item = run.items.get()
+    assert (item.outcome, item.reason_code, item.diff) == ("updated", "shop_stock_moved", {"from": 35, "to": 45})
+    assert shop.levels[level] == 45
+    sets = [r for r in shop.requests if r["root"] == "inventorySetQuantities"]
+    assert len(sets) == 3  # the first push, the stale one, the one from the re-read quantity

@@ -11,23 +11,11 @@ from engagements.integration.models import Binding, FlowSettings, SyncRun
 from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 from tests.fakes.odoo import WH_STOCK, FakeOdoo, FakeOdooServer, _product
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
-from tests.integration.fixtures import WRITES, wire
+from tests.integration.fixtures import WRITES, bind_variant, wire
 
 pytestmark = pytest.mark.django_db
 IVA_EXCLUDED, IVA_INCLUDED = 3, 4  # the lab's sales taxes: "IVA 19%" and "IVA 19% (incl.)"
 CAFE, POL_M, POL_L = 4, 15, 16
-
-
-def _bind(engagement, odoo_id: int, external: str, parent: str = "", sku: str = "") -> Binding:
-    return Binding.objects.create(
-        engagement=engagement,
-        kind="product_variant",
-        odoo_model="product.product",
-        odoo_id=odoo_id,
-        external_id=external,
-        external_parent_id=parent,
-        sku=sku,
-    )
 
 
 def _set(odoo, pid: int, price: float, tax: int) -> None:
@@ -50,9 +38,9 @@ def priced(connected):
     """WooCommerce: CAF-1KG (simple 501) and the two Polera variations (511, 512 of 510), bound."""
     engagement, odoo, shop = connected
     _clp_catalogue(odoo)
-    _bind(engagement, CAFE, "501", sku="CAF-1KG")
-    _bind(engagement, POL_M, "511", "510", "POL-M-AZUL")
-    _bind(engagement, POL_L, "512", "510", "POL-L-AZUL")
+    bind_variant(engagement, CAFE, "501", sku="CAF-1KG")
+    bind_variant(engagement, POL_M, "511", "510", "POL-M-AZUL")
+    bind_variant(engagement, POL_L, "512", "510", "POL-L-AZUL")
     return engagement, odoo, shop
 
 
@@ -218,7 +206,7 @@ def test_woocommerce_batches_hold_at_most_100_items(connected):
         odoo.data["product.product"][pid] = _product(
             pid, f"SKU-{external}", False, "Producto", 1000.0, [pid, "Producto"], IVA_EXCLUDED, "2026-11-23 08:00:00"
         )
-        _bind(engagement, pid, str(external))
+        bind_variant(engagement, pid, str(external))
     run = _prices(engagement)
     assert run.counts["updated"] == 150
     assert [len(body["update"]) for _path, body in shop.writes] == [100, 50]
@@ -245,9 +233,9 @@ def test_shopify_prices_go_per_product_and_keep_the_compare_at_price(engagement,
     with FakeOdooServer(odoo) as odoo_server, FakeShopifyServer(shop) as shop_server:
         wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.url, platform="shopify")
         _clp_catalogue(odoo)
-        _bind(engagement, CAFE, "44000000003", "8100000000002")
-        _bind(engagement, POL_M, "44000000001", "8100000000001")
-        _bind(engagement, POL_L, "44000000002", "8100000000001")
+        bind_variant(engagement, CAFE, "44000000003", "8100000000002")
+        bind_variant(engagement, POL_M, "44000000001", "8100000000001")
+        bind_variant(engagement, POL_L, "44000000002", "8100000000001")
         shop.variants["gid://shopify/ProductVariant/44000000001"]["compareAtPrice"] = "14990.00"
         run = _prices(engagement)
         again = _prices(engagement)
@@ -269,9 +257,9 @@ def test_jumpseller_prices_go_item_by_item(engagement, carla):
     with FakeOdooServer(odoo) as odoo_server, FakeJumpsellerServer(shop) as shop_server:
         wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.api_url, platform="jumpseller")
         _clp_catalogue(odoo)
-        _bind(engagement, POL_M, "88001", "7001")
-        _bind(engagement, POL_L, "88002", "7001")
-        _bind(engagement, CAFE, "777777", "7001")  # a variant the shop no longer has
+        bind_variant(engagement, POL_M, "88001", "7001")
+        bind_variant(engagement, POL_L, "88002", "7001")
+        bind_variant(engagement, CAFE, "777777", "7001")  # a variant the shop no longer has
         run = _prices(engagement)
     assert run.counts["updated"] == 2 and run.counts["failed"] == 1, run.summary
     assert shop.writes[:2] == [

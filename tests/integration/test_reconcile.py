@@ -5,7 +5,9 @@ import pytest
 
 from engagements.integration import reconcile, services, tasks
 from engagements.integration.models import Binding, FlowSettings, Health, ShopConnection, SyncCursor, SyncRun
-from tests.integration.fixtures import ORDER_OPTIONS, sale_orders
+from tests.fakes.odoo import WH_STOCK, FakeOdoo, FakeOdooServer
+from tests.fakes.shopify import FakeShopify, FakeShopifyServer
+from tests.integration.fixtures import ORDER_OPTIONS, bind_shopify_variant, bind_variant, sale_orders, wire
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,52 @@ def test_the_nightly_task_skips_a_paused_engagement(orders_flow):
     assert not SyncRun.objects.exists() and not sale_orders(odoo)
     ShopConnection.objects.filter(engagement=engagement).update(health=Health.OK)
     assert tasks.reconcile_all().startswith("2 reconciliation runs")
+
+
+def _bound_catalogue(engagement) -> None:
+    FlowSettings.objects.create(engagement=engagement, flow="stock", enabled=True, options={"location_id": 8})
+    for odoo_id, external, parent in [(4, "501", ""), (15, "511", "510"), (16, "512", "510")]:
+        bind_variant(engagement, odoo_id, external, parent)
+
+
+def test_stock_changed_by_hand_in_the_shop_is_put_back_by_the_reconciliation(connected):
+    engagement, _odoo, shop = connected
+    _bound_catalogue(engagement)
+    services.sync_run(engagement=engagement, flow="stock")
+    odoo_quantity = shop.products[501]["stock_quantity"]
+    shop.products[501]["stock_quantity"] = 3  # edited in the shop's admin
+    assert services.sync_run(engagement=engagement, flow="stock", full=True).counts["updated"] == 0  # unseen
+    run = next(r for r in reconcile.reconcile(engagement=engagement) if r.flow == "stock")
+    item = run.items.get(outcome="updated")
+    assert (item.external_id, item.reason_code, item.diff) == ("501", "stock_drift", {"from": 3, "to": odoo_quantity})
+    assert run.counts["unchanged"] == 2 and shop.products[501]["stock_quantity"] == odoo_quantity
+
+
+def test_drift_is_only_reported_when_correcting_is_off(connected):
+    engagement, _odoo, shop = connected
+    _bound_catalogue(engagement)
+    services.sync_run(engagement=engagement, flow="stock")
+    FlowSettings.objects.filter(flow="stock").update(options={"location_id": 8, "correct_drift": False})
+    odoo_quantity = shop.products[501]["stock_quantity"]
+    shop.products[501]["stock_quantity"] = 3
+    run = services.sync_run(engagement=engagement, flow="stock", full=True, trigger=SyncRun.Trigger.RECONCILE)
+    item = run.items.get(outcome="review")
+    assert item.reason_code == "stock_drift_kept" and item.diff == {"shop": 3, "odoo": odoo_quantity}
+    assert shop.products[501]["stock_quantity"] == 3 and run.counts["updated"] == 0
+
+
+def test_shopify_drift_is_read_at_the_location_the_flow_writes_to(engagement, carla):
+    odoo, shop = FakeOdoo(), FakeShopify()
+    with FakeOdooServer(odoo) as odoo_server, FakeShopifyServer(shop) as shop_server:
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.url, platform="shopify")
+        variant = bind_shopify_variant(engagement, shop, "CAF-1KG", 4)
+        options = {"location_id": WH_STOCK, "stock_field": "qty_available"}
+        FlowSettings.objects.create(engagement=engagement, flow="stock", enabled=True, options=options)
+        level = (variant["inventoryItem"]["id"], shop.locations[0])
+        services.sync_run(engagement=engagement, flow="stock")
+        assert shop.levels[level] == 40
+        shop.levels[level] = 7
+        [run, _bindings] = reconcile.reconcile(engagement=engagement)
+        assert run.items.get(outcome="updated").diff == {"from": 7, "to": 40} and shop.levels[level] == 40
+        again = services.sync_run(engagement=engagement, flow="stock", full=True, trigger=SyncRun.Trigger.RECONCILE)
+        assert again.counts["unchanged"] == 1 and again.counts["updated"] == 0

@@ -4,6 +4,7 @@ import pytest
 
 from engagements.integration import services
 from engagements.integration.models import Binding, FlowSettings, SyncCursor
+from tests.integration.fixtures import bind_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +18,7 @@ def wired(connected):
         (15, "511", "510", "POL-M-AZUL"),
         (16, "512", "510", "POL-L-AZUL"),
     ]:
-        Binding.objects.create(
-            engagement=engagement,
-            kind="product_variant",
-            odoo_model="product.product",
-            odoo_id=odoo_id,
-            external_id=external,
-            external_parent_id=parent,
-            sku=sku,
-        )
+        bind_variant(engagement, odoo_id, external, parent, sku)
     return engagement, odoo, shop
 
 

@@ -1,5 +1,6 @@
 """WooCommerce adapter against the fake shop over loopback HTTP."""
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -35,6 +36,19 @@ def test_it_pages_through_orders_in_the_window_oldest_first(shop):
     assert orders[0].modified <= orders[-1].modified
     # 2 older + 98 at 09:00:00, then the 230 sharing that second page by page from 08:59:59 (B11).
     assert client.calls == 4
+
+
+def test_a_first_run_pages_beyond_ten_thousand_orders(shop):
+    """B14: no page-number ceiling; each of 10,050 orders once, in change order, 100 a page."""
+    fake, server = shop
+    base = datetime(2026, 3, 12, tzinfo=UTC)
+    for n, order_id in enumerate(fake.add_orders(10_050, start_id=100000)):  # one change a second
+        fake.orders[order_id]["date_modified_gmt"] = (base + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S")
+    client, _ = _client(server)
+    orders = list(client.iter_orders(**WINDOW))
+    assert len(orders) == 10_052 and len({o.id for o in orders}) == 10_052
+    assert all(a.modified <= b.modified for a, b in itertools.pairwise(orders))
+    assert client.calls <= 10_052 // 100 + 3  # pages overlap by one second: a few orders read twice
 
 
 def test_an_order_modified_while_paging_shifts_nothing_out(shop):

@@ -24,9 +24,16 @@ from engagements.integration.flows.pushed import remember_pushed
 from engagements.integration.flows.runs import Report
 from engagements.integration.gateway.base import FIELD_MAPS, OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
-from engagements.integration.shops.base import ShopClient, StockUpdate
+from engagements.integration.shops.base import BatchResult, ShopClient, StockUpdate
 
-DEFAULTS = {"location_id": 8, "stock_field": "free_qty", "buffer": 0, "full": False, "manage_stock": False}
+DEFAULTS = {
+    "location_id": 8,
+    "stock_field": "free_qty",
+    "buffer": 0,
+    "full": False,
+    "manage_stock": False,
+    "correct_drift": True,  # the nightly reconciliation puts back what was changed in the shop
+}
 STOCK_FIELDS = ("free_qty", "qty_available", "virtual_available")
 # Per-item refusals that a later attempt can get past (a busy shop, stock changed meanwhile); the
 # others (stock not managed, variant gone) need a person and are not retried.
@@ -85,7 +92,7 @@ def export_stock(
     report.counts["listed"] = len(bindings)
     quantities, not_stocked = _quantities(odoo, bindings, options)
     in_transit = _orders_not_imported(run, shop, now) if bindings else Counter()
-    changes = []
+    targets = []
     for binding in bindings:
         qty = quantities.get(binding.odoo_id)
         if binding.odoo_id in not_stocked:  # a service or a combo: the shop must not track stock for it
@@ -105,18 +112,65 @@ def export_stock(
                 message="The Odoo product no longer exists: the binding is set aside until someone re-maps it.",
             )
             continue
-        qty = max(0, qty - in_transit[binding.external_id])
-        if (binding.last_pushed_value or {}).get("qty") == qty:
+        targets.append((binding, max(0, qty - in_transit[binding.external_id])))
+    # The nightly reconciliation compares with what the shop has (someone may have edited it there).
+    drift = _drift(shop, targets) if run.trigger == SyncRun.Trigger.RECONCILE else {}
+    changes = []
+    for binding, qty in targets:
+        if binding.external_id in drift and not options["correct_drift"]:
+            diff = {"shop": drift[binding.external_id], "odoo": qty}
+            report.add("review", kind="stock", external_id=binding.external_id, reason="stock_drift_kept", diff=diff)
+        elif binding.external_id not in drift and (binding.last_pushed_value or {}).get("qty") == qty:
             report.add("unchanged", kind="stock", external_id=binding.external_id, odoo_id=binding.odoo_id)
-            continue
-        changes.append((binding, qty))
-    _push(run, shop, changes, report, manage_stock=bool(options["manage_stock"]))
+        else:
+            changes.append((binding, qty))
+    _push(run, shop, changes, report, manage_stock=bool(options["manage_stock"]), drift=drift)
     run.cursor_after = latest or run.cursor_before
     if latest and not run.dry_run:
         SyncCursor.objects.update_or_create(
             engagement=run.engagement, flow=Flow.STOCK, source="odoo", defaults={"value": latest}
         )
     return report
+
+
+def _update(binding: Binding, qty: int) -> StockUpdate:
+    parent = binding.external_parent_id
+    return StockUpdate(parent or binding.external_id, binding.external_id if parent else "", qty)
+
+
+def _send(
+    shop: ShopClient,
+    updates: list[StockUpdate],
+    bindings: list[Binding],
+    drift: dict[str, int],
+    moved: dict[str, int],
+    manage_stock: bool,
+) -> list[BatchResult]:
+    """Compare-and-set where the shop can (Shopify): each item is sent with the quantity we believe
+    the shop has (the one we pushed last, or the one just read). When the shop's moved meanwhile (a
+    sale there, an edit), it is read again and our quantity sent once more from what it is now:
+    Odoo stays the reference, and units sold in the shop but not yet in Odoo were already taken off
+    (research E31). A second refusal is a retryable failure."""
+    believed = {b.external_id: (b.last_pushed_value or {}).get("qty") for b in bindings}
+    believed = {key: value for key, value in {**believed, **drift}.items() if value is not None}
+    results = {r.external_id: r for r in shop.set_stock(updates, manage_stock=manage_stock, change_from=believed)}
+    stale = [u for u in updates if results[u.variant_id or u.product_id].error_code == "shop_stock_changed"]
+    if stale:
+        now_in_shop = {key: value for key, value in shop.get_stock(stale).items() if value is not None}
+        moved.update(now_in_shop)
+        for result in shop.set_stock(stale, manage_stock=manage_stock, change_from=now_in_shop):
+            results[result.external_id] = result
+    return [results[u.variant_id or u.product_id] for u in updates]
+
+
+def _drift(shop: ShopClient, targets: list[tuple[Binding, int]]) -> dict[str, int]:
+    """Items whose quantity in the shop is not Odoo's (an item the shop does not track is not drift)."""
+    in_shop = shop.get_stock([_update(binding, qty) for binding, qty in targets]) if targets else {}
+    return {
+        b.external_id: in_shop[b.external_id]
+        for b, qty in targets
+        if in_shop.get(b.external_id) is not None and in_shop[b.external_id] != qty
+    }
 
 
 def _orders_not_imported(run: SyncRun, shop: ShopClient, now: datetime) -> Counter:
@@ -148,8 +202,22 @@ def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> tu
 
 
 def _push(
-    run: SyncRun, shop: ShopClient, changes: list[tuple[Binding, int]], report: Report, *, manage_stock: bool
+    run: SyncRun,
+    shop: ShopClient,
+    changes: list[tuple[Binding, int]],
+    report: Report,
+    *,
+    manage_stock: bool,
+    drift: dict[str, int],
 ) -> None:
+    """Send the changes; an item corrected for drift says so, its "from" being the shop's quantity."""
+
+    def before(binding: Binding) -> int | None:
+        return drift.get(binding.external_id, (binding.last_pushed_value or {}).get("qty"))
+
+    def why(binding: Binding) -> str:
+        return "stock_drift" if binding.external_id in drift else ""
+
     if run.dry_run:
         for binding, qty in changes:
             report.add(
@@ -158,24 +226,28 @@ def _push(
                 external_id=binding.external_id,
                 odoo_id=binding.odoo_id,
                 action="would_update",
-                diff={"from": (binding.last_pushed_value or {}).get("qty"), "to": qty},
+                reason=why(binding),
+                diff={"from": before(binding), "to": qty},
             )
         return
     by_external = {binding.external_id: (binding, qty) for binding, qty in changes}
-    updates = [
-        StockUpdate(b.external_parent_id or b.external_id, b.external_id if b.external_parent_id else "", q)
-        for b, q in changes
-    ]
-    for result in shop.set_stock(updates, manage_stock=manage_stock) if updates else []:
+    updates = [_update(binding, qty) for binding, qty in changes]
+    moved: dict[str, int] = {}  # items whose shop quantity changed under us, re-read
+    for result in _send(shop, updates, [b for b, _ in changes], drift, moved, manage_stock) if updates else []:
         binding, qty = by_external[result.external_id]
-        if result.ok:
+        if result.ok and result.external_id in moved:
+            remember_pushed({binding.pk: {"qty": qty}}, at=timezone.now())
+            diff = {"from": moved[result.external_id], "to": qty}
+            report.add("updated", kind="stock", external_id=binding.external_id, reason="shop_stock_moved", diff=diff)
+        elif result.ok:
             remember_pushed({binding.pk: {"qty": qty}}, at=timezone.now())  # merged: the price flow keeps "price"
             report.add(
                 "updated",
                 kind="stock",
                 external_id=binding.external_id,
                 odoo_id=binding.odoo_id,
-                diff={"from": (binding.last_pushed_value or {}).get("qty"), "to": qty},
+                reason=why(binding),
+                diff={"from": before(binding), "to": qty},
             )
         else:
             report.add(

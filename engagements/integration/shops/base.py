@@ -8,7 +8,7 @@ normalized set below, times into aware UTC datetimes, amounts into Decimals
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -160,11 +160,17 @@ class ShopVariant:
     barcode: str
     name: str
     price: Decimal | None
+    quantity: int | None = None  # the shop's stock; None when it does not track it (or did not say)
 
     @property
     def external_id(self) -> str:
         """The id a product binding is keyed on: the variant if there is one."""
         return self.variant_id or self.product_id
+
+
+def stock_in(variants: Iterable[ShopVariant], external_ids: set[str]) -> dict[str, int | None]:
+    """The shop's quantities of some items, read off its catalogue listing."""
+    return {v.external_id: v.quantity for v in variants if v.external_id in external_ids}
 
 
 @dataclass(frozen=True)
@@ -228,6 +234,39 @@ class ProductResult:
     warning: str = ""  # on success, a reason code the run should still report, with `message`
 
 
+@dataclass
+class WebhookReport:
+    """What `ensure_webhooks` found and did, each entry one of the platform's topic names."""
+
+    created: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)  # was paused or disabled (WooCommerce)
+    ok: list[str] = field(default_factory=list)  # there and active: nothing sent
+
+
+def ensure_each(
+    topics: Sequence[str],
+    found: Mapping[str, dict],
+    *,
+    create: Callable[[str], object],
+    reactivate: Callable[[dict], object] | None = None,
+    active: Callable[[dict], bool] = lambda hook: True,
+) -> WebhookReport:
+    """The shared walk of `ensure_webhooks`: `found` maps a topic to our hook for it (same URL); a
+    missing one is created, an inactive one reactivated, an active one left alone (no write)."""
+    report = WebhookReport()
+    for topic in topics:
+        hook = found.get(topic)
+        if hook is None:
+            create(topic)
+            report.created.append(topic)
+        elif reactivate is not None and not active(hook):
+            reactivate(hook)
+            report.reactivated.append(topic)
+        else:
+            report.ok.append(topic)
+    return report
+
+
 class ShopClient(Protocol):
     platform: str
     calls: int
@@ -251,8 +290,12 @@ class ShopClient(Protocol):
 
     def get_customer(self, customer_id: str) -> ShopCustomer: ...
 
-    def set_stock(self, updates: list[StockUpdate], *, manage_stock: bool = False) -> list[BatchResult]:
-        """Absolute quantities, in the platform's batch size, one result per update."""
+    def set_stock(
+        self, updates: list[StockUpdate], *, manage_stock: bool = False, change_from: Mapping[str, int] | None = None
+    ) -> list[BatchResult]:
+        """Absolute quantities, in the platform's batch size, one result per update. `change_from`
+        (external id → the quantity we believe the shop has) makes it compare-and-set where the
+        platform can (Shopify: a stale one is refused as "shop_stock_changed"); others ignore it."""
         ...
 
     def set_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
@@ -263,6 +306,11 @@ class ShopClient(Protocol):
         """Every sellable item of the catalogue (simple products and variants), each once."""
         ...
 
+    def get_stock(self, items: list[StockUpdate]) -> dict[str, int | None]:
+        """The shop's available quantity of each item (where the stock flow writes it), by external id;
+        None for an item whose stock the shop does not track. The updates' quantities are ignored."""
+        ...
+
     def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
         """Create or update products and their variants (name, SKU, regular price, visibility of each
         variant), in the platform's batch size, one result per payload. Nothing is ever deleted."""
@@ -270,4 +318,11 @@ class ShopClient(Protocol):
 
     def hide_products(self, product_ids: list[str]) -> list[BatchResult]:
         """Take whole products off the shop front (draft / disabled), never deleting them."""
+        ...
+
+    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> WebhookReport:
+        """Make sure the shop sends `topics` (the adapter's order topics when empty) to `url`: missing
+        hooks are created, paused or disabled ones reactivated, the others left untouched. `secret`
+        is what WooCommerce signs with; Shopify signs with the app secret and Jumpseller with the
+        store's hooks token, which cannot be set, so they ignore it."""
         ...

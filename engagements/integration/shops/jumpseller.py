@@ -57,6 +57,9 @@ from engagements.integration.shops.customers import jumpseller_customer, jumpsel
 API_URL = "https://api.jumpseller.com/v1"
 PAGE_LIMIT = 100  # the API's maximum
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Order events that webhooks.acted_on takes (API v1 has no order_created: a new order comes as
+# order_pending_payment or order_paid; a pending one is not imported, so its payment is enough).
+WEBHOOK_EVENTS = ("order_paid", "order_updated", "order_canceled")
 REPEATABLE = {"GET", "PUT"}  # our PUTs set absolute values: a second copy changes nothing
 BAN_HEADER = "Jumpseller-BannedByRateLimit-Reset"
 REMAINING_HEADERS = (  # (header, its window in seconds, "few left" threshold)
@@ -411,8 +414,11 @@ class JumpsellerClient:
                 del versions[key]
 
     # ------------------------------------------------------------ stock and prices
-    def set_stock(self, updates: list[StockUpdate], *, manage_stock: bool = False) -> list[BatchResult]:
-        """One PUT per item (Jumpseller has no batch endpoint), one result per update.
+    def set_stock(
+        self, updates: list[StockUpdate], *, manage_stock: bool = False, change_from: Mapping[str, int] | None = None
+    ) -> list[BatchResult]:
+        """One PUT per item (Jumpseller has no batch endpoint), one result per update. Jumpseller has
+        no compare-and-set: `change_from` is ignored (the write is absolute).
 
         A variant goes to products/{id}/variants/{vid}.json and a simple product to
         products/{id}.json. An item with unlimited stock ignores the quantity, so it comes
@@ -503,7 +509,24 @@ class JumpsellerClient:
         """`status: disabled`: off the shop front, kept in the catalogue."""
         return [self._put_item(product_id, "", {"status": "disabled"}) for product_id in product_ids]
 
+    # ------------------------------------------------------------ webhooks
+    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> base.WebhookReport:
+        """`GET /hooks.json` (`[{"hook": {id, event, url, ...}}]`); ours have `url`. A missing one is
+        created with `POST /hooks.json {"hook": {event, url}}`. API v1 gives a hook no status to read
+        or set. Deliveries are signed with the store's hooks token, which cannot be set: `secret` is
+        not sent (the connection's webhook secret must be that token)."""
+        hooks = [row.get("hook", row) for row in self.request("GET", "/hooks.json").json() or []]
+        found = {hook.get("event"): hook for hook in hooks if hook.get("url") == url}
+        return base.ensure_each(
+            topics or WEBHOOK_EVENTS,
+            found,
+            create=lambda event: self.request("POST", "/hooks.json", body={"hook": {"event": event, "url": url}}),
+        )
+
     # ------------------------------------------------------------ catalogue
+    def get_stock(self, items: list[StockUpdate]) -> dict[str, int | None]:
+        return base.stock_in(self.iter_variants(), {i.variant_id or i.product_id for i in items})
+
     def iter_variants(self) -> Iterator[ShopVariant]:
         """`products.json`, 100 a page until a short or empty page (no total is given); each product's
         variants, or the product itself when it has none. Ids seen once."""
@@ -530,6 +553,7 @@ def _variants(product: dict) -> Iterator[ShopVariant]:
             barcode=str(variant.get("barcode") or "").strip(),
             name=f"{product.get('name') or ''} ({options})" if options else product.get("name") or "",
             price=_money(variant["price"]) if variant.get("price") is not None else None,
+            quantity=_stock(variant),
         )
     if not product.get("variants"):
         yield ShopVariant(
@@ -539,7 +563,13 @@ def _variants(product: dict) -> Iterator[ShopVariant]:
             barcode=str(product.get("barcode") or "").strip(),
             name=product.get("name") or "",
             price=_money(product["price"]) if product.get("price") is not None else None,
+            quantity=_stock(product),
         )
+
+
+def _stock(item: dict) -> int | None:
+    """Unlimited stock is not tracked: there is no quantity to compare."""
+    return None if item.get("stock_unlimited") or item.get("stock") is None else int(item["stock"])
 
 
 # ---------------------------------------------------------------- payload → normalized order

@@ -158,6 +158,10 @@ LINES_QUERY = f"""query OrderLines($id: ID!, $after: String) {{
 INVENTORY_ITEMS_QUERY = """query InventoryItems($ids: [ID!]!) {
   nodes(ids: $ids) { ... on ProductVariant { id product { id } inventoryItem { id tracked } } }
 }"""
+LEVELS_QUERY = """query StockLevels($ids: [ID!]!, $location: ID!) {
+  nodes(ids: $ids) { ... on ProductVariant { id inventoryItem { id tracked
+    inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } } } } }
+}"""
 SET_QUANTITIES = """mutation SetStock($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
     inventoryAdjustmentGroup { id }
@@ -194,6 +198,18 @@ PRODUCT_SET = """mutation ProductSet($input: ProductSetInput!, $identifier: Prod
 }"""
 PRODUCT_HIDE = """mutation HideProduct($product: ProductUpdateInput!) {
   productUpdate(product: $product) { product { id status } userErrors { field message } }
+}"""
+WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED")  # the order topics webhooks.acted_on takes
+WEBHOOKS_PAGE = 100  # our topics' subscriptions, all URLs: one page (more would mean a stray app)
+# `uri` replaces the deprecated `callbackUrl` / `endpoint` (2025-10 on; API_VERSION has it).
+WEBHOOKS_QUERY = """query WebhookSubscriptions($first: Int!, $topics: [WebhookSubscriptionTopic!]) {
+  webhookSubscriptions(first: $first, topics: $topics) { nodes { id topic uri } }
+}"""
+WEBHOOK_CREATE = """mutation WebhookCreate($topic: WebhookSubscriptionTopic!, $input: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $input) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
 }"""
 MAX_OPTIONS, MAX_VARIANTS = 3, 100  # Shopify's limits for one product (without Extended Variants)
 VARIANTS_QUERY = """query ProductVariants($first: Int!, $after: String) {
@@ -518,6 +534,22 @@ class ShopifyClient:
                     self._items[variant_id] = _Item(node["id"], node["product"]["id"], item["id"], item["tracked"])
         return {v: self._items[v] for v in variant_ids if v in self._items}
 
+    def get_stock(self, items: list[StockUpdate]) -> dict[str, int | None]:
+        """The "available" quantity at the location the stock flow writes to, 250 variants a query. An
+        item not tracked, or not stocked at that location, is None."""
+        location, found = self._primary_location(), {}
+        variant_ids = [i.variant_id or i.product_id for i in items]
+        for start in range(0, len(variant_ids), INPUT_LIMIT):
+            chunk = variant_ids[start : start + INPUT_LIMIT]
+            ids = [gid("ProductVariant", v) for v in chunk]
+            nodes = self._graphql(LEVELS_QUERY, {"ids": ids, "location": location})["nodes"]
+            for variant_id, node in zip(chunk, nodes, strict=True):
+                item = (node or {}).get("inventoryItem") or {}
+                level = item.get("inventoryLevel") if item.get("tracked") else None
+                quantities = {q["name"]: q["quantity"] for q in (level or {}).get("quantities") or []}
+                found[variant_id] = quantities.get("available")
+        return found
+
     def _primary_location(self) -> str:
         if not self._location:
             location = self._graphql(LOCATION_QUERY).get("location")
@@ -646,6 +678,25 @@ class ShopifyClient:
             errors = payload.get("userErrors") or []
             results.append(_refused(product_id, errors[0]) if errors else BatchResult(product_id, True))
         return results
+
+    # ------------------------------------------------------------ webhooks
+    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> base.WebhookReport:
+        """The app's shop-scoped subscriptions (those of the admin or of an app TOML are not listed) whose
+        `uri` is `url`. Shopify has no disabled state: it deletes a subscription whose deliveries keep
+        failing, so a missing one is created again. Deliveries are signed with the app's client secret:
+        `secret` is not sent."""
+        topics = topics or WEBHOOK_TOPICS
+        listed = self._graphql(WEBHOOKS_QUERY, {"first": WEBHOOKS_PAGE, "topics": list(topics)})
+        found = {node["topic"]: node for node in listed["webhookSubscriptions"]["nodes"] if node.get("uri") == url}
+        return base.ensure_each(topics, found, create=lambda topic: self._subscribe(topic, url))
+
+    def _subscribe(self, topic: str, url: str) -> None:
+        variables = {"topic": topic, "input": {"uri": url, "format": "JSON"}}
+        payload = self._graphql(WEBHOOK_CREATE, variables, write=True)["webhookSubscriptionCreate"]
+        errors = payload.get("userErrors") or []
+        if errors or not payload.get("webhookSubscription"):  # e.g. an http:// address, a taken one
+            message = (errors[0].get("message") if errors else "") or "no subscription returned"
+            raise ShopPermanentError(f"Shopify refused the {topic} webhook: {message}", code="shopify_webhook_refused")
 
     # ------------------------------------------------------------ catalogue
     def iter_variants(self) -> Iterator[ShopVariant]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,6 +46,7 @@ from engagements.integration.shops.customers import woocommerce_customer
 BATCH_LIMIT = 100
 PER_PAGE = 100
 RETRY_STATUSES = {429, 502, 503, 504}
+WEBHOOK_TOPICS = ("order.created", "order.updated")  # the order topics webhooks.acted_on takes
 WOO_TIME = "%Y-%m-%dT%H:%M:%S"  # the API's date format (GMT with dates_are_gmt)
 STATUSES = {
     "pending": base.PENDING,
@@ -192,8 +193,11 @@ class WooCommerceClient:
             step_back = _shift(rows[-1]["date_modified_gmt"], seconds=-1)
             lower, page = (step_back, 1) if step_back > lower else (lower, page + 1)
 
-    def set_stock(self, updates: list[StockUpdate], *, manage_stock: bool = False) -> list[BatchResult]:
+    def set_stock(
+        self, updates: list[StockUpdate], *, manage_stock: bool = False, change_from: Mapping[str, int] | None = None
+    ) -> list[BatchResult]:
         """Simple products through /products/batch, variations through their parent's batch, ≤100 per call.
+        WooCommerce has no compare-and-set: `change_from` is ignored (the write is absolute).
 
         WooCommerce answers 200 and drops the quantity of an item whose stock is
         not managed: that item comes back as an error, unless `manage_stock`
@@ -300,6 +304,9 @@ class WooCommerceClient:
                 for variation in self._pages(f"/products/{product['id']}/variations", by_id):
                     yield _variant(variation, parent=product)
 
+    def get_stock(self, items: list[StockUpdate]) -> dict[str, int | None]:
+        return base.stock_in(self.iter_variants(), {i.variant_id or i.product_id for i in items})
+
     def _pages(self, path: str, params: dict) -> Iterator[dict]:
         """Page-number paging up to the page count of the first answer (pinned), ids seen once."""
         seen: set[int] = set()
@@ -318,6 +325,28 @@ class WooCommerceClient:
                 return
             page += 1
 
+    # ------------------------------------------------------------ webhooks
+    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> base.WebhookReport:
+        """Ours are the hooks whose `delivery_url` is `url`, among all of them (every status, paged).
+        WooCommerce sets a hook `disabled` after more than 5 failed deliveries in a row, and a person
+        may set it `paused`: either is put back to `active`, with the secret. A missing one is created
+        active (WooCommerce then pings it, see webhooks.py). The secret of an active hook is not
+        compared: it keeps the one it has."""
+        found: dict[str, dict] = {}
+        for hook in self._pages("/webhooks", {"status": "all", "orderby": "id", "order": "asc"}):
+            if hook.get("delivery_url") == url and (hook.get("topic") not in found or _active(hook)):
+                found[hook.get("topic")] = hook
+        active = {"status": "active", "secret": secret}
+        return base.ensure_each(
+            topics or WEBHOOK_TOPICS,
+            found,
+            create=lambda topic: self.request(
+                "POST", "/webhooks", body={"name": f"Odoo sync: {topic}", "topic": topic, "delivery_url": url, **active}
+            ),
+            reactivate=lambda hook: self.request("PUT", f"/webhooks/{hook['id']}", body=active),
+            active=_active,
+        )
+
     # ------------------------------------------------------------ customers
     def get_customer(self, customer_id: str) -> ShopCustomer:
         return woocommerce_customer(self.request("GET", f"/customers/{customer_id}").json())
@@ -329,6 +358,10 @@ class WooCommerceClient:
         for raw in self._pages("/customers", {"orderby": "id", "order": "asc"}):
             if after < (raw.get("date_modified_gmt") or raw.get("date_created_gmt") or "") <= before:
                 yield woocommerce_customer(raw)
+
+
+def _active(hook: dict) -> bool:
+    return hook.get("status") == "active"
 
 
 def _batch_path(product_id: str, variant_id: str) -> str:
@@ -415,6 +448,7 @@ def _variant(raw: dict, parent: dict | None = None) -> ShopVariant:
         barcode=(raw.get("global_unique_id") or "").strip(),
         name=name,
         price=Decimal(price) if price else None,
+        quantity=raw.get("stock_quantity") if raw.get("manage_stock") is True else None,
     )
 
 
