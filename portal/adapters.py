@@ -20,6 +20,12 @@ class AccountAdapter(DefaultAccountAdapter):
         # Clients join through a staff invitation only (portal.services.invitation_accept).
         return False
 
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Failures are counted per account, not per site: allauth's default key includes the request's
+        host with its port (there is no sites framework here), so a client could change the port in
+        the Host header and never be throttled."""
+        return f"portal:{_login_email(credentials)}"
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         try:
             super().pre_authenticate(request, **credentials)

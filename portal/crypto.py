@@ -1,7 +1,7 @@
 """Secrets at rest: Fernet with a rotating key list (MultiFernet).
 
 The first key in settings.FERNET_KEYS encrypts; every key decrypts. To
-rotate, put a new key first, deploy, run `rotate_secrets`, then drop the old
+rotate, put a new key first, deploy, run `rotate_encryption_key`, then drop the old
 key.
 """
 

@@ -7,6 +7,7 @@ our own writes call portal.audit.audit_record directly from services.
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import signals as auth_signals
 
+from portal import sessions
 from portal.audit import Code, audit_record
 
 
@@ -29,6 +30,7 @@ def _mfa_receiver(code: str):
 _RECEIVERS = [
     (auth_signals.user_logged_in, "login", _on_logged_in),
     (auth_signals.user_logged_out, "logout", _on_logged_out),
+    (auth_signals.user_logged_in, "session_limits", sessions.stamp_login),
     (mfa_signals.authenticator_added, "mfa_added", _mfa_receiver(Code.MFA_ADDED)),
     (mfa_signals.authenticator_removed, "mfa_removed", _mfa_receiver(Code.MFA_REMOVED)),
     (mfa_signals.authenticator_reset, "mfa_reset", _mfa_receiver(Code.MFA_RESET)),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 import xstatic.pkg.bootstrap
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import env_bool, env_int, env_list, env_secret, env_str
@@ -42,14 +43,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.logging.RequestIdMiddleware",  # first: every log line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.sessions.SessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.RequireMFAMiddleware",
@@ -138,7 +142,7 @@ MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Portal Odoo Tienda Online")
 
 # Fernet keys for secrets at rest (client credentials, TOTP seeds). The first
 # key encrypts; all of them decrypt, so a new key is put first and the old one
-# kept until `rotate_secrets` has re-encrypted every row.
+# kept until `manage.py rotate_encryption_key` has re-encrypted every row.
 FERNET_KEYS = env_list("FERNET_KEYS") or [
     env_secret("FERNET_KEYS", debug=DEBUG, dev_default="ZGV2LW9ubHktaW5zZWN1cmUtZmVybmV0LWtleS0wMDA=")
 ]
@@ -187,7 +191,7 @@ USE_TZ = True
 
 # ---------------------------------------------------------------- static and media
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -235,18 +239,83 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # ---------------------------------------------------------------- security
+# HTTPS_ONLY (default: on when DEBUG is off): the site is served only over TLS
+# by a reverse proxy (nginx, deploy/nginx-portal.conf) that sets
+# X-Forwarded-Proto. Then plain http is redirected, cookies are Secure and HSTS
+# is sent. gunicorn must listen only on loopback or a socket, because the
+# X-Forwarded-Proto header is trusted. DEBUG=1 development stays on plain http.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS_ONLY else None
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local probes may ask over plain http
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+# HSTS: one year by default; roll out with a small SECURE_HSTS_SECONDS first
+# (e.g. 3600) if unsure that every subdomain has HTTPS.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preload stays off: the preload list is for a whole registrable domain (the
+# consultancy's, not just the portal's host), is hard to leave, and is the
+# domain owner's decision. Its check (W021) is silenced while preload is off.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content-Security-Policy (django-csp): scripts and styles only from our own
+# static files; no inline <script>, no on...= handlers, no style="" attributes
+# in pages (tests/portal/test_production.py checks the templates). data: images
+# are Bootstrap's CSS icons and the TOTP QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Sessions live in the database: logging out deletes the row, so a copied
+# cookie is useless afterwards. portal.sessions.SessionLimitMiddleware ends a
+# session after SESSION_IDLE_MINUTES_* without a request (by role) or
+# SESSION_ABSOLUTE_HOURS after login, whichever comes first.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_SECONDS_CLIENT = 60 * env_int("SESSION_IDLE_MINUTES_CLIENT", 120)
+SESSION_IDLE_SECONDS_INTERNAL = 60 * env_int("SESSION_IDLE_MINUTES_INTERNAL", 30)  # staff and consultants
+SESSION_ABSOLUTE_SECONDS = 3600 * env_int("SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS  # rows left behind expire too (clearsessions)
+
 # ---------------------------------------------------------------- logging
+# LOG_FORMAT=json: one JSON object per line (portal/logging.py). In every format
+# known secret shapes (shop keys, Fernet tokens, Authorization, password=...) are
+# redacted from messages and tracebacks by a filter on the handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        "redact": {"()": "portal.logging.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env_str("LOG_FORMAT", "plain") == "json" else "plain",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -10,6 +10,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("FERNET_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktZm9yLXB5dGVzdDA=")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The test client and live_server speak plain http (production: HTTPS_ONLY on,
+# checked in tests/portal/test_production.py).
+os.environ.setdefault("HTTPS_ONLY", "0")
 
 from portal.settings import *  # noqa: F403
 from portal.settings import DATABASES, Q_CLUSTER, VAR_DIR

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: billing and integration benchmarks on a throwaway PostgreSQL 15; the report goes to
-# var/bench-report.md. The integration parts run naive baselines too: about fifteen minutes.
+# `make bench`: billing, integration and load benchmarks on a throwaway PostgreSQL 15; the report goes
+# to var/bench-report.md (the load figures also to var/load-report.md). About twenty-five minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -21,6 +21,7 @@ report=var/bench-report.md
   echo
   $PY -m bench.integration
   $PY -m bench.shops
+  $PY -m bench.load
 } | tee "$report"
 echo
 echo "Report written to $report"

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 
-from engagements.integration.gateway.base import PermanentError
+from engagements.integration.gateway.base import OdooGateway, PermanentError
+from engagements.integration.gateway.json2 import JSON2_FROM, Json2Gateway
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection
 from engagements.integration.shops.base import ShopClient
@@ -12,10 +13,18 @@ from engagements.integration.shops.woocommerce import WooCommerceClient
 from engagements.models import Engagement
 
 
-def odoo_gateway_for(engagement: Engagement) -> OdoorpcGateway:
+def odoo_gateway_for(engagement: Engagement) -> OdooGateway:
+    """JSON-2 when the last connection check found Odoo 19 or later (JSON-RPC is deprecated there), else odoorpc."""
     connection = OdooConnection.objects.filter(engagement=engagement).first()
     if connection is None:
         raise PermanentError("The engagement has no Odoo connection.", code="odoo_not_configured")
+    if (connection.odoo_major or 0) >= JSON2_FROM:
+        return Json2Gateway(
+            url=connection.url,
+            database=connection.database,
+            api_key=connection.api_key.reveal(),
+            timeout=settings.INTEGRATION_ODOO_TIMEOUT,
+        )
     return OdoorpcGateway(
         url=connection.url,
         database=connection.database,

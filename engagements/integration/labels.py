@@ -133,7 +133,7 @@ REASONS = {
     "odoo_auth": _("Odoo refused the user or the API key."),
     "odoo_database": _("The database does not exist on this Odoo."),
     "odoo_rights": _("The user lacks access to some of the models the integration needs."),
-    "odoo_version_unsupported": _("This Odoo version is not supported (16, 17 and 18 are)."),
+    "odoo_version_unsupported": _("This Odoo version is not supported (16 to 19 are)."),
     "odoo_write_ambiguous": _("Odoo did not confirm in time; the next run checks whether it was written."),
     "odoo_rejected": _("Odoo refused the change."),
     "shop_auth": _("The shop refused the API keys: check them, or create new ones with read/write rights."),

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from engagements.integration import clients, labels, reconcile, schedules
 from engagements.integration.flows import customers, orders, prices, products, runs, stock
-from engagements.integration.gateway.base import GatewayError, PermanentError
+from engagements.integration.gateway.base import GatewayError, OdooGateway, PermanentError
+from engagements.integration.gateway.json2 import JSON2_FROM, Json2Gateway
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, Health, OdooConnection, ShopConnection, SyncItem, SyncRun
 from engagements.integration.shops.base import PLATFORM_LABELS, ShopAuthError, ShopClient
@@ -28,6 +29,7 @@ from portal.models import User
 logger = logging.getLogger(__name__)
 CHECK_TIMEOUT = 10.0
 RIGHTS = ("res.partner", "product.product", "sale.order", "stock.move")
+SUPPORTED_MAJORS = (16, 17, 18, 19)
 
 
 @transaction.atomic
@@ -87,17 +89,29 @@ def _is_odoo_online(url: str) -> bool:
     return (urlsplit(url).hostname or "").endswith(".odoo.com")
 
 
+def _check_gateway(connection: OdooConnection) -> OdooGateway:
+    """Odoo 19+ (told by GET /web/version) is checked over JSON-2, as its runs go: its JSON-RPC is
+    deprecated. Below 19 (Odoo 16 has no /web/version), the odoorpc login."""
+    key = connection.api_key.reveal()
+    probe = Json2Gateway(url=connection.url, database=connection.database, api_key=key, timeout=CHECK_TIMEOUT)
+    if probe.major >= JSON2_FROM:
+        try:
+            probe.check_key()  # JSON-2 has no login: the key and the database are proven by a first call
+        except GatewayError:
+            probe.close()
+            raise
+        return probe
+    probe.close()
+    return OdoorpcGateway(
+        url=connection.url, database=connection.database, login=connection.login, api_key=key, timeout=CHECK_TIMEOUT
+    )
+
+
 def _verdict(connection: OdooConnection) -> dict:
     """Reachable? Version? Login? Rights? For Odoo Online: is the external API available?"""
     verdict: dict = {"reachable": False, "version": "", "login": False, "rights": {}, "external_api": "unknown"}
     try:
-        gateway = OdoorpcGateway(
-            url=connection.url,
-            database=connection.database,
-            login=connection.login,
-            api_key=connection.api_key.reveal(),
-            timeout=CHECK_TIMEOUT,
-        )
+        gateway = _check_gateway(connection)
     except PermanentError as error:
         verdict["reachable"] = True
         verdict["problem"] = error.code
@@ -114,7 +128,9 @@ def _verdict(connection: OdooConnection) -> dict:
             verdict["rights"][model] = True
         except GatewayError:
             verdict["rights"][model] = False
-    if gateway.major not in (16, 17, 18):
+    if isinstance(gateway, Json2Gateway):
+        gateway.close()
+    if gateway.major not in SUPPORTED_MAJORS:
         verdict["problem"] = "odoo_version_unsupported"
     elif not all(verdict["rights"].values()):
         verdict["problem"] = "odoo_rights"
@@ -195,6 +211,8 @@ def sync_run(
         failure = f"unexpected_error: {type(error).__name__}"
     finally:
         usage = {"odoo_calls": getattr(odoo, "calls", 0), "shop_calls": getattr(shop, "calls", 0)}
+        if isinstance(odoo, Json2Gateway):
+            odoo.close()
         if shop is not None:
             if not dry_run:
                 clients.save_shop_state(engagement, shop)

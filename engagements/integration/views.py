@@ -44,11 +44,13 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
         request.POST if "save_odoo" in request.POST else None,
         has_key=bool(odoo and odoo.api_key),
         initial=_initial(odoo, ("url", "database", "login")),
+        auto_id="odoo_%s",  # both forms have an api_key field: distinct ids keep each label on its own field
     )
     shop_form = ShopConnectionForm(
         request.POST if "save_shop" in request.POST else None,
         has_key=bool(shop and shop.api_key),
         initial=_initial(shop, ("platform", "base_url")),
+        auto_id="shop_%s",
     )
     if request.method == "POST":
         form, save = (

@@ -8,22 +8,11 @@ from pathlib import Path
 import pytest
 
 from engagements.integration.models import Binding, FlowSettings, SyncRun
-from tests.conftest import PASSWORD, totp_code
+from tests.browser.helpers import sign_in
 from tests.integration.fixtures import ORDER_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _sign_in_with_totp(page, base: str, user) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_login", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/accounts/2fa/authenticate/")
-    page.fill("#id_code", totp_code())
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_the_consultant_checks_connections_runs_the_flows_and_reads_the_report(live_server, page, connected, carla):
@@ -34,7 +23,7 @@ def test_the_consultant_checks_connections_runs_the_flows_and_reads_the_report(l
     Binding.objects.create(
         engagement=engagement, kind="product_variant", odoo_model="product.product", odoo_id=4, external_id="501"
     )
-    _sign_in_with_totp(page, live_server.url, carla)
+    sign_in(page, live_server.url, carla.email, totp=True)
     page.goto(f"{live_server.url}/portal/e/{engagement.code}/integration/")
 
     page.click("form[action$='/integration/odoo/check/'] button")

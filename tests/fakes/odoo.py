@@ -12,6 +12,11 @@ method), `version_info` (what the server says it is), `commit_then_stall` (secon
 after a write was applied: the client times out although the server
 committed), and `calls` (every (service, model, method) received).
 
+JSON-2 (Odoo 19+): with `version_info` saying 19, `POST /json/2/<model>/<method>` is served
+from the same data and methods (bearer API key = `password`, `X-Odoo-Database`, errors as
+HTTP 4xx/5xx with Odoo's JSON error body); `GET /web/version` answers on 17+. Its calls are
+recorded as ("json2", model, method).
+
 Run on its own: `python -m tests.fakes.odoo --port 8069` (database `lab`,
 user `admin`, password or API key `admin`).
 """
@@ -454,15 +459,50 @@ class FakeOdoo:
                 raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
             call_args = rest[0] if method == "execute_kw" and rest else rest
             kwargs = rest[1] if method == "execute_kw" and len(rest) > 1 else {}
-            self.calls.append(("object", model, name))
-            if self.fail_on.get((model, name)):
-                raise OdooError(self.fail_on[(model, name)].pop(0), "injected failure")
-            with self.lock:
-                result = self._call(model, name, list(call_args), dict(kwargs))
-            if name in ("create", "write") and self.commit_then_stall and model in (self.stall_models or {model}):
-                time.sleep(self.commit_then_stall)  # committed; the client may give up meanwhile
-            return result
+            return self._execute("object", model, name, list(call_args), dict(kwargs))
         raise OdooError("builtins.KeyError", f"unknown service {service}")
+
+    def _execute(self, service: str, model: str, name: str, args: list, kwargs: dict) -> Any:
+        self.calls.append((service, model, name))
+        if self.fail_on.get((model, name)):
+            raise OdooError(self.fail_on[(model, name)].pop(0), "injected failure")
+        with self.lock:
+            result = self._call(model, name, args, kwargs)
+        if name in ("create", "write") and self.commit_then_stall and model in (self.stall_models or {model}):
+            time.sleep(self.commit_then_stall)  # committed; the client may give up meanwhile
+        return result
+
+    # ------------------------------------------------------------ JSON-2 (Odoo 19+)
+    def web_version(self) -> tuple[int, Any]:
+        """GET /web/version: Odoo 17+ (16 answers 404)."""
+        info = self.version_info
+        if info["server_version_info"][0] < 17:
+            return 404, None
+        return 200, {"version_info": info["server_version_info"], "version": info["server_version"]}
+
+    def json2(self, path: str, authorization: str, database: str | None, body: dict) -> tuple[int, Any]:
+        """`POST /json/2/<model>/<method>` as Odoo 19 answers it: (HTTP status, JSON body). None as the
+        body: an HTML page (no JSON-2 route: before 19, or an unknown database)."""
+        if self.latency:
+            time.sleep(self.latency)
+        if self.version_info["server_version_info"][0] < 19 or database not in (None, self.database):
+            return 404, None
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or key != self.password:
+            return 401, _json2_error(OdooError("werkzeug.exceptions.Unauthorized", "Invalid apikey"), 401)
+        model, _, name = path.removeprefix("/json/2/").partition("/")
+        params = dict(body)
+        args = [params.pop("ids")] if "ids" in params else []
+        kwargs = {JSON2_NAMES.get(k, k): v for k, v in params.items()}  # create(vals_list), write(vals)
+        try:
+            if model not in self.data:
+                raise OdooError("werkzeug.exceptions.NotFound", f"the model {model!r} does not exist")
+            if self.fail_next:
+                raise OdooError(self.fail_next.pop(0), "injected failure")
+            return 200, self._execute("json2", model, name, args, kwargs)
+        except OdooError as error:
+            status = JSON2_STATUS.get(error.name.rsplit(".", 1)[-1], 500)
+            return status, _json2_error(error, status)
 
     def _check_db(self, db: str) -> None:
         if db != self.database:
@@ -795,7 +835,12 @@ class FakeOdoo:
             raise OdooError("odoo.exceptions.MissingError", "Record does not exist or has been deleted.")
         qty = float(line.get("product_uom_qty", 1))
         price = float(line.get("price_unit", product["lst_price"]))
-        taxes = [c[2] for c in line.get("tax_id", []) if c[0] == 6]
+        field, gone = (
+            ("tax_ids", "tax_id") if self.version_info["server_version_info"][0] >= 19 else ("tax_id", "tax_ids")
+        )
+        if gone in line:  # Odoo 19 renamed the line's taxes field (research §4.4)
+            raise OdooError("builtins.ValueError", f"Invalid field '{gone}' on model 'sale.order.line'")
+        taxes = [c[2] for c in line.get(field, []) if c[0] == 6]
         tax_ids = taxes[0] if taxes else product["taxes_id"]
         gross = qty * price * (1 - float(line.get("discount", 0)) / 100)
         included = any(self.data["account.tax"][t]["price_include"] for t in tax_ids)
@@ -812,12 +857,40 @@ class FakeOdoo:
             "product_uom": [1, "Units"],
             "price_unit": price,
             "discount": float(line.get("discount", 0)),
-            "tax_id": tax_ids,
+            field: tax_ids,
             "price_subtotal": round(subtotal, 2),
             "price_tax": round(tax, 2),
             "price_total": round(subtotal + tax, 2),
         }
         return lid
+
+
+# JSON-2 answers errors with an HTTP status (by exception class) and `name`, `message`, `arguments`, …
+JSON2_STATUS = {
+    "Unauthorized": 401,
+    "AccessDenied": 401,
+    "AccessError": 403,
+    "NotFound": 404,
+    "MissingError": 404,
+    "AttributeError": 404,  # an unknown method
+    "UserError": 422,
+    "ValidationError": 422,
+    "ValueError": 422,
+    "TypeError": 422,
+    "AssertionError": 422,
+    "InvalidTextRepresentation": 422,
+}
+JSON2_NAMES = {"vals_list": "values", "vals": "values"}  # Odoo's parameter names → the fake's
+
+
+def _json2_error(error: OdooError, status: int) -> dict:
+    return {
+        "name": error.name,
+        "message": error.message,
+        "arguments": [error.message, status],
+        "context": {},
+        "debug": "Traceback (most recent call last):\n  (fake)\n",
+    }
 
 
 def _envelope(request_id, result=None, error: OdooError | None = None) -> dict:
@@ -849,8 +922,20 @@ class FakeOdooServer(LoopbackServer):
         fake = self.odoo
 
         class Handler(BaseHTTPRequestHandler):
+            def _answer(self, status: int, payload: Any) -> None:
+                if payload is None:
+                    reply(self, status, b"<html><body>Not Found</body></html>", "text/html; charset=utf-8", {})
+                else:
+                    reply(self, status, json.dumps(payload).encode(), "application/json; charset=utf-8", {})
+
+            def do_GET(self):
+                self._answer(*(fake.web_version() if self.path == "/web/version" else (404, None)))
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if self.path.startswith("/json/2/"):
+                    auth, database = self.headers.get("Authorization", ""), self.headers.get("X-Odoo-Database")
+                    return self._answer(*fake.json2(self.path, auth, database, body))
                 try:
                     answer = _envelope(body.get("id"), fake.handle(self.path, body.get("params", {})))
                 except OdooError as error:

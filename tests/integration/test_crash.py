@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 14
 
 
-def _cluster() -> subprocess.Popen:
+def _cluster(**extra_env: str) -> subprocess.Popen:
+    """A real `qcluster` on the test database; `extra_env` adds to its environment (REDIS_URL...)."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -34,6 +35,7 @@ def _cluster() -> subprocess.Popen:
         "INTEGRATION_RUN_STALE_SECONDS": "21",
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **extra_env,
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],

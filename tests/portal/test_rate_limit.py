@@ -41,3 +41,19 @@ def test_the_sixth_failed_login_is_refused_across_two_processes():
     assert _attempts(user.email, "wrong-2", 2) == ["wrong"] * 2
     # ...and the sixth attempt is refused, even with the right password.
     assert _attempts(user.email, PASSWORD, 1) == ["throttled"]
+
+
+@pytest.mark.django_db
+def test_changing_the_host_port_does_not_reset_the_count(client):
+    """The limit is per account: a Host header with another port is not another "site"."""
+    from allauth.account.adapter import get_adapter
+
+    user = make_user("victim2@andes.test")
+    throttled = str(get_adapter().error_messages["too_many_login_attempts"])
+    for port in range(1000, 1005):
+        response = client.post(
+            "/accounts/login/", {"login": user.email, "password": "wrong"}, HTTP_HOST=f"testserver:{port}"
+        )
+        assert response.status_code == 200 and throttled not in response.content.decode()
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}, HTTP_HOST="testserver:1005")
+    assert throttled in response.content.decode()

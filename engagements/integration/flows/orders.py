@@ -34,7 +34,13 @@ from django.utils import timezone
 
 from engagements.integration.flows import partners
 from engagements.integration.flows.runs import Report
-from engagements.integration.gateway.base import AmbiguousWriteError, GatewayError, OdooGateway, PermanentError
+from engagements.integration.gateway.base import (
+    AmbiguousWriteError,
+    GatewayError,
+    OdooGateway,
+    PermanentError,
+    field_map,
+)
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops import base as shop_base
 from engagements.integration.shops.base import ShopClient, ShopOrder
@@ -489,18 +495,19 @@ def _partner(ctx: Context, order: ShopOrder) -> tuple[int | None, int | None]:
     return plan.partner_id, plan.delivery_id
 
 
-def _taxes(ctx: Context, tax: Decimal) -> list:
+def _taxes(ctx: Context, tax: Decimal) -> dict:
     tax_id = ctx.options["tax_included_id"]
-    return [[6, 0, [tax_id] if tax_id and tax != 0 else []]]
+    # The line's taxes field is `tax_id` up to Odoo 18 and `tax_ids` from 19 (research §4.4).
+    return {field_map(ctx.odoo.major)["line_taxes"]: [[6, 0, [tax_id] if tax_id and tax != 0 else []]]}
 
 
-def _line(product_id: int, name: str, quantity: Decimal, gross: Decimal, taxes: list) -> dict:
+def _line(product_id: int, name: str, quantity: Decimal, gross: Decimal, taxes: dict) -> dict:
     return {
         "product_id": product_id,
         "name": name,
         "product_uom_qty": float(quantity),
         "price_unit": float(gross / quantity),
-        "tax_id": taxes,
+        **taxes,
     }
 
 

@@ -1,13 +1,14 @@
 """The Odoo gateway interface and its error taxonomy.
 
-Flows talk to Odoo only through an OdooGateway, so odoorpc (JSON-RPC, which
-Odoo 19 deprecates) can be replaced by a JSON-2 implementation later.
+Flows talk to Odoo only through an OdooGateway: odoorpc (JSON-RPC) for Odoo
+16-18, JSON-2 (gateway/json2.py) for Odoo 19+, where JSON-RPC is deprecated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
+from urllib.parse import SplitResult, urlsplit
 
 READ_BATCH = 1000  # ids per read: one call per thousand records at most
 CREATE_BATCH = 200  # records per create call (one transaction each in Odoo)
@@ -44,6 +45,77 @@ class AmbiguousWriteError(GatewayError):
     code = "odoo_write_ambiguous"
 
 
+# Odoo exceptions after which the same call can simply be made again (nothing was committed).
+RETRYABLE_NAMES = {
+    "psycopg2.errors.SerializationFailure",
+    "psycopg2.errors.LockNotAvailable",
+    "odoo.http.SessionExpiredException",
+}
+# Methods that change data: a timeout on them is ambiguous (Odoo may have committed).
+WRITE_METHODS = {"create", "write", "unlink", "action_confirm", "action_cancel", "load"}
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def require_https(url: str) -> SplitResult:
+    """The URL's parts; HTTPS is required except on loopback (the API key travels in every call)."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+        raise PermanentError("Odoo must be reached over HTTPS.", code="odoo_https_required")
+    return parts
+
+
+def server_error(name: str, text: str) -> GatewayError:
+    """An exception Odoo raised and reported (`name` is its qualified class name)."""
+    if name in RETRYABLE_NAMES:
+        return RetryableError(text, odoo_name=name)
+    return PermanentError(text, odoo_name=name)
+
+
+def timeout_error(method: str) -> GatewayError:
+    if method in WRITE_METHODS:
+        return AmbiguousWriteError(f"Odoo did not answer {method} in time; it may have been applied.")
+    return RetryableError(f"Odoo did not answer {method} in time.", code="odoo_timeout")
+
+
+def version_major(version: str) -> int:
+    """ "17.0" -> 17, "saas~18.2" -> 18, "" -> 0."""
+    return int(str(version).split(".")[0].split("saas~")[-1] or 0)
+
+
+def field_map(major: int) -> dict[str, Any]:
+    return FIELD_MAPS.get(major, FIELD_MAPS[17])
+
+
+class Versioned:
+    """`major` and `fields` (the version's FIELD_MAPS entry) from the `version` a gateway learnt."""
+
+    version: str
+
+    @property
+    def major(self) -> int:
+        return version_major(self.version)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return field_map(self.major)
+
+
+def batches(items: Sequence, size: int) -> Iterator[list]:
+    """`items` in slices of at most `size` (READ_BATCH ids, CREATE_BATCH records): one call each."""
+    items = list(items)
+    return (items[start : start + size] for start in range(0, len(items), size))
+
+
+def search_options(limit: int | None, order: str | None, context: dict | None) -> dict[str, Any]:
+    """search_read's optional named arguments, only those given."""
+    options: dict[str, Any] = {} if limit is None else {"limit": limit}
+    if order:
+        options["order"] = order
+    if context:
+        options["context"] = context
+    return options
+
+
 # Field differences between the Odoo versions we support.
 FIELD_MAPS: dict[int, dict[str, Any]] = {
     16: {
@@ -57,6 +129,8 @@ FIELD_MAPS: dict[int, dict[str, Any]] = {
         "product_type": "detailed_type",
     },
     18: {"storable_domain": [["is_storable", "=", True]], "line_taxes": "tax_id", "product_type": "type"},
+    # Odoo 19 renamed sale.order.line's tax_id to tax_ids (and product_uom to product_uom_id).
+    19: {"storable_domain": [["is_storable", "=", True]], "line_taxes": "tax_ids", "product_type": "type"},
 }
 
 

@@ -1,0 +1,435 @@
+"""Load benchmark (research anchors §6.1 P1-P3) on the datasets D1 and D4.
+
+Run through `make bench` (DATABASE_URL points at the bench's throwaway
+PostgreSQL; this module makes its own databases `load_d1` and `load_d4` there
+and drops them at the end). Prints a Markdown section and also writes it to
+var/load-report.md.
+
+- Datasets: `manage.py build_load_dataset` (D1) and `--scale 4` (D4), timed.
+- Queries per page: the test client inside a child process on each dataset,
+  logged in as the lightest and the heaviest client.
+- Latency: gunicorn (3 sync workers) on D1; an open-loop asyncio + httpx
+  generator sends requests at a constant arrival rate whatever the responses
+  do, and each latency runs from the request's *scheduled* start, so a server
+  that falls behind shows it (no coordinated omission).
+- Capacity: the same generator stepping the rate up until p99 passes 500 ms
+  or a request fails.
+- Sweeps: the client-wait sweep and the integration sweeps over D1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SETTINGS = "portal.settings_test"
+WORKERS = 3
+STEADY_RATE, STEADY_SECONDS = 50, 60
+RAMP = list(range(50, 301, 25))
+RAMP_SECONDS = 10
+P99_LIMIT_MS = 500
+TIMEOUT_S = 5.0
+FORM_LOGINS = 20  # below allauth's 30 logins per minute and IP
+PAGES = {
+    "dashboard": "/portal/",
+    "engagement detail (sessions, logs, money panel)": "detail",
+    "invoices": "/portal/finance/",
+}
+
+
+def _db_url(name: str) -> str:
+    base = os.environ["DATABASE_URL"]
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def _env(db: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DATABASE_URL": _db_url(db), "LOG_LEVEL": "WARNING"}
+    env.pop("DEBUG", None)  # DEBUG off, as in production
+    env.update(extra)
+    return env
+
+
+def _run(args: list[str], db: str, **extra: str) -> tuple[str, float]:
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=ROOT, env=_env(db, **extra), capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout, time.perf_counter() - start
+
+
+def _admin_sql(*statements: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(_db_url("postgres"))
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    connection.close()
+
+
+# ---------------------------------------------------------------- query counts (child process)
+
+
+def query_counts() -> dict:
+    """In a child process on one dataset: queries per page for the lightest and heaviest client."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from engagements.models import Engagement
+    from portal.models import User
+
+    clients = User.objects.filter(email__endswith="@carga.test", role="client").annotate(
+        n=Count("membership__company__engagements")
+    )
+    result = {}
+    for label, user in (
+        ("light", clients.order_by("n", "pk").first()),
+        ("heavy", clients.order_by("-n", "pk").first()),
+    ):
+        browser = Client()
+        browser.force_login(user)
+        engagement = Engagement.objects.filter(company__memberships__user=user, status="active").first()
+        row = {"engagements": user.n}
+        for page, url in PAGES.items():
+            url = f"/portal/e/{engagement.code}/" if url == "detail" else url
+            browser.get(url)  # warm: sessions stamped, caches filled
+            with CaptureQueriesContext(connection) as queries:
+                response = browser.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            row[page] = len(queries.captured_queries)
+        row["sessions on that engagement"] = engagement.sessions.count()
+        result[label] = row
+    return result
+
+
+# ---------------------------------------------------------------- load generator
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _phase(base: str, path: str, cookies: list[str], rate: int, seconds: float) -> dict:
+    """Open loop: request i starts at t0 + i/rate, whatever earlier requests are doing."""
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    lateness: list[float] = []
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=0)  # sync workers close anyway
+
+    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, limits=limits) as client:
+
+        async def one(i: int, scheduled: float) -> None:
+            try:
+                response = await client.get(path, headers={"Cookie": cookies[i % len(cookies)]})
+                ok = response.status_code == 200 and b"card-title" in response.content
+                if not ok:
+                    key = f"HTTP {response.status_code}"
+                    errors[key] = errors.get(key, 0) + 1
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            else:
+                if ok:
+                    latencies.append((loop.time() - scheduled) * 1000)
+
+        total = int(rate * seconds)
+        t0 = loop.time() + 0.05
+        tasks = []
+        for i in range(total):
+            scheduled = t0 + i / rate
+            delay = scheduled - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            lateness.append(max(0.0, loop.time() - scheduled) * 1000)
+            tasks.append(asyncio.create_task(one(i, scheduled)))
+        await asyncio.gather(*tasks)
+        elapsed = loop.time() - t0
+    return {
+        "rate": rate,
+        "sent": total,
+        "ok": len(latencies),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "achieved": len(latencies) / elapsed,
+        "p50": _percentile(latencies, 0.50),
+        "p95": _percentile(latencies, 0.95),
+        "p99": _percentile(latencies, 0.99),
+        "max": max(latencies, default=float("nan")),
+        "send_lag_p99": _percentile(lateness, 0.99),
+    }
+
+
+def _login_cookies(base: str) -> tuple[list[str], int]:
+    import httpx
+    from django.conf import settings
+    from django.test import Client
+
+    from portal.management.commands.build_load_dataset import PASSWORD
+    from portal.models import User
+
+    users = list(User.objects.filter(email__endswith="@carga.test", role="client").order_by("pk"))
+    cookies, by_form = [], 0
+    name = settings.SESSION_COOKIE_NAME
+    for user in users[:FORM_LOGINS]:
+        with httpx.Client(base_url=base, timeout=TIMEOUT_S) as browser:
+            page = browser.get("/accounts/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            answer = browser.post(
+                "/accounts/login/", data={"login": user.email, "password": PASSWORD, "csrfmiddlewaretoken": token}
+            )
+            session = answer.cookies.get(name)
+            if answer.status_code == 302 and session:
+                cookies.append(f"{name}={session}")
+                by_form += 1
+    for user in users[FORM_LOGINS:]:
+        client = Client()
+        client.force_login(user)
+        cookies.append(f"{name}={client.cookies[name].value}")
+    return cookies, by_form
+
+
+def _start_gunicorn(port: int, log: Path) -> subprocess.Popen:
+    args = [
+        str(Path(PY).parent / "gunicorn"),
+        "portal.wsgi",
+        "--workers",
+        str(WORKERS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--error-logfile",
+        str(log),
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(args, cwd=ROOT, env=_env("load_d1", DB_CONN_MAX_AGE="600"), start_new_session=True)
+    import httpx
+
+    for _ in range(100):
+        time.sleep(0.2)
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            continue
+    server.terminate()
+    raise RuntimeError(f"gunicorn did not start; see {log}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+# ---------------------------------------------------------------- sweeps (in this process, on D1)
+
+
+def _sweeps() -> list[tuple[str, float, str]]:
+    from django.utils import timezone
+
+    from engagements.integration import reconcile, webhooks
+    from engagements.integration import services as integration
+    from engagements.models import Engagement
+    from engagements.services import client_wait_sweep
+
+    rows = []
+    now = timezone.now()
+    engagements = Engagement.objects.count()
+    start = time.perf_counter()
+    actions = client_wait_sweep(now=now, dry_run=True)
+    rows.append(("client-wait sweep, dry run", time.perf_counter() - start, f"{len(actions)} actions listed"))
+    start = time.perf_counter()
+    actions = client_wait_sweep(now=now)
+    rows.append(
+        ("client-wait sweep (`apply_client_wait_rules`)", time.perf_counter() - start, f"{len(actions)} actions")
+    )
+    start = time.perf_counter()
+    again = client_wait_sweep(now=now)
+    rows.append(("client-wait sweep, second run the same day", time.perf_counter() - start, f"{len(again)} actions"))
+    start = time.perf_counter()
+    runs = integration.retry_due(now=now)
+    webhooks.drain_stale()
+    rows.append(
+        ("integration retry sweep (`retry_due` + stale webhooks)", time.perf_counter() - start, f"{len(runs)} runs")
+    )
+    start = time.perf_counter()
+    runs = reconcile.reconcile_all()
+    rows.append(("integration nightly reconciliation", time.perf_counter() - start, f"{len(runs)} runs"))
+    return [(label, seconds, f"{note}; {engagements:,} engagements") for label, seconds, note in rows]
+
+
+# ---------------------------------------------------------------- report
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def main() -> None:
+    started = time.perf_counter()
+    out: list[str] = ["## Load: client dashboard on D1/D4 (research anchors §6.1 P1-P3)", ""]
+    _admin_sql(
+        "DROP DATABASE IF EXISTS load_d1 WITH (FORCE)",
+        "DROP DATABASE IF EXISTS load_d4 WITH (FORCE)",
+        "CREATE DATABASE load_d1",
+    )
+    _, migrate_s = _run([PY, "manage.py", "migrate", "--no-input", "-v0"], "load_d1")
+    _admin_sql("CREATE DATABASE load_d4 TEMPLATE load_d1")
+    built = {}
+    for db, scale in (("load_d1", "1"), ("load_d4", "4")):
+        text, seconds = _run([PY, "manage.py", "build_load_dataset", "--scale", scale], db)
+        built[db] = (seconds, text.strip().split(": ", 1)[1].split(". Client")[0])
+    counts = {}
+    for db in ("load_d1", "load_d4"):
+        text, _ = _run([PY, "-m", "bench.load", "--query-counts"], db)
+        counts[db] = json.loads(text.strip().splitlines()[-1])
+
+    os.environ.update(_env("load_d1", Q_SYNC="0"))
+    import django
+
+    django.setup()
+    port = _free_port()
+    log = ROOT / "var" / "load-gunicorn.log"
+    server = _start_gunicorn(port, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        cookies, by_form = _login_cookies(base)
+        asyncio.run(_phase(base, "/portal/", cookies, 20, 5))  # warm-up: workers, connections, caches
+        steady = asyncio.run(_phase(base, "/portal/", cookies, STEADY_RATE, STEADY_SECONDS))
+        ramp = []
+        for rate in RAMP:
+            step = asyncio.run(_phase(base, "/portal/", cookies, rate, RAMP_SECONDS))
+            ramp.append(step)
+            if step["errors"] or step["p99"] > P99_LIMIT_MS:
+                break
+            time.sleep(1)
+    finally:
+        _stop(server)
+    sweeps = _sweeps()
+    from django.db import connections
+
+    connections.close_all()
+    _admin_sql("DROP DATABASE IF EXISTS load_d1 WITH (FORCE)", "DROP DATABASE IF EXISTS load_d4 WITH (FORCE)")
+
+    passing = [s["rate"] for s in ramp if not s["errors"] and s["p99"] <= P99_LIMIT_MS]
+    capacity = max(passing, default=0)
+    capped = len(passing) == len(RAMP)
+    out += [
+        f"gunicorn `portal.wsgi`, {WORKERS} sync workers, settings `{SETTINGS}` with DEBUG off (plain http, "
+        "MD5 password hasher; the production module needs collectstatic and HTTPS), `DB_CONN_MAX_AGE=600`, "
+        "PostgreSQL 15 on the same machine; the load generator (asyncio + httpx, open loop) shares the cores.",
+        f"Sessions: {by_form} clients logged in through the real login form, {len(cookies) - by_form} "
+        "created server-side (test client `force_login`, same session table); requests cycle through them.",
+        "",
+        "### Datasets",
+        "",
+        "| dataset | build (`build_load_dataset`, bulk_create) | contents |",
+        "|---|---|---|",
+        f"| D1 | {built['load_d1'][0]:.1f} s | {built['load_d1'][1]} |",
+        f"| D4 (`--scale 4`) | {built['load_d4'][0]:.1f} s | {built['load_d4'][1]} |",
+        "",
+        f"(schema migration: {migrate_s:.1f} s, once; D4 starts from a copy of the migrated database.)",
+        "",
+        f"### P1: client dashboard at {STEADY_RATE} req/s for {STEADY_SECONDS} s (open loop)",
+        "",
+        "| sent | ok | errors | achieved req/s | p50 | p95 | p99 | max | target | |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    p1 = steady["p95"] <= 150 and steady["p99"] <= 300 and steady["errors"] == 0
+    out.append(
+        f"| {steady['sent']} | {steady['ok']} | {steady['errors']} {steady['error_kinds'] or ''} | "
+        f"{steady['achieved']:.1f} | {steady['p50']:.0f} ms | {steady['p95']:.0f} ms | {steady['p99']:.0f} ms | "
+        f"{steady['max']:.0f} ms | p95 ≤ 150 ms, p99 ≤ 300 ms, 0 errors | {_mark(p1)} |"
+    )
+    out += [
+        "",
+        f"### P2: capacity ramp, {RAMP_SECONDS} s per step, until p99 > {P99_LIMIT_MS} ms or an error",
+        "",
+        "| offered req/s | achieved | errors | p50 | p95 | p99 | generator send lag p99 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in ramp:
+        out.append(
+            f"| {s['rate']} | {s['achieved']:.0f} | {s['errors']} {s['error_kinds'] or ''} | {s['p50']:.0f} ms | "
+            f"{s['p95']:.0f} ms | {s['p99']:.0f} ms | {s['send_lag_p99']:.0f} ms |"
+        )
+    out += [
+        "",
+        f"**Capacity: {capacity}{'+' if capped else ''} req/s** (highest step with p99 ≤ {P99_LIMIT_MS} ms and no "
+        f"error; target ≥ 150: {_mark(capacity >= 150)}).",
+        "",
+        "### P3: queries per page (test client, logged-in client, warm)",
+        "",
+        "| page | D1 light client | D1 heavy client | D4 light client | D4 heavy client | target | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    d1, d4 = counts["load_d1"], counts["load_d4"]
+    for page in PAGES:
+        values = [d1["light"][page], d1["heavy"][page], d4["light"][page], d4["heavy"][page]]
+        ok = len(set(values)) == 1 and max(values) <= 10
+        out.append(f"| {page} | " + " | ".join(map(str, values)) + f" | ≤ 10, equal on D1 and D4 | {_mark(ok)} |")
+    out += [
+        "",
+        f"Light/heavy client: {d1['light']['engagements']} and {d1['heavy']['engagements']} engagements in D1 "
+        f"({d4['light']['engagements']} and {d4['heavy']['engagements']} in D4); the detail page is of an "
+        f"engagement with {d1['light']['sessions on that engagement']}/{d1['heavy']['sessions on that engagement']} "
+        "session logs. The session list and the logs are part of the engagement page; clients' invoices are the "
+        '"Invoices and credits" page.',
+        "",
+        "### Sweeps over D1",
+        "",
+        "| sweep | seconds | result |",
+        "|---|---|---|",
+    ]
+    out += [f"| {label} | {seconds:.2f} | {note} |" for label, seconds, note in sweeps]
+    out += [
+        "",
+        "The integration sweeps find no integration data in D1 (no connections or failed items): they time "
+        "the empty scan only.",
+        "",
+        f"Load part total: {time.perf_counter() - started:.0f} s; load average at the end "
+        f"{os.getloadavg()[0]:.1f} (anything else running on the machine competes for the same cores).",
+    ]
+    text = "\n".join(out)
+    print(text)
+    report = ROOT / "var" / "load-report.md"
+    report.parent.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+    report.write_text(f"# Load report\n\n{stamp} · {os.cpu_count()} cores\n\n{text}\n")
+
+
+if __name__ == "__main__":
+    if "--query-counts" in sys.argv:
+        print(json.dumps(query_counts()))
+    else:
+        main()

@@ -1,0 +1,76 @@
+"""gunicorn settings for the portal: `gunicorn -c deploy/gunicorn.conf.py portal.wsgi`.
+
+Every value can be overridden from the environment (GUNICORN_*), e.g. in the
+systemd unit's EnvironmentFile. The access log never shows query strings, and
+the secret part of token URLs (webhook, invitation, e-mail confirmation,
+password reset) is masked, because anyone who reads the log could otherwise
+post to a webhook or accept an invitation.
+"""
+
+import multiprocessing
+import os
+import re
+
+from gunicorn.glogging import Logger
+
+# Loopback by default: nginx is in front, and Django trusts its X-Forwarded-Proto.
+# Platforms that run the Procfile and route to $PORT get gunicorn's own rule.
+_default_bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
+bind = os.environ.get("GUNICORN_BIND", _default_bind).split(",")
+# gunicorn's rule of thumb: 2 * cores + 1 sync workers.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# A request (e.g. a PDF rendered on demand) gets this long before the worker is
+# restarted; long work belongs to the django-q2 worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then so that slow memory growth (WeasyPrint, fonts) stays bounded.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
+# No preload_app: `systemctl reload portal-web` (HUP) then starts new workers
+# on new code while the old ones finish their requests.
+# gunicorn 27's control socket lives in $HOME; the service user needs none.
+control_socket_disable = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")  # "-": stdout, i.e. the journal
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Like "combined" without the query string (%(U)s is the path only) and without
+# the referrer (another page's URL, with its query string); %(L)s: seconds taken.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(L)s'
+
+# Paths whose next segment is a secret: the shop webhook token, the invitation
+# token, allauth's e-mail confirmation key and password reset key.
+SECRET_PATH = re.compile(
+    r"^(/integration/webhooks/|/invitation/|/accounts/confirm-email/|/accounts/password/reset/key/)(?!done/)[^/]+"
+)
+
+
+def mask_path(path: str) -> str:
+    """The path with the secret segment of a token URL replaced by ***."""
+    return SECRET_PATH.sub(r"\1***", path)
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger, with the request line reduced to a masked path."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = mask_path(atoms["U"] or "")
+        atoms.update(U=path, q="-", f="-", r=f"{atoms['m']} {path} {atoms['H']}")
+        atoms.update({key: "-" for key in atoms if key in ("{referer}i", "{cookie}i", "{authorization}i")})
+        return atoms
+
+    def exception(self, msg, *args, **kwargs):
+        # "Error handling request %s" carries the full URI, query string included.
+        super().exception(msg, *(mask_uri(arg) for arg in args), **kwargs)
+
+
+def mask_uri(value):
+    """A request URI as the logs may show it: masked path, no query string."""
+    if isinstance(value, str) and value.startswith("/"):
+        return mask_path(value.split("?", 1)[0])
+    return value
+
+
+logger_class = MaskingLogger
