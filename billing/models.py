@@ -213,6 +213,16 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.display_number or f"draft {self.pk}"
 
+    @staticmethod
+    def client_snapshot(company) -> dict:
+        """The client as it stands when the document is made (an issued invoice never changes)."""
+        return {
+            "client_name": company.legal_name,
+            "client_rut": company.rut,
+            "client_address": company.address,
+            "client_email": company.billing_email,
+        }
+
     @property
     def display_number(self) -> str:
         return f"{self.series}-{self.number:06d}" if self.number else ""
