@@ -172,7 +172,10 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
         open_requests=[(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
         answered_requests=[r for r in requests if not r.is_open],
         checklist=checklist,
-        checklist_pending=[i for i in checklist if i.status in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED)],
+        # A closed or cancelled engagement asks the client for nothing any more.
+        checklist_pending=[]
+        if engagement.is_terminal
+        else [i for i in checklist if i.status in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED)],
         next_steps=[s for s in engagement.next_steps.all() if s.done_at is None],
         latest_logs=sorted((s for s in sessions if s.log_published_at), key=lambda s: s.log_published_at, reverse=True)[
             :3

@@ -107,6 +107,15 @@ class TestOwnership:
         assert "SECRET-INTERNAL-NOTE" not in page
         assert "lead converted" not in page  # internal reasons are not shown either
 
+    def test_a_closed_engagement_asks_the_client_for_nothing(self, client, objects, alice):
+        engagement = objects["engagement"]
+        client.force_login(alice)
+        before = client.get(_urls(objects)["detail"][1]).content.decode()
+        assert 'id="item-' in before  # the checklist is asked for
+        Engagement.objects.filter(pk=engagement.pk).update(status=rules.CLOSED)
+        after = client.get(_urls(objects)["detail"][1]).content.decode()
+        assert 'id="item-' not in after
+
     def test_the_consultant_sees_internal_notes(self, client, objects, carla):
         login_with_mfa(client, carla)
         assert "SECRET-INTERNAL-NOTE" in client.get(_urls(objects)["detail"][1]).content.decode()
