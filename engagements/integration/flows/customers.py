@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 
 from engagements.integration.flows import partners
-from engagements.integration.flows.orders import CURSOR_TIME, MARKER_PREFIXES
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.orders import MARKER_PREFIXES
+from engagements.integration.flows.runs import Report, keep_shop_cursor, shop_window, stamp
 from engagements.integration.gateway.base import (
     AmbiguousWriteError,
     GatewayError,
     OdooGateway,
     PermanentError,
 )
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
+from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
 from engagements.integration.shops.base import ShopClient, ShopCustomer
 from engagements.models import Engagement
 
@@ -95,8 +95,6 @@ def import_customers(
     external_ids: list[str] | None = None,
 ) -> Report:
     engagement, options = run.engagement, _options(run.engagement)
-    if not hasattr(shop, "iter_customers"):
-        raise PermanentError(f"The {shop.platform} adapter cannot list customers yet.", code="flow_unsupported")
     upsert = partners.Partners(
         engagement=engagement,
         odoo=odoo,
@@ -108,26 +106,12 @@ def import_customers(
     if external_ids is not None:
         _process(ctx, _fetch_named(ctx, list(dict.fromkeys(external_ids))))
         return ctx.report
-    cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.CUSTOMERS, source="shop").first()
-    start = now - timedelta(days=options["initial_days"])
-    if cursor and not full:
-        start = datetime.fromisoformat(cursor.value).replace(tzinfo=UTC)
-    start -= timedelta(minutes=options["overlap_minutes"])
-    run.cursor_before = cursor.value if cursor else ""
-    run.window_start, run.window_end = _stamp(start), _stamp(now)
-    listed = _latest(shop.iter_customers(modified_after=start, modified_before=now))
+    run.cursor_before, start, end = shop_window(engagement, Flow.CUSTOMERS, options, now, full=full)
+    run.window_start, run.window_end = stamp(start), stamp(end)
+    listed = _latest(shop.iter_customers(modified_after=start, modified_before=end))
     _process(ctx, listed)
-    latest = min(ctx.unresolved) if ctx.unresolved else max((c.modified for c in listed), default=None)
-    run.cursor_after = _stamp(latest) if latest else run.cursor_before
-    if latest and not run.dry_run:
-        SyncCursor.objects.update_or_create(
-            engagement=engagement, flow=Flow.CUSTOMERS, source="shop", defaults={"value": run.cursor_after}
-        )
+    keep_shop_cursor(run, min(ctx.unresolved) if ctx.unresolved else max((c.modified for c in listed), default=None))
     return ctx.report
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(CURSOR_TIME)
 
 
 def _latest(customers) -> list[ShopCustomer]:

@@ -26,14 +26,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from engagements.integration.flows import partners
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, keep_shop_cursor, shop_window, stamp
 from engagements.integration.gateway.base import (
     AmbiguousWriteError,
     GatewayError,
@@ -41,7 +41,7 @@ from engagements.integration.gateway.base import (
     PermanentError,
     field_map,
 )
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
+from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
 from engagements.integration.shops import base as shop_base
 from engagements.integration.shops.base import ShopClient, ShopOrder
 from engagements.models import Engagement
@@ -66,7 +66,6 @@ POSTPONED = (shop_base.PENDING, shop_base.ON_HOLD)  # not imported yet: imported
 LEGACY_STATUSES = {"processing": shop_base.PAID, "on-hold": shop_base.ON_HOLD}  # WooCommerce words, stored before
 ZERO_DECIMAL_CURRENCIES = {"CLP", "JPY", "KRW", "PYG"}
 ORDER_FIELDS = ["client_order_ref", "state", "amount_total", "name", "invoice_ids", "effective_date"]
-CURSOR_TIME = "%Y-%m-%dT%H:%M:%S"  # UTC
 MARKER_PREFIXES = {"woocommerce": "WOO-", "shopify": "SHOPIFY-", "jumpseller": "JS-"}  # client_order_ref
 
 
@@ -116,21 +115,6 @@ class Context:
 # ---------------------------------------------------------------- the run
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(CURSOR_TIME)
-
-
-def _window(
-    engagement: Engagement, options: dict, now: datetime, full: bool = False, days: int | None = None
-) -> tuple[str, datetime, datetime]:
-    """(cursor, window start, window end): from the cursor minus an overlap (or, on a first or full
-    pass, `days` or the configured days back) up to a pinned `now`."""
-    cursor = SyncCursor.objects.filter(engagement=engagement, flow=Flow.ORDERS, source="shop").first()
-    recent = now - timedelta(days=days or options["initial_days"])
-    start = datetime.fromisoformat(cursor.value).replace(tzinfo=UTC) if cursor and not full else recent
-    return (cursor.value if cursor else ""), start - timedelta(minutes=options["overlap_minutes"]), now
-
-
 def import_orders(
     *,
     run: SyncRun,
@@ -148,8 +132,8 @@ def import_orders(
         return _import_named(ctx, list(dict.fromkeys(external_ids)))
     # The nightly reconciliation re-lists only the recent days (any order missing from Odoo is imported).
     days = ctx.options["reconcile_days"] if run.trigger == SyncRun.Trigger.RECONCILE else None
-    run.cursor_before, start, end = _window(engagement, ctx.options, now, full or bool(days), days)
-    run.window_start, run.window_end = _stamp(start), _stamp(end)
+    run.cursor_before, start, end = shop_window(engagement, Flow.ORDERS, ctx.options, now, full=full, days=days)
+    run.window_start, run.window_end = stamp(start), stamp(end)
     listed = list(shop.iter_orders(modified_after=start, modified_before=end))
     ctx.report.counts["listed"] = len(listed)
     if listed:
@@ -157,12 +141,7 @@ def import_orders(
     for order in listed:
         _process_safely(ctx, order, ctx.shop.get_order)
     # The cursor never passes an order that failed or may be half-done: the next run lists it again.
-    latest = min(ctx.unresolved) if ctx.unresolved else max((o.modified for o in listed), default=None)
-    run.cursor_after = _stamp(latest) if latest else run.cursor_before
-    if latest and not run.dry_run:
-        SyncCursor.objects.update_or_create(
-            engagement=engagement, flow=Flow.ORDERS, source="shop", defaults={"value": run.cursor_after}
-        )
+    keep_shop_cursor(run, min(ctx.unresolved) if ctx.unresolved else max((o.modified for o in listed), default=None))
     return ctx.report
 
 
@@ -184,7 +163,7 @@ def _import_named(ctx: Context, order_ids: list[str]) -> Report:
 def unimported_units(engagement: Engagement, shop: ShopClient, now: datetime) -> Counter:
     """Units per shop product or variant in paid orders Odoo does not have yet. The shop already
     took them off its stock; pushing Odoo's quantity without them would sell them twice (case E26)."""
-    _, start, end = _window(engagement, _options(engagement), now)
+    _, start, end = shop_window(engagement, Flow.ORDERS, _options(engagement), now)
     orders = [
         o for o in shop.iter_orders(modified_after=start, modified_before=end) if o.status in shop_base.STOCK_TAKEN
     ]

@@ -9,14 +9,14 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagements.integration.models import SyncItem, SyncRun
+from engagements.integration.models import SyncCursor, SyncItem, SyncRun
 from engagements.models import Engagement
 from portal.errors import DomainError
 
@@ -24,6 +24,36 @@ RUN_IN_PROGRESS = _("A run of this flow is already in progress.")
 COUNT_KEYS = ("listed", "created", "updated", "unchanged", "skipped", "postponed", "failed", "ambiguous", "review")
 RETRY_LIMIT = 5  # attempts in a row; then the item needs a person
 RETRY_BASE, RETRY_CAP = timedelta(minutes=5), timedelta(hours=6)
+
+
+CURSOR_TIME = "%Y-%m-%dT%H:%M:%S"  # a shop-side cursor: a UTC time
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(CURSOR_TIME)
+
+
+def shop_window(
+    engagement: Engagement, flow: str, options: dict, now: datetime, *, full: bool = False, days: int | None = None
+) -> tuple[str, datetime, datetime]:
+    """(cursor, window start, window end) of a flow that lists shop records changed since its cursor:
+    from the cursor minus `overlap_minutes` up to a pinned `now`. A first or full pass starts the
+    configured `initial_days` back; `days` asks for a pass over that many days, whatever the cursor."""
+    cursor = SyncCursor.objects.filter(engagement=engagement, flow=flow, source="shop").first()
+    start = now - timedelta(days=days or options["initial_days"])
+    if cursor and not (full or days):
+        start = datetime.fromisoformat(cursor.value).replace(tzinfo=UTC)
+    return (cursor.value if cursor else ""), start - timedelta(minutes=options["overlap_minutes"]), now
+
+
+def keep_shop_cursor(run: SyncRun, latest: datetime | None) -> None:
+    """Move the flow's shop cursor to `latest` (the caller keeps it behind anything to list again);
+    a dry run moves nothing."""
+    run.cursor_after = stamp(latest) if latest else run.cursor_before
+    if latest and not run.dry_run:
+        SyncCursor.objects.update_or_create(
+            engagement=run.engagement, flow=run.flow, source="shop", defaults={"value": run.cursor_after}
+        )
 
 
 def retry_delay(attempt: int, rng=random.random) -> timedelta:
