@@ -9,8 +9,6 @@ import hmac
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 from tests.integration.fixtures import ORDER_OPTIONS, sale_orders, wire
+from tests.integration.test_crash import _cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "fixtures" / "shops"
@@ -537,26 +536,6 @@ def test_the_same_order_by_webhook_and_by_poll_at_once_makes_one_sale_order(clie
     assert len(sale_orders(woo.odoo, "WOO-2001")) == 1
     assert SyncItem.objects.filter(external_id="2001", outcome="created").count() == 1
     assert InboxEvent.objects.get().status == InboxEvent.Status.PROCESSED
-
-
-def _cluster() -> subprocess.Popen:
-    """A real `manage.py qcluster` on the test database (as tests/integration/test_crash.py starts it)."""
-    db = db_connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-        "Q_SYNC": "0",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,8 +17,6 @@ import math
 from collections import Counter
 from datetime import datetime
 
-from django.utils import timezone
-
 from engagements.integration.flows import orders
 from engagements.integration.flows.pushed import remember_pushed
 from engagements.integration.flows.runs import Report
@@ -233,21 +231,19 @@ def _push(
     by_external = {binding.external_id: (binding, qty) for binding, qty in changes}
     updates = [_update(binding, qty) for binding, qty in changes]
     moved: dict[str, int] = {}  # items whose shop quantity changed under us, re-read
+    pushed: dict[int, dict] = {}
     for result in _send(shop, updates, [b for b, _ in changes], drift, moved, manage_stock) if updates else []:
         binding, qty = by_external[result.external_id]
-        if result.ok and result.external_id in moved:
-            remember_pushed({binding.pk: {"qty": qty}}, at=timezone.now())
-            diff = {"from": moved[result.external_id], "to": qty}
-            report.add("updated", kind="stock", external_id=binding.external_id, reason="shop_stock_moved", diff=diff)
-        elif result.ok:
-            remember_pushed({binding.pk: {"qty": qty}}, at=timezone.now())  # merged: the price flow keeps "price"
+        if result.ok:
+            pushed[binding.pk] = {"qty": qty}
+            was_moved = result.external_id in moved
             report.add(
                 "updated",
                 kind="stock",
                 external_id=binding.external_id,
                 odoo_id=binding.odoo_id,
-                reason=why(binding),
-                diff={"from": before(binding), "to": qty},
+                reason="shop_stock_moved" if was_moved else why(binding),
+                diff={"from": moved[result.external_id] if was_moved else before(binding), "to": qty},
             )
         else:
             report.add(
@@ -259,3 +255,4 @@ def _push(
                 message=result.message,
                 retry=result.error_code in RETRYABLE_ITEM_ERRORS,
             )
+    remember_pushed(pushed)  # one merge for the batch; the price flow's "price" stays
