@@ -4,6 +4,7 @@ with --apply, approve the latest proposal (matched again, only the pairs still p
 from django.core.management.base import BaseCommand, CommandError
 
 from engagements.integration import matching
+from engagements.integration.management.report import write_run
 from engagements.integration.models import SyncRun
 from engagements.models import Engagement
 from portal.errors import DomainError
@@ -38,15 +39,6 @@ class Command(BaseCommand):
 
     def _print(self, run: SyncRun) -> None:
         label = "proposal (dry run: nothing bound)" if run.dry_run else "approval"
-        self.stdout.write(f"product matching {label} {run.public_id} -> {run.status}")
-        self.stdout.write("counts " + ", ".join(f"{k}={v}" for k, v in run.counts.items()))
-        self.stdout.write("api " + ", ".join(f"{k}={v}" for k, v in run.api_usage.items()))
-        for item in run.items.all():
-            self.stdout.write(
-                f"  {item.action:<10} shop={item.external_id or '-':<12} odoo={item.odoo_id or '-':<6} "
-                f"{item.reason_code} {item.message}".rstrip()
-            )
-        if run.summary:
-            self.stdout.write(run.summary)
+        write_run(self.stdout, run, f"product matching {label}")
         if run.dry_run and run.counts.get("created"):
             self.stdout.write(f"Approve with: manage.py bootstrap_bindings --engagement {run.engagement.code} --apply")

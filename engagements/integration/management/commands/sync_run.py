@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from engagements.integration.gateway.base import GatewayError
+from engagements.integration.management.report import write_run
 from engagements.integration.services import FLOWS, sync_run
 from engagements.models import Engagement
 from portal.errors import DomainError
@@ -27,17 +28,4 @@ class Command(BaseCommand):
             raise CommandError(str(error.message)) from error
         except GatewayError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"{run.flow} run {run.public_id} {'(dry run) ' if run.dry_run else ''}-> {run.status}")
-        self.stdout.write(
-            f"window {run.window_start} .. {run.window_end}; cursor {run.cursor_before or '-'} -> "
-            f"{run.cursor_after or '-'}"
-        )
-        self.stdout.write("counts " + ", ".join(f"{k}={v}" for k, v in run.counts.items()))
-        self.stdout.write("api " + ", ".join(f"{k}={v}" for k, v in run.api_usage.items()))
-        for item in run.items.all():
-            self.stdout.write(
-                f"  {item.action:<13} {item.external_id:<8} odoo={item.odoo_id or '-'} "
-                f"{item.reason_code} {item.message}".rstrip()
-            )
-        if run.summary:
-            self.stdout.write(run.summary)
+        write_run(self.stdout, run, f"{run.flow} run")
