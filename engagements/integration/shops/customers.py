@@ -1,4 +1,5 @@
-"""Shop customer payloads → `ShopCustomer`: pure functions, one per platform.
+"""Shop customer payloads → `ShopCustomer`, and each platform's address mapping (orders use it too):
+pure functions, one per platform.
 
 Kept apart from the adapters so the flow and its tests depend on the mapping
 only; each adapter's `iter_customers`/`get_customer` fetch and call these.
@@ -51,7 +52,7 @@ def _iso_state(country: str, state: str) -> str:
 # ---------------------------------------------------------------- WooCommerce
 
 
-def _woo_address(raw: dict, email: str = "") -> Address:
+def woocommerce_address(raw: dict, email: str = "") -> Address:
     country = _text(raw.get("country")).upper()
     return Address(
         name=f"{_text(raw.get('first_name'))} {_text(raw.get('last_name'))}".strip(),
@@ -84,8 +85,8 @@ def woocommerce_customer(raw: dict) -> ShopCustomer:
         company=_text(billing.get("company")),
         phone=_text(billing.get("phone") or shipping.get("phone")),
         modified=_woo_time(raw),
-        billing=_woo_address(billing, email),
-        shipping=_woo_address(shipping) if shipping.get("address_1") else None,
+        billing=woocommerce_address(billing, email),
+        shipping=woocommerce_address(shipping) if shipping.get("address_1") else None,
         tax_id=next((value for key, value in meta.items() if key in RUT_META_KEYS and value), ""),
         raw=raw,
     )
@@ -98,7 +99,7 @@ def _numeric_id(gid: str | None) -> str:
     return (gid or "").rsplit("/", 1)[-1]
 
 
-def _shopify_address(raw: dict | None, email: str = "") -> Address:
+def shopify_address(raw: dict | None, email: str = "") -> Address:
     raw = raw or {}
     country = _text(raw.get("countryCodeV2")).upper()
     return Address(
@@ -128,7 +129,7 @@ def shopify_customer(node: dict) -> ShopCustomer:
         company=_text(address.get("company")),
         phone=_text(phone),
         modified=datetime.fromisoformat(node["updatedAt"]).astimezone(UTC),
-        billing=_shopify_address(address, email),
+        billing=shopify_address(address, email),
         shipping=None,
         tax_id=next((_text(m.get("value")) for m in metafields if _text(m.get("key")).lower() in RUT_KEYS), ""),
         raw=node,
@@ -142,7 +143,7 @@ def _unwrap(raw: dict) -> dict:
     return raw.get("customer", raw) if isinstance(raw.get("customer"), dict) else raw
 
 
-def _jumpseller_address(raw: dict | None, *, phone: str = "", email: str = "") -> Address:
+def jumpseller_address(raw: dict | None, *, phone: str = "", email: str = "") -> Address:
     """The customer schema has `country` as a code and `region` as a FIPS code; the order
     schema has names there and the codes in `country_code`/`region_code`: both are read."""
     raw = raw or {}
@@ -189,8 +190,8 @@ def jumpseller_customer(raw: dict, *, modified: datetime) -> ShopCustomer:
         company=next((value for label, value in extra.items() if label in COMPANY_LABELS and value), ""),
         phone=phone,
         modified=modified,
-        billing=_jumpseller_address(billing, phone=phone, email=email),
-        shipping=_jumpseller_address(shipping) if shipping.get("address") else None,
+        billing=jumpseller_address(billing, phone=phone, email=email),
+        shipping=jumpseller_address(shipping) if shipping.get("address") else None,
         tax_id=_text(billing.get("taxid")) or next((v for k, v in extra.items() if k in RUT_KEYS and v), ""),
         raw=raw,
     )

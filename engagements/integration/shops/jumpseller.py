@@ -36,7 +36,6 @@ import httpx
 
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
-    Address,
     BatchResult,
     Charge,
     OrderLine,
@@ -52,7 +51,11 @@ from engagements.integration.shops.base import (
     ShopVariant,
     StockUpdate,
 )
-from engagements.integration.shops.customers import jumpseller_customer, jumpseller_customer_signature
+from engagements.integration.shops.customers import (
+    jumpseller_address,
+    jumpseller_customer,
+    jumpseller_customer_signature,
+)
 
 API_URL = "https://api.jumpseller.com/v1"
 PAGE_LIMIT = 100  # the API's maximum
@@ -77,7 +80,6 @@ STATUSES = {
     "refunded": base.REFUNDED,
 }
 SHIPPED = {"in_transit", "pickup_available", "delivered"}  # `shipment_status_enum`: a paid order left the shop
-REGIONS = {("CL", "12"): "CL-RM"}  # Jumpseller sends FIPS region codes; only "12" (RM) is verified
 RUT_LABELS = {"rut", "run"}  # additional checkout fields that may carry the RUT
 
 
@@ -629,24 +631,6 @@ def _status(raw: dict) -> str:
     return status
 
 
-def _address(raw: dict, *, phone: str = "", email: str = "") -> Address:
-    country = (raw.get("country_code") or "").upper()
-    number = raw.get("street_number")
-    if isinstance(number, float) and number.is_integer():
-        number = int(number)
-    return Address(
-        name=" ".join(filter(None, (raw.get("name"), raw.get("surname")))),
-        street=" ".join(str(part) for part in (raw.get("address"), number) if part),
-        street2=raw.get("complement") or "",
-        city=raw.get("municipality") or raw.get("city") or "",  # the comuna in Chile
-        zip=raw.get("postal") or "",
-        state=REGIONS.get((country, str(raw.get("region_code") or "")), ""),
-        country=country,
-        phone=phone,
-        email=email,
-    )
-
-
 def _rut(raw: dict) -> str:
     taxid = (raw.get("billing_address") or {}).get("taxid")
     if taxid:
@@ -708,8 +692,8 @@ def to_order(raw: dict, modified: datetime | None = None) -> ShopOrder:
         total=_money(raw.get("total")),
         customer_id=str(customer.get("id") or ""),  # an integer, or a string in some webhooks
         email=email,
-        billing=_address(raw.get("billing_address") or {}, phone=phone, email=email),
-        shipping=_address(shipping) if shipping.get("address") else None,
+        billing=jumpseller_address(raw.get("billing_address") or {}, phone=phone, email=email),
+        shipping=jumpseller_address(shipping) if shipping.get("address") else None,
         lines=tuple(_line(p) for p in raw.get("products") or []),
         charges=_charges(raw),
         tax_id=_rut(raw),

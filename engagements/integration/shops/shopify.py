@@ -72,7 +72,6 @@ import httpx
 
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
-    Address,
     BatchResult,
     Charge,
     OrderLine,
@@ -88,7 +87,7 @@ from engagements.integration.shops.base import (
     ShopVariant,
     StockUpdate,
 )
-from engagements.integration.shops.customers import shopify_customer
+from engagements.integration.shops.customers import RUT_KEYS, shopify_address, shopify_customer
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +101,6 @@ WARNING_60_DAYS = "shopify_60_day_window"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAYBE_APPLIED_STATUSES = {500, 504}  # a mutation without an idempotency key may have run
 STALE_CODES = {"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"}
-RUT_KEYS = {"rut", "run", "tax_id", "taxid"}
 FINANCIAL_STATUSES = {
     "PENDING": base.ON_HOLD,
     "AUTHORIZED": base.ON_HOLD,
@@ -825,23 +823,6 @@ def _tax(raw: dict) -> Decimal:
     return sum((_money(line.get("priceSet")) for line in raw.get("taxLines") or []), Decimal(0))
 
 
-def _address(raw: dict | None, email: str = "") -> Address:
-    raw = raw or {}
-    country, province = raw.get("countryCodeV2") or "", raw.get("provinceCode") or ""
-    return Address(
-        name=f"{raw.get('firstName') or ''} {raw.get('lastName') or ''}".strip(),
-        company=raw.get("company") or "",
-        street=raw.get("address1") or "",
-        street2=raw.get("address2") or "",
-        city=raw.get("city") or "",
-        zip=raw.get("zip") or "",
-        state=f"{country}-{province}" if country and province else province,
-        country=country,
-        phone=raw.get("phone") or "",
-        email=email,
-    )
-
-
 def _status(raw: dict) -> str:
     if raw.get("cancelledAt"):
         return base.CANCELLED
@@ -888,8 +869,8 @@ def to_order(raw: dict) -> ShopOrder:
         total=_money(raw.get("totalPriceSet")),
         customer_id=customer.get("legacyResourceId") or numeric_id(customer.get("id")),
         email=email,
-        billing=_address(raw.get("billingAddress"), email),
-        shipping=_address(raw["shippingAddress"]) if raw.get("shippingAddress") else None,
+        billing=shopify_address(raw.get("billingAddress"), email),
+        shipping=shopify_address(raw["shippingAddress"]) if raw.get("shippingAddress") else None,
         lines=tuple(_line(line, taxes_included) for line in raw["lineItems"]["nodes"]),
         charges=tuple(charges),
         refunded=financial in ("REFUNDED", "PARTIALLY_REFUNDED"),

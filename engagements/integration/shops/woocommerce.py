@@ -25,7 +25,6 @@ import httpx
 
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
-    Address,
     BatchResult,
     Charge,
     OrderLine,
@@ -41,7 +40,7 @@ from engagements.integration.shops.base import (
     ShopVariant,
     StockUpdate,
 )
-from engagements.integration.shops.customers import woocommerce_customer
+from engagements.integration.shops.customers import woocommerce_address, woocommerce_customer
 
 BATCH_LIMIT = 100
 PER_PAGE = 100
@@ -463,21 +462,6 @@ def _money(value) -> Decimal:
     return Decimal(str(value or "0"))
 
 
-def _address(raw: dict, email: str = "") -> Address:
-    return Address(
-        name=f"{raw.get('first_name', '')} {raw.get('last_name', '')}".strip(),
-        company=raw.get("company") or "",
-        street=raw.get("address_1") or "",
-        street2=raw.get("address_2") or "",
-        city=raw.get("city") or "",
-        zip=raw.get("postcode") or "",
-        state=raw.get("state") or "",
-        country=raw.get("country") or "",
-        phone=raw.get("phone") or "",
-        email=email or raw.get("email") or "",
-    )
-
-
 def to_order(raw: dict) -> ShopOrder:
     """A REST v3 order as the flows read it. Line totals are after coupons; tax is added back
     because the shop charged prices with IVA included."""
@@ -516,8 +500,8 @@ def to_order(raw: dict) -> ShopOrder:
         total=_money(raw.get("total")),
         customer_id=str(raw.get("customer_id") or ""),
         email=(billing.get("email") or "").lower(),
-        billing=_address(billing),
-        shipping=_address(shipping) if shipping.get("address_1") else None,
+        billing=woocommerce_address(billing, billing.get("email") or ""),
+        shipping=woocommerce_address(shipping) if shipping.get("address_1") else None,
         lines=lines,
         charges=charges,
         refunded=bool(raw.get("refunds")),
