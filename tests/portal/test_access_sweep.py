@@ -39,7 +39,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from billing import services as billing
@@ -209,7 +208,6 @@ class Rule:
     method: str = GET
     expect: tuple[int, ...] = (200,)  # PUBLIC: anonymous; SIGNED_IN/OBJECT: alice; STAFF/CONSULTANT: allowed role
     target: str = ""  # OBJECT/POST: the World object that must stay unchanged
-    optional: bool = False  # may be absent from the URL conf (being added elsewhere)
     clients_only: bool = False  # OBJECT: a client action (consultants get the role gate's 403)
 
 
@@ -382,14 +380,13 @@ RULES: dict[str, Rule] = {
 # or secure_admin_login; new ModelAdmins are swept without a new rule.
 NAMESPACE_RULES: dict[str, Rule] = {"admin": Rule(ADMIN, reason="Django admin, staff only")}
 
-# By route, for URLs that other work is adding (they pass before and after they land).
+# By route.
 ROUTE_RULES: dict[str, Rule] = {
     r"^healthz/?$": Rule(
         PUBLIC,
         lambda w: "/" + _route_of(r"^healthz/?$"),
         "load balancer / uptime probe: says up or down and nothing else",
         expect=(200, 503),
-        optional=True,
     ),
 }
 
@@ -535,7 +532,7 @@ def test_no_rule_is_stale():
     keys = {e.key for e in ENTRIES}
     assert not [k for k in RULES if k not in keys], "rules for URLs that no longer exist: remove them"
     routes = [e.route.lstrip("^") for e in ENTRIES]
-    stale = [r for r, rule in ROUTE_RULES.items() if not rule.optional and not any(re.match(r, x) for x in routes)]
+    stale = [r for r, rule in ROUTE_RULES.items() if not any(re.match(r, x) for x in routes)]
     assert not stale
 
 
@@ -676,14 +673,8 @@ def test_static_files_are_public(world):
     assert response.status_code == 200
 
 
-def test_healthz_is_public_if_it_is_there(world):
-    try:
-        resolve("/healthz")
-    except Resolver404:
-        try:
-            resolve("/healthz/")
-        except Resolver404:
-            pytest.skip("/healthz is not routed yet")
+def test_healthz_is_public(world):
+    assert resolve("/healthz").url_name == "healthz"
     response = Client().get("/healthz", follow=True)
     assert response.status_code in (200, 503)
     assert not leaked(response)

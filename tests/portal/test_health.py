@@ -141,9 +141,9 @@ def test_it_fails_with_503_when_redis_does_not_answer(client):
     assert body["checks"]["broker"] == {"ok": False, "error": "ConnectionError"}
 
 
-@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
 @pytest.mark.django_db
 def test_it_pings_redis_and_counts_its_queue(client, tmp_path):
+    assert shutil.which("redis-server"), "redis-server is missing: scripts/system-deps.sh installs it"
     import redis
 
     port = _free_port()
