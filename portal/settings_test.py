@@ -28,8 +28,9 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
 
-# Tasks run inline unless a test starts a real cluster (it sets Q_SYNC=0 for it).
-Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("Q_SYNC", "1") == "1"}
+# Tasks run inline unless a test starts a real cluster (it sets Q_SYNC=0 for it). A test may
+# start a cluster on a queue of its own with Q_CLUSTER_NAME; django-q2 then reads ALT_CLUSTERS.
+Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("Q_SYNC", "1") == "1", "ALT_CLUSTERS": {}}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:", so several threads and processes share it and the

@@ -94,10 +94,22 @@ def clusters_up(url: str) -> int:
     return len(redis.Redis.from_url(url).keys("django_q:portal:cluster:*"))
 
 
+def own_queue(label: str) -> str:
+    """The queue a cluster started with `own_queues` reads instead of the shared one."""
+    return f"portal-{label}"
+
+
 @contextmanager
-def clusters(**env: str) -> Iterator[None]:
-    """Two real qcluster processes on the test database, labelled A and B, killed on exit."""
-    started = [_cluster(SCALEOUT_CLUSTER=label, **env) for label in LABELS]
+def clusters(own_queues: bool = False, **env: str) -> Iterator[None]:
+    """Two real qcluster processes on the test database, labelled A and B, killed on exit.
+
+    They share one queue, unless `own_queues`: then each reads `own_queue(label)`, so a test can
+    hand a task to each cluster for certain (a shared queue may give both to the same one).
+    """
+    started = [
+        _cluster(SCALEOUT_CLUSTER=label, **({"Q_CLUSTER_NAME": own_queue(label)} if own_queues else {}), **env)
+        for label in LABELS
+    ]
     try:
         yield
     finally:
