@@ -261,4 +261,14 @@ def staff_pipeline(user: User, now: datetime | None = None, horizon_days: int = 
 
 
 def client_engagements(user: User) -> QuerySet[Engagement]:
-    return _with_urgency(engagement_list_for_user(user)).order_by("status_changed_at")
+    """The client's home cards: only the columns a card shows, and the requests awaiting an answer.
+
+    Kept this narrow on purpose: the dashboard is the busiest page, and building and planning the
+    full urgency query cost three times what the page itself does.
+    """
+    return (
+        engagement_list_for_user(user)
+        .only("code", "title", "status", "phase", "progress_percent", "status_changed_at")
+        .annotate(open_request_count=Count("requests", filter=Q(requests__answered_at__isnull=True)))
+        .order_by("status_changed_at")
+    )

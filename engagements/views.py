@@ -34,7 +34,13 @@ from engagements.forms import (
     SessionLogForm,
 )
 from engagements.models import Diagnosis, Service
-from portal.access import client_required, consultant_required, get_scoped_or_404, staff_required
+from portal.access import (
+    client_required,
+    companies_for_user,
+    consultant_required,
+    get_scoped_or_404,
+    staff_required,
+)
 from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.models import Role
@@ -115,7 +121,8 @@ def home(request: HttpRequest) -> HttpResponse:
         engagements = list(selectors.client_engagements(user))
         if len(engagements) == 1:
             return redirect("engagements:detail", code=engagements[0].code)
-        return render(request, "engagements/client_home.html", {"engagements": engagements})
+        company = companies_for_user(user).only("public_id", "legal_name").first()
+        return render(request, "engagements/client_home.html", {"engagements": engagements, "company": company})
     if user.role == Role.CONSULTANT:
         return render(request, "engagements/workspace.html", {"rows": selectors.consultant_workspace(user)})
     return render(request, "engagements/pipeline.html", {"pipeline": selectors.staff_pipeline(user)})
