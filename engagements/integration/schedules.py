@@ -29,8 +29,9 @@ SCHEDULES = [
     {
         "name": "integration.reconcile",
         "func": "engagements.integration.tasks.reconcile_all",
-        "schedule_type": "D",  # daily, from the time the migration ran
+        "schedule_type": "D",  # daily
         "repeats": -1,
+        "at": "03:00",  # at night: the shops and Odoo are quiet
     },
 ]
 EVERY_MINUTES = (15, 30, 60, 180, 360, 720, 1440)
