@@ -1,6 +1,6 @@
 """The service "Integración Odoo Tienda Online", from its sheet (seeds/ in shared).
 
-This is the content `seed_demo` (and a fresh installation) publishes as the
+This is the content `manage.py publish_service` (and `seed_demo`) publishes as the
 service and its first terms version. Spanish is the source; English is ours.
 """
 

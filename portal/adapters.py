@@ -1,14 +1,20 @@
 """allauth adapters: invite-only sign-up, audited login failures, encrypted TOTP seeds."""
 
+import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from portal import crypto
 from portal.audit import Code, audit_record
+
+logger = logging.getLogger(__name__)
 
 
 def _login_email(credentials: dict[str, Any]) -> str:
@@ -35,6 +41,21 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         audit_record(code=Code.LOGIN_FAILED, request=request, target=_login_email(credentials))
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's mails (address confirmation, password reset) carry a secret link, so they are
+        sent from the request, not queued. A mail server that is down or unreachable must not turn
+        the sign-in into an error page: the person is told, and can ask again later."""
+        try:
+            super().send_mail(template_prefix, email, context)
+        except OSError as error:  # refused, unreachable, timed out, and every smtplib error
+            logger.error("account e-mail %s not sent: %s", template_prefix, type(error).__name__)
+            request = allauth_context.request
+            if request is not None:
+                messages.error(
+                    request,
+                    _("We could not send you the e-mail just now. Please try again in a few minutes."),
+                )
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -35,8 +35,14 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **fields)
 
     def create_superuser(self, email: str, password: str | None = None, **fields):
+        """The first staff account (`createsuperuser`): its address counts as verified, since the
+        operator typed it on the server; otherwise its first sign-in would wait for an e-mail."""
+        from allauth.account.models import EmailAddress
+
         fields.update(role=Role.STAFF, is_superuser=True)
-        return self._create(email, password, **fields)
+        user = self._create(email, password, **fields)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -211,6 +211,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # ---------------------------------------------------------------- email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds: an unreachable server must not hold a request
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")

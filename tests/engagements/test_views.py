@@ -250,6 +250,25 @@ class TestPublicServicePage:
         assert not Inquiry.objects.exists()
 
 
+def test_the_client_home_lists_the_company_engagements_and_what_awaits_an_answer(
+    client, make_engagement, andes, otra, alice, carla
+):
+    first, second = make_engagement(andes), make_engagement(andes, rules.QUOTED)
+    Engagement.objects.filter(pk=first.pk).update(title="Tienda Andes")
+    Engagement.objects.filter(pk=second.pk).update(title="Segunda tienda")
+    send_request(first, carla, subject="Credenciales")
+    send_request(first, carla, subject="Validación")
+    other = make_engagement(otra)
+    Engagement.objects.filter(pk=other.pk).update(title="Tienda ajena")
+    client.force_login(alice)
+    page = client.get(reverse("engagements:home")).content.decode()
+    assert "Tienda Andes" in page and "Segunda tienda" in page and "Tienda ajena" not in page
+    assert "2 solicitudes en espera de su respuesta" in page and page.count("en espera de su respuesta") == 1
+    assert reverse("portal:company_detail", args=[andes.public_id]) in page and "Andes SpA" in page
+    assert reverse("engagements:detail", args=[first.code]) in page
+    assert reverse("engagements:detail", args=[other.code]) not in page
+
+
 class TestQueryCounts:
     """Each page runs the same number of queries with one and four times the data."""
 

@@ -1,0 +1,61 @@
+"""What a new production installation needs before anyone can use it (README "Running in
+production"): the service published, the first staff account able to sign in, and sign-in that
+survives a mail server that does not answer."""
+
+import socket
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+
+from engagements.models import Service, ServiceTerms
+from portal.models import Role, User
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_publish_service_opens_the_service_page_and_is_idempotent(client, capsys):
+    assert client.get("/servicio/").status_code == 404  # a new database: nothing to sell yet
+    call_command("publish_service")
+    call_command("publish_service")  # after an update with the same terms
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Service integracion-odoo-tienda-online: terms version 1 ") and out[0] == out[1]
+    assert Service.objects.count() == 1 and ServiceTerms.objects.count() == 1
+    page = client.get("/servicio/")
+    assert page.status_code == 200 and "Integración Odoo Tienda Online" in page.content.decode()
+
+
+def test_the_first_staff_account_signs_in_without_waiting_for_an_email(client, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    call_command("createsuperuser", "--no-input", email="Jefa@Consultora.test", verbosity=0)
+    user = User.objects.get()
+    assert user.email == "jefa@consultora.test" and user.role == Role.STAFF and user.is_superuser
+    assert EmailAddress.objects.filter(user=user, email=user.email, verified=True, primary=True).exists()
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and "confirm-email" not in response["Location"]
+    assert not mail.outbox
+    # Signed in; staff are sent to set up TOTP before any internal page.
+    assert client.get("/portal/", follow=True).redirect_chain[-1][0].startswith("/accounts/")
+    assert client.session.get("_auth_user_id") == str(user.pk)
+
+
+@pytest.fixture
+def unreachable_mail_server(settings):
+    with socket.socket() as probe:  # a port nobody listens on: connection refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+
+
+def test_sign_in_with_the_mail_server_down_says_so_instead_of_failing(client, unreachable_mail_server):
+    user = make_user("nueva@andes.test")
+    EmailAddress.objects.filter(user=user).update(verified=False)  # so the sign-in sends a confirmation
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "No pudimos enviarle el correo en este momento" in page
+    assert reverse("account_login") not in response.redirect_chain[-1][0]  # it went on to the next step
