@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -292,8 +293,13 @@ def _ensure_webhooks(connection: ShopConnection, client: ShopClient, verdict: di
         verdict["webhooks"] = {"skipped": "no_secret"}
         verdict["message"] += " " + _("Webhooks not configured (no secret).")
         return
+    secret = connection.webhook_secret.reveal()
+    # A keyed digest of the secret the hooks were last given (the shop never shows it back): when
+    # the stored secret changes, the hooks are sent the new one. It reveals nothing of the secret.
+    secret_sig = salted_hmac("integration.webhook_secret", secret).hexdigest()[:16]
+    changed = connection.last_check.get("webhook_secret_sig") != secret_sig
     try:
-        report = client.ensure_webhooks(webhook_url(connection), connection.webhook_secret.reveal())
+        report = client.ensure_webhooks(webhook_url(connection), secret, secret_changed=changed)
     except GatewayError as error:
         # The keys just passed the status check: an auth refusal here is a missing right (a read-only key).
         code = "shop_webhooks_forbidden" if isinstance(error, ShopAuthError) else error.code
@@ -303,12 +309,14 @@ def _ensure_webhooks(connection: ShopConnection, client: ShopClient, verdict: di
             "code": code
         }
         return
-    verdict["webhooks"] = asdict(report)
+    verdict["webhooks"], verdict["webhook_secret_sig"] = asdict(report), secret_sig
     verdict["message"] += " " + _("Webhooks: %(created)s created, %(reactivated)s reactivated, %(ok)s in place.") % {
         "created": len(report.created),
         "reactivated": len(report.reactivated),
         "ok": len(report.ok),
     }
+    if report.updated:
+        verdict["message"] += " " + _("%(updated)s given the new secret.") % {"updated": len(report.updated)}
 
 
 def shop_connection_check(*, connection: ShopConnection) -> dict:

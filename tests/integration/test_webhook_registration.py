@@ -107,7 +107,7 @@ def test_the_first_check_registers_the_order_webhooks_and_the_second_changes_not
     verdict = _check(engagement)
     topics, url = TOPICS[platform], _our_url(engagement)
     assert "problem" not in verdict and "webhooks_problem" not in verdict, verdict
-    assert verdict["webhooks"] == {"created": topics, "reactivated": [], "ok": []}
+    assert verdict["webhooks"] == {"created": topics, "reactivated": [], "updated": [], "ok": []}
     assert verdict["message"].endswith(f"Webhooks: {len(topics)} created, 0 reactivated, 0 in place.")
     assert _hooks(platform, fake) == sorted((topic, url, "active") for topic in topics)
     assert resolve(urlsplit(url).path).view_name == "integration:webhook"  # the intake takes them
@@ -118,7 +118,7 @@ def test_the_first_check_registers_the_order_webhooks_and_the_second_changes_not
     writes = len(_writes(platform, fake))
     again = _check(engagement)
     assert len(_writes(platform, fake)) == writes  # nothing sent to the shop but reads
-    assert again["webhooks"] == {"created": [], "reactivated": [], "ok": topics}
+    assert again["webhooks"] == {"created": [], "reactivated": [], "updated": [], "ok": topics}
     assert again["message"].endswith(f"Webhooks: 0 created, 0 reactivated, {len(topics)} in place.")
     assert len(_hooks(platform, fake)) == len(topics)
 
@@ -134,15 +134,39 @@ def test_a_disabled_or_deleted_webhook_is_registered_again(shop, carla):
     topics, dropped, url = TOPICS[platform], DROPPED[platform], _our_url(engagement)
     others = [t for t in topics if t != dropped]
     if platform == "woocommerce":  # set active again, with the secret, not created twice
-        assert verdict["webhooks"] == {"created": [], "reactivated": [dropped], "ok": others}
+        assert verdict["webhooks"] == {"created": [], "reactivated": [dropped], "updated": [], "ok": others}
         assert "1 reactivated" in verdict["message"]
         assert [m for m, _p in fake.requests[-1:]] == ["PUT"]
         assert {h["secret"] for h in fake.webhooks.values()} == {SECRET}
     else:
-        assert verdict["webhooks"] == {"created": [dropped], "reactivated": [], "ok": others}
+        assert verdict["webhooks"] == {"created": [dropped], "reactivated": [], "updated": [], "ok": others}
         assert "Webhooks: 1 created" in verdict["message"]
     assert len(_writes(platform, fake)) == writes + 1
     assert _hooks(platform, fake) == sorted((topic, url, "active") for topic in topics)
+
+
+@ALL
+def test_a_new_secret_reaches_the_hooks_that_sign_with_it(shop, carla):
+    platform, engagement, fake, url = shop
+    _with_secret(shop, carla)
+    _check(engagement)
+    services.shop_connection_save(
+        actor=carla, engagement=engagement, platform=platform, base_url=url, webhook_secret="whsec-rotated-2027"
+    )
+    writes = len(_writes(platform, fake))
+    verdict = _check(engagement)
+    topics = TOPICS[platform]
+    if platform == "woocommerce":  # each hook keeps the secret it was given: all are sent the new one
+        assert verdict["webhooks"] == {"created": [], "reactivated": [], "updated": topics, "ok": []}
+        assert verdict["message"].endswith(f"0 in place. {len(topics)} given the new secret.")
+        assert {h["secret"] for h in fake.webhooks.values()} == {"whsec-rotated-2027"}
+        assert len(_writes(platform, fake)) == writes + len(topics)
+    else:  # Shopify and Jumpseller sign with a secret of their own: nothing to send
+        assert verdict["webhooks"] == {"created": [], "reactivated": [], "updated": [], "ok": topics}
+        assert len(_writes(platform, fake)) == writes
+    again = _check(engagement)
+    assert again["webhooks"]["ok"] == topics and not again["webhooks"]["updated"]  # once only
+    assert "whsec-rotated-2027" not in json.dumps(again)
 
 
 @ALL

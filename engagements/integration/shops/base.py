@@ -240,6 +240,7 @@ class WebhookReport:
 
     created: list[str] = field(default_factory=list)
     reactivated: list[str] = field(default_factory=list)  # was paused or disabled (WooCommerce)
+    updated: list[str] = field(default_factory=list)  # active, given the new secret (WooCommerce)
     ok: list[str] = field(default_factory=list)  # there and active: nothing sent
 
 
@@ -250,9 +251,11 @@ def ensure_each(
     create: Callable[[str], object],
     reactivate: Callable[[dict], object] | None = None,
     active: Callable[[dict], bool] = lambda hook: True,
+    stale: bool = False,
 ) -> WebhookReport:
     """The shared walk of `ensure_webhooks`: `found` maps a topic to our hook for it (same URL); a
-    missing one is created, an inactive one reactivated, an active one left alone (no write)."""
+    missing one is created, an inactive one reactivated, an active one left alone (no write) unless
+    `stale` (its secret changed): then it is written again like a reactivated one."""
     report = WebhookReport()
     for topic in topics:
         hook = found.get(topic)
@@ -262,6 +265,9 @@ def ensure_each(
         elif reactivate is not None and not active(hook):
             reactivate(hook)
             report.reactivated.append(topic)
+        elif reactivate is not None and stale:
+            reactivate(hook)
+            report.updated.append(topic)
         else:
             report.ok.append(topic)
     return report
@@ -320,9 +326,12 @@ class ShopClient(Protocol):
         """Take whole products off the shop front (draft / disabled), never deleting them."""
         ...
 
-    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> WebhookReport:
+    def ensure_webhooks(
+        self, url: str, secret: str, topics: tuple[str, ...] = (), *, secret_changed: bool = False
+    ) -> WebhookReport:
         """Make sure the shop sends `topics` (the adapter's order topics when empty) to `url`: missing
-        hooks are created, paused or disabled ones reactivated, the others left untouched. `secret`
-        is what WooCommerce signs with; Shopify signs with the app secret and Jumpseller with the
-        store's hooks token, which cannot be set, so they ignore it."""
+        hooks are created, paused or disabled ones reactivated, the others left untouched, unless
+        `secret_changed`: a hook keeps the secret it was given, so each is then sent the new one.
+        `secret` is what WooCommerce signs with; Shopify signs with the app secret and Jumpseller
+        with the store's hooks token, which cannot be set, so they ignore both."""
         ...

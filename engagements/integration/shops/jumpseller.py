@@ -512,7 +512,9 @@ class JumpsellerClient:
         return [self._put_item(product_id, "", {"status": "disabled"}) for product_id in product_ids]
 
     # ------------------------------------------------------------ webhooks
-    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> base.WebhookReport:
+    def ensure_webhooks(
+        self, url: str, secret: str, topics: tuple[str, ...] = (), *, secret_changed: bool = False
+    ) -> base.WebhookReport:
         """`GET /hooks.json` (`[{"hook": {id, event, url, ...}}]`); ours have `url`. A missing one is
         created with `POST /hooks.json {"hook": {event, url}}`. API v1 gives a hook no status to read
         or set. Deliveries are signed with the store's hooks token, which cannot be set: `secret` is

@@ -678,7 +678,9 @@ class ShopifyClient:
         return results
 
     # ------------------------------------------------------------ webhooks
-    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> base.WebhookReport:
+    def ensure_webhooks(
+        self, url: str, secret: str, topics: tuple[str, ...] = (), *, secret_changed: bool = False
+    ) -> base.WebhookReport:
         """The app's shop-scoped subscriptions (those of the admin or of an app TOML are not listed) whose
         `uri` is `url`. Shopify has no disabled state: it deletes a subscription whose deliveries keep
         failing, so a missing one is created again. Deliveries are signed with the app's client secret:

@@ -325,12 +325,14 @@ class WooCommerceClient:
             page += 1
 
     # ------------------------------------------------------------ webhooks
-    def ensure_webhooks(self, url: str, secret: str, topics: tuple[str, ...] = ()) -> base.WebhookReport:
+    def ensure_webhooks(
+        self, url: str, secret: str, topics: tuple[str, ...] = (), *, secret_changed: bool = False
+    ) -> base.WebhookReport:
         """Ours are the hooks whose `delivery_url` is `url`, among all of them (every status, paged).
         WooCommerce sets a hook `disabled` after more than 5 failed deliveries in a row, and a person
         may set it `paused`: either is put back to `active`, with the secret. A missing one is created
-        active (WooCommerce then pings it, see webhooks.py). The secret of an active hook is not
-        compared: it keeps the one it has."""
+        active (WooCommerce then pings it, see webhooks.py). WooCommerce never shows a hook's secret:
+        when the caller knows it changed (`secret_changed`), every active hook is sent the new one."""
         found: dict[str, dict] = {}
         for hook in self._pages("/webhooks", {"status": "all", "orderby": "id", "order": "asc"}):
             if hook.get("delivery_url") == url and (hook.get("topic") not in found or _active(hook)):
@@ -344,6 +346,7 @@ class WooCommerceClient:
             ),
             reactivate=lambda hook: self.request("PUT", f"/webhooks/{hook['id']}", body=active),
             active=_active,
+            stale=secret_changed,
         )
 
     # ------------------------------------------------------------ customers
