@@ -15,6 +15,9 @@ from portal import crypto
 from portal.audit import Code, audit_record
 
 logger = logging.getLogger(__name__)
+MAIL_NOT_SENT = "mail-not-sent"  # tag of the message, read by templates/account/verification_sent.html
+_MAIL_FAILED = "_portal_account_mail_failed"
+_SENT_MESSAGE = "account/messages/email_confirmation_sent.txt"
 
 
 def _login_email(credentials: dict[str, Any]) -> str:
@@ -52,10 +55,18 @@ class AccountAdapter(DefaultAccountAdapter):
             logger.error("account e-mail %s not sent: %s", template_prefix, type(error).__name__)
             request = allauth_context.request
             if request is not None:
+                setattr(request, _MAIL_FAILED, True)
                 messages.error(
                     request,
                     _("We could not send you the e-mail just now. Please try again in a few minutes."),
+                    extra_tags=MAIL_NOT_SENT,
                 )
+
+    def add_message(self, request: HttpRequest, level: int, message_template: str | None = None, *args, **kwargs):
+        """No "confirmation e-mail sent" after the e-mail could not be sent in this request."""
+        if message_template == _SENT_MESSAGE and getattr(request, _MAIL_FAILED, False):
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
 
 
 class MFAAdapter(DefaultMFAAdapter):

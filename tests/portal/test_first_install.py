@@ -57,5 +57,15 @@ def test_sign_in_with_the_mail_server_down_says_so_instead_of_failing(client, un
     response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}, follow=True)
     assert response.status_code == 200
     page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("account_email_verification_sent")  # the next step
     assert "No pudimos enviarle el correo en este momento" in page
-    assert reverse("account_login") not in response.redirect_chain[-1][0]  # it went on to the next step
+    assert "no se pudo enviar" in page  # and the page does not claim that it was sent:
+    assert "enviado a nueva@andes.test" not in page and "Le enviamos un correo" not in page
+
+
+def test_with_the_mail_server_up_the_page_says_the_email_was_sent(client):
+    user = make_user("nueva@andes.test")
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    page = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD}, follow=True).content.decode()
+    assert "Le enviamos un correo" in page and "no se pudo enviar" not in page
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
