@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",  # "My sessions": a person lists and ends their other sessions
     "django_htmx",
     "django_q",
     "portal",

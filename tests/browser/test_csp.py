@@ -25,6 +25,8 @@ def test_a_client_uses_the_portal_with_no_csp_violation(live_server, page, viola
     # Bootstrap's JavaScript (a static file) runs: the account menu opens.
     page.click("nav .dropdown-toggle")
     assert page.locator("nav .dropdown-menu").is_visible()
+    page.click("nav .dropdown-menu >> text=Mis sesiones")  # where am I signed in?
+    assert page.locator("table.table tbody tr").count() == 1 and page.locator("table .badge").inner_text() == "Actual"
     assert violations == []
 
 

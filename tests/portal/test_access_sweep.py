@@ -368,6 +368,7 @@ RULES: dict[str, Rule] = {
     "account_change_password": signed_in("account_change_password"),
     "account_set_password": signed_in("account_set_password", expect=(302,)),
     "mfa_index": signed_in("mfa_index"),
+    "usersessions_list": signed_in("usersessions_list"),
     "mfa_reauthenticate": signed_in("mfa_reauthenticate", expect=(200, 302)),
     "mfa_activate_totp": signed_in("mfa_activate_totp", expect=(200, 302)),
     "mfa_deactivate_totp": signed_in("mfa_deactivate_totp", expect=(302, 404)),

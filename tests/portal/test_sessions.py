@@ -8,8 +8,10 @@ session, as if the last request or the login had happened that long ago.
 import time
 
 import pytest
+from allauth.usersessions.models import UserSession
 from django.contrib.messages import constants
 from django.contrib.sessions.models import Session
+from django.test import Client
 
 from portal.sessions import LOGIN_AT, SEEN_AT
 from tests.conftest import login_with_mfa
@@ -106,3 +108,33 @@ class TestLogout:
         response = client.get(HOME)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+class TestMySessions:
+    """ "Mis sesiones" (allauth.usersessions): a person sees where they are signed in and ends the rest."""
+
+    URL = "/accounts/sessions/"
+
+    def test_a_client_sees_their_sessions_and_ends_the_others(self, alice, bob):
+        laptop, phone, colleague = Client(), Client(HTTP_USER_AGENT="Teléfono de Alice"), Client()
+        login_with_mfa(laptop, alice)
+        login_with_mfa(phone, alice)
+        login_with_mfa(colleague, bob)
+        page = laptop.get(self.URL).content.decode()
+        assert "Teléfono de Alice" in page and "Actual" in page and "Cerrar las demás sesiones" in page
+        assert UserSession.objects.filter(user=alice).count() == 2
+
+        response = laptop.post(self.URL, follow=True)
+        assert "Se han cerrado todas las demás sesiones." in response.content.decode()
+        assert phone.get(HOME)["Location"].startswith("/accounts/login/")  # the phone is signed out
+        assert laptop.get(HOME).status_code == 200  # this one is not
+        assert colleague.get(HOME).status_code == 200  # nor anybody else's
+        assert list(UserSession.objects.filter(user=alice).values_list("session_key", flat=True)) == [
+            laptop.session.session_key
+        ]
+
+    def test_the_page_lists_no_one_elses_session(self, alice, bob):
+        mine, theirs = Client(), Client(HTTP_USER_AGENT="Navegador de Bob")
+        login_with_mfa(mine, alice)
+        login_with_mfa(theirs, bob)
+        assert "Navegador de Bob" not in mine.get(self.URL).content.decode()
