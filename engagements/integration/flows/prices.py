@@ -155,14 +155,8 @@ def _odoo_price(odoo: OdooGateway, product: dict, options: dict) -> Decimal:
 def _push(run: SyncRun, shop: ShopClient, changes: list[tuple[Binding, Decimal]], report: Report) -> None:
     if run.dry_run:
         for binding, price in changes:
-            report.add(
-                "updated",
-                kind="price",
-                external_id=binding.external_id,
-                odoo_id=binding.odoo_id,
-                action="would_update",
-                diff={"from": (binding.last_pushed_value or {}).get("price"), "to": str(price)},
-            )
+            before = (binding.last_pushed_value or {}).get("price")
+            report.would_update(binding, kind="price", before=before, after=str(price))
         return
     for start in range(0, len(changes), CHUNK):
         _push_chunk(shop, changes[start : start + CHUNK], report)

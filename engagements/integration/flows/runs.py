@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagements.integration.models import SyncCursor, SyncItem, SyncRun
+from engagements.integration.models import Binding, SyncCursor, SyncItem, SyncRun
 from engagements.models import Engagement
 from portal.errors import DomainError
 
@@ -100,6 +100,18 @@ class Report:
         self.items.append(item)
         if retry and external_id:
             self.retries.append(item)
+
+    def would_update(self, binding: Binding, *, kind: str, before, after, reason: str = "") -> None:
+        """A dry run's plan for one bound variant: the value it would push instead of `before`."""
+        self.add(
+            "updated",
+            kind=kind,
+            external_id=binding.external_id,
+            odoo_id=binding.odoo_id,
+            action="would_update",
+            reason=reason,
+            diff={"from": before, "to": after},
+        )
 
 
 def run_start(

@@ -218,15 +218,7 @@ def _push(
 
     if run.dry_run:
         for binding, qty in changes:
-            report.add(
-                "updated",
-                kind="stock",
-                external_id=binding.external_id,
-                odoo_id=binding.odoo_id,
-                action="would_update",
-                reason=why(binding),
-                diff={"from": before(binding), "to": qty},
-            )
+            report.would_update(binding, kind="stock", before=before(binding), after=qty, reason=why(binding))
         return
     by_external = {binding.external_id: (binding, qty) for binding, qty in changes}
     updates = [_update(binding, qty) for binding, qty in changes]
