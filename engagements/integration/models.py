@@ -1,7 +1,7 @@
 """Per-engagement integration state: connections, flows, bindings, cursors, inbox, runs.
 
-Design: research/integration-anchors.md §5.2 (OCA connector bindings, moved
-outside Odoo). Secrets use EncryptedTextField (never shown back).
+Design: the bindings of Odoo's connector framework (OCA), kept outside Odoo.
+Secrets use EncryptedTextField (never shown back).
 """
 
 import secrets

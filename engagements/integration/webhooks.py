@@ -1,12 +1,12 @@
 """Shop webhooks: one unguessable URL per engagement and shop; verified, stored once, drained later.
 
-A webhook is a hint, never the truth (research/integration-anchors.md §5.8). The request only
+A webhook is a hint, never the truth. The request only
 checks the HMAC over the raw body, stores a small `InboxEvent` once per delivery key and queues
 `tasks.inbox_drain`; the drain names the orders to the orders flow, which re-fetches each one
 from the shop. No shop or Odoo call happens in the request: the shop gets its answer in
 milliseconds (Shopify allows 5 s; WooCommerce disables a hook after 5 failures in a row).
 
-Signatures (shared/fixtures/shops/README.md, "Webhooks" and the worked examples), keyed with
+Signatures (tests/fakes/data/SHOPS-README.md, "Webhooks" and the worked examples), keyed with
 `ShopConnection.webhook_secret`; a connection without one refuses every delivery:
 - WooCommerce `X-WC-Webhook-Signature` = base64(HMAC-SHA256(body, wp_specialchars_decode(secret)));
 - Shopify `X-Shopify-Hmac-Sha256` = base64(HMAC-SHA256(body, the app's client secret));

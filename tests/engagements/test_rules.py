@@ -13,7 +13,7 @@ from engagements import rules
 SCL = ZoneInfo("America/Santiago")
 WAIT = rules.WaitRules()
 
-# The table as the business states it (DOMAIN.md); the test fails if rules.py drifts.
+# The table as the business states it (the service sheet); the test fails if rules.py drifts.
 EXPECTED = {
     ("lead", "diagnosis"): {"staff"},
     ("lead", "cancelled"): {"staff"},

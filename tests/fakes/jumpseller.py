@@ -1,6 +1,6 @@
 """A fake Jumpseller store speaking API v1 over loopback HTTP.
 
-Payloads, errors and headers follow shared/fixtures/shops (README,
+Payloads, errors and headers follow tests/fakes/data (SHOPS-README.md,
 jumpseller/*.json; copies in tests/fakes/data/jumpseller):
 - auth: Basic `login:authtoken`, or the deprecated `?login=&authtoken=`;
 - errors: `{"message": ...}`;
@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 
 from tests.fakes.loopback import LoopbackServer, json_handler, run_cli
 
-FIXTURES = Path(__file__).resolve().parent / "data" / "jumpseller"  # copies of shared/fixtures/shops
+FIXTURES = Path(__file__).resolve().parent / "data" / "jumpseller"  # see data/SHOPS-README.md
 PREFIX = "/v1/"
 TIME = "%Y-%m-%d %H:%M:%S UTC"
 STATUS_NAMES = {"paid": "Paid", "pending_payment": "Pending Payment", "canceled": "Canceled", "abandoned": "Abandoned"}

@@ -1,6 +1,6 @@
 """A fake Odoo 17 server speaking JSON-RPC as odoorpc 0.10.1 expects.
 
-Behaviour follows the recorded exchanges in shared/fixtures/odoo17 (see its
+Behaviour follows the recorded exchanges in tests/fakes/data/odoo17 (see its
 README): the JSON-RPC envelope, `common.login`, `object.execute[_kw]`, HTTP
 200 for every answer with errors in `error.data`, `create` with a dict or a
 list, domains, `read` of missing ids giving `[]`, `action_confirm` twice

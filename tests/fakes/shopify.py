@@ -1,7 +1,7 @@
 """A fake Shopify shop speaking the Admin GraphQL API (2026-04) over loopback HTTP.
 
 It parses no GraphQL: an operation is dispatched on its root field (the first field of its selection)
-and its variables, and answered in the shapes of shared/fixtures/shops/shopify (copies in
+and its variables, and answered in the shapes of the recorded payloads (in
 data/shopify), from state seeded with the fixtures' orders, variants, inventory items and location:
 - `orders` with opaque cursors like the fixture's and `updated_at` bounds in `query`; `order` (with
   line-item pages); `nodes` for variants; `location` (the primary one); `shop`; the app's scopes;
@@ -51,7 +51,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.loopback import LoopbackServer, json_handler, run_cli
 
-FIXTURES = Path(__file__).resolve().parent / "data" / "shopify"  # copies of shared/fixtures/shops
+FIXTURES = Path(__file__).resolve().parent / "data" / "shopify"  # see data/SHOPS-README.md
 API_VERSION = "2026-04"
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 TOKEN_PATH = "/admin/oauth/access_token"

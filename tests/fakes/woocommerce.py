@@ -1,6 +1,6 @@
 """A fake WooCommerce shop speaking REST API v3 over loopback HTTP.
 
-Payloads, errors and headers follow shared/fixtures/shops (README,
+Payloads, errors and headers follow tests/fakes/data (SHOPS-README.md,
 woocommerce/*.json): Basic auth or the `consumer_key`/`consumer_secret`
 query fallback, `{code, message, data: {status}}` errors, page/per_page with
 X-WP-Total and X-WP-TotalPages, `modified_after`/`modified_before` with
@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 from tests.fakes.loopback import LoopbackServer, json_handler, run_cli
 
-FIXTURES = Path(__file__).resolve().parent / "data" / "woocommerce"  # copies of shared/fixtures/shops
+FIXTURES = Path(__file__).resolve().parent / "data" / "woocommerce"  # see data/SHOPS-README.md
 PREFIX = "/wp-json/wc/v3"
 ERRORS = json.loads((FIXTURES / "errors.json").read_text())
 BATCH_LIMIT = 100

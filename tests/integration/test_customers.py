@@ -2,7 +2,7 @@
 
 The Odoo side is the real fake Odoo 17 over loopback HTTP, reached by the real odoorpc gateway.
 The shop side is `CustomerShop`, an in-process test double for the SHOP ONLY: it serves the
-fixture payloads (shared/fixtures/shops) through the real mappers of shops/customers.py, because
+fixture payloads (tests/fakes/data) through the real mappers of shops/customers.py, because
 the platform adapters do not have `iter_customers` yet (they are being edited elsewhere). Once
 they do, these tests should run against the fake shop servers instead.
 """
@@ -30,7 +30,7 @@ from engagements.integration.shops.customers import (
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.integration.fixtures import WRITES, wire
 
-SHOPS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "shops"
+SHOPS = Path(__file__).resolve().parents[1] / "fakes" / "data"
 WOO_TIME = "%Y-%m-%dT%H:%M:%S"
 CL, RM, VALPARAISO = 46, 1113, 1105  # the fake Odoo's Chile and two of its regions ("13", "05")
 COMPANY_RUT = "76086428-5"  # valid check digit, above 50.000.000: a company

@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes.odoo import FakeOdooServer
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "odoo17"
+FIXTURES = Path(__file__).resolve().parents[1] / "fakes" / "data" / "odoo17"
 # Files recorded from the seed state (later files depend on records earlier files created).
 REPLAYED = ["01", "02", "03", "06", "07", "13", "15", "16", "17"]
 

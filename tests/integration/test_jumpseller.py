@@ -26,8 +26,6 @@ from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "fakes" / "data" / "jumpseller"
-SHARED = ROOT.parent / "shared" / "fixtures" / "shops" / "jumpseller"
-COPIES = sorted(DATA.glob("*.json"))
 START = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # the day after the fixture orders
 
 
@@ -466,8 +464,3 @@ def test_status_names_the_store_and_keeps_the_hooks_token_out(shop, clock):
         "country": "CL",
         "timezone": "America/Santiago",
     }
-
-
-@pytest.mark.parametrize("copy_", COPIES, ids=[c.name for c in COPIES])
-def test_the_copy_matches_the_shared_fixture(copy_):
-    assert copy_.read_bytes() == (SHARED / copy_.name).read_bytes()

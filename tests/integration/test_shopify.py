@@ -27,9 +27,7 @@ from engagements.integration.shops.shopify import (
 from tests.fakes.shopify import GRAPHQL_PATH, FakeShopify, FakeShopifyServer
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "fixtures" / "shops" / "shopify"
 DATA = ROOT / "tests" / "fakes" / "data" / "shopify"
-COPIES = sorted(DATA.glob("*.json"))
 WINDOW = {"modified_after": datetime(2026, 3, 1, tzinfo=UTC), "modified_before": datetime(2026, 12, 31, tzinfo=UTC)}
 GUEST, FOREIGN = "6100000000001", "6100000000002"  # orders #1001 (CLP) and #1002 (USD presentment)
 POL_M, POL_L, CAFE = "44000000001", "44000000002", "44000000003"  # variants
@@ -70,11 +68,6 @@ def _raw(server, query: str, variables: dict) -> dict:
         headers={"X-Shopify-Access-Token": "shpat_demo"},
     )
     return answer.json()
-
-
-@pytest.mark.parametrize("copy_", COPIES, ids=[c.name for c in COPIES])
-def test_the_fake_carries_the_shared_fixtures_unchanged(copy_):
-    assert copy_.read_bytes() == (SHARED / copy_.name).read_bytes()
 
 
 # ---------------------------------------------------------------- the fake answers like the fixtures

@@ -1,7 +1,7 @@
 """Shop webhooks: signed deliveries from WooCommerce, Shopify and Jumpseller are stored once and
 drained in the background into the orders flow, which re-fetches each order (research §5.8, cases
 A1, A6, A7). Signatures are checked against the stored bodies, headers and worked examples in
-shared/fixtures/shops (README, "Webhooks" and "Worked signature examples")."""
+tests/fakes/data (SHOPS-README.md, "Webhooks" and "Worked signature examples")."""
 
 import base64
 import hashlib
@@ -34,11 +34,11 @@ from tests.integration.fixtures import ORDER_OPTIONS, sale_orders, wire
 from tests.integration.test_crash import _cluster
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "fixtures" / "shops"
+SHOPS = ROOT / "tests" / "fakes" / "data"
 
 
 def _fixture(path: str) -> dict:
-    return json.loads((SHARED / path).read_text())
+    return json.loads((SHOPS / path).read_text())
 
 
 def _sign(key: str, body: bytes) -> str:
@@ -48,7 +48,7 @@ def _sign(key: str, body: bytes) -> str:
 @dataclass(frozen=True)
 class Case:
     platform: str
-    fixture: str  # a signed delivery in shared/fixtures/shops
+    fixture: str  # a signed delivery in tests/fakes/data
     secret_field: str  # where that file keeps the key it was signed with
     external_id: str
     delivery_key: str  # what the inbox dedupes on ("{sha}" is the body's SHA-256)
