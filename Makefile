@@ -5,22 +5,25 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
-# XStatic-Bootstrap builds from an sdist whose setup imports pkg_resources,
-# which setuptools >= 82 no longer ships: pin the build environment.
-PIP_INSTALL := $(PIP) install --quiet --build-constraint build-constraints.txt
+# What gets installed is the lock files: every package of the tree pinned and
+# hashed (`make lock` compiles them from requirements*.txt, the lists people edit).
+PIP_INSTALL := $(PIP) install --quiet --require-hashes
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-options
 
-.PHONY: run test lint bench venv deps deps-dev messages clean
+.PHONY: run test lint bench venv deps deps-dev messages lock clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.deps: $(VENV)/bin/python requirements.txt build-constraints.txt
-	$(PIP_INSTALL) -r requirements.txt
+$(VENV)/.deps: $(VENV)/bin/python requirements.lock
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(VENV)/.deps-dev: $(VENV)/.deps requirements-dev.txt
-	$(PIP_INSTALL) -r requirements-dev.txt
+$(VENV)/.deps-dev: $(VENV)/.deps requirements-dev.lock
+	$(PIP_INSTALL) -r requirements-dev.lock
+	$(PIP) check
 	touch $@
 
 deps: $(VENV)/.deps
@@ -40,6 +43,12 @@ test: deps-dev
 
 bench: deps-dev messages
 	scripts/bench.sh
+
+# After editing requirements.txt or requirements-dev.txt. To take a newer release of an
+# indirect dependency: `make lock LOCK_ARGS="--upgrade-package NAME"`.
+lock: deps-dev
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) $(LOCK_ARGS) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 
 lint: deps-dev
 	$(VENV)/bin/ruff check .

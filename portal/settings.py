@@ -7,7 +7,6 @@ production-only code: production differs only by environment values.
 from pathlib import Path
 
 import dj_database_url
-import xstatic.pkg.bootstrap
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -132,6 +131,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# Before a sensitive change (MFA, e-mail) a person confirms the password or a TOTP code. allauth
+# 65.22 also offers an e-mailed code by default: that would let whoever reads the mailbox stand in
+# for the password, so it stays off.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 # login_failed: the sixth failed attempt for one email within five minutes is
 # refused (allauth counts per email "key" and per IP in the shared cache).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
@@ -193,7 +196,7 @@ USE_TZ = True
 # ---------------------------------------------------------------- static and media
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
+STATICFILES_DIRS = [BASE_DIR / "static"]  # our files and the vendored ones (static/vendor/)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
