@@ -88,3 +88,7 @@ class CreditApplyForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if credits is not None:
             self.fields["credit"].queryset = credits
+
+
+class RefundForm(BootstrapMixin, forms.Form):
+    amount = forms.DecimalField(label=_("Amount to refund"), max_digits=14, decimal_places=4, min_value=0)

@@ -45,6 +45,7 @@ PAYMENT_OVER_BALANCE = _(
     "Tick “record the excess as credit” to keep the difference as a credit."
 )
 PAYMENT_PRECISION = _("%(currency)s amounts allow %(decimals)d decimals.")
+REFUND_OVER = _("At most %(amount)s of this payment can be given back.")
 CREDIT_NOT_ACTIVE = _("This credit cannot be used (it is not active).")
 CREDIT_EXPIRED = _("This credit expired on %(date)s.")
 CREDIT_OVER_BALANCE = _("The credit has only %(balance)s left.")
@@ -56,6 +57,11 @@ CREDIT_NEGATIVE = _("The credit cannot be negative.")
 REMINDER_LIMIT = 3
 REMINDER_EVERY_DAYS = 7
 CREDIT_WARNING_DAYS = 15
+
+
+def today() -> date:
+    """Today on the business clock (the date a payment is recorded on)."""
+    return _today()
 
 
 def _today() -> date:
@@ -71,8 +77,12 @@ def _check_amount(amount: Decimal, currency: str) -> None:
 
 
 def _settle(invoice: Invoice, amount: Decimal) -> None:
+    """Add `amount` (negative for a refund) to what the invoice has received."""
     invoice.paid_amount += amount
-    invoice.status = InvoiceStatus.PAID if invoice.paid_amount >= invoice.total else InvoiceStatus.PARTIALLY_PAID
+    if invoice.paid_amount >= invoice.total:
+        invoice.status = InvoiceStatus.PAID
+    else:
+        invoice.status = InvoiceStatus.PARTIALLY_PAID if invoice.paid_amount > 0 else InvoiceStatus.ISSUED
     invoice.save(update_fields=["paid_amount", "status"])
 
 
@@ -96,9 +106,11 @@ def payment_record(
     method: str,
     reference: str = "",
     excess_to_credit: bool = False,
+    gateway_ref: str | None = None,
 ) -> Payment:
     """Record money received. More than the balance is refused unless staff
-    choose to keep the excess as a credit for the company."""
+    choose to keep the excess as a credit for the company. `gateway_ref` names a
+    gateway's transaction: unique, so it is recorded once."""
     invoice = _lock_open_invoice(invoice)
     _check_amount(amount, invoice.currency)
     excess = amount - invoice.balance
@@ -107,7 +119,13 @@ def payment_record(
         raise DomainError(PAYMENT_OVER_BALANCE % {"balance": shown}, field="amount")
     applied = amount - max(excess, Decimal(0))
     payment = Payment.objects.create(
-        invoice=invoice, paid_on=paid_on, amount=applied, method=method, reference=reference.strip(), recorded_by=actor
+        invoice=invoice,
+        paid_on=paid_on,
+        amount=applied,
+        method=method,
+        reference=reference.strip(),
+        recorded_by=actor,
+        gateway_ref=gateway_ref,
     )
     _settle(invoice, applied)
     if excess > 0:
@@ -123,14 +141,54 @@ def payment_record(
             start=paid_on,
             actor=actor,
         )
+    _invoice_event(invoice, "invoice.payment_recorded", actor=actor, amount=applied)
+    return payment
+
+
+def _invoice_event(invoice: Invoice, kind: str, *, actor: User | None, amount: Decimal) -> None:
     if invoice.engagement_id:
         lifecycle.event_record(
             invoice.engagement,
-            "invoice.payment_recorded",
+            kind,
             actor=actor,
-            data={"number": invoice.display_number, "amount": str(applied), "currency": invoice.currency},
+            data={"number": invoice.display_number, "amount": str(amount), "currency": invoice.currency},
         )
-    return payment
+
+
+def refundable(payment: Payment) -> Decimal:
+    """What is left of a payment to give back: its amount less the refunds already recorded."""
+    given_back = payment.refunds.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    return payment.amount + given_back  # refunds are negative
+
+
+def refund_check(payment: Payment, amount: Decimal) -> None:
+    """Refuse an amount that is not positive, not in the currency's unit, or more than is left."""
+    currency = payment.invoice.currency
+    _check_amount(amount, currency)
+    left = refundable(payment)
+    if payment.amount <= 0 or amount > left:
+        raise DomainError(REFUND_OVER % {"amount": format_money(max(left, Decimal(0)), currency)}, field="amount")
+
+
+@transaction.atomic
+def payment_refund_record(*, actor: User, payment: Payment, amount: Decimal, reference: str = "") -> Payment:
+    """Money given back for a payment (e.g. a card refund): a negative payment linked to it.
+    The invoice's balance grows again and its status follows (paid -> partially paid -> issued)."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
+    refund_check(payment, amount)
+    refund = Payment.objects.create(
+        invoice=invoice,
+        paid_on=_today(),
+        amount=-amount,
+        method=payment.method,
+        reference=reference.strip()[:100],
+        recorded_by=actor,
+        refund_of=payment,
+    )
+    _settle(invoice, -amount)
+    _invoice_event(invoice, "invoice.payment_refunded", actor=actor, amount=amount)
+    return refund
 
 
 # ---------------------------------------------------------------- credits

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engagements.models import ChangeRequest, Engagement
 from portal.models import ClientCompany
@@ -249,6 +250,7 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", _("Card")
     CASH = "cash", _("Cash")
     CREDIT = "credit", _("Client credit")
+    WEBPAY = "webpay", "Webpay"
     OTHER = "other", _("Other")
 
 
@@ -261,6 +263,11 @@ class Payment(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # A payment through a gateway names its transaction here; unique, so the same transaction is
+    # recorded once whatever path (return, reload, sweep, second worker) gets to it.
+    gateway_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # A refund is a negative payment pointing at the payment it gives money back for.
+    refund_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -323,3 +330,59 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+# ---------------------------------------------------------------- Webpay Plus
+
+
+class WebpayStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for Webpay")
+    PAID = "paid", pgettext_lazy("a Webpay payment", "Paid")
+    REJECTED = "rejected", _("Rejected")
+    ABORTED = "aborted", _("Cancelled by the client")
+    TIMED_OUT = "timed_out", _("Timed out on the payment form")
+    FORM_ERROR = "form_error", _("Error on the payment form")
+    CLOSED = "closed", _("Closed without payment")
+    BALANCE_CHANGED = "balance_changed", _("Not charged: the balance changed")
+    REVIEW = "review", _("To be reviewed by staff")
+
+
+class WebpayAttempt(models.Model):
+    """One Webpay Plus transaction for (the balance of) one payment request.
+
+    The token is Transbank's handle for the transaction; the browser only ever hands it back.
+    An attempt ends in exactly one final status; `payment` is set only for PAID.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="webpay_attempts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    buy_order = models.CharField(max_length=26, unique=True)
+    session_id = models.CharField(max_length=61)
+    token = models.CharField(max_length=64, unique=True)
+    redirect_url = models.CharField(max_length=255)
+    amount = models.DecimalField(**AMOUNT)
+    status = models.CharField(max_length=20, choices=WebpayStatus.choices, default=WebpayStatus.PENDING)
+    response_code = models.IntegerField(null=True, blank=True)
+    authorization_code = models.CharField(max_length=6, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    payment_type = models.CharField(max_length=2, blank=True)
+    installments = models.PositiveSmallIntegerField(default=0)
+    detail = models.CharField(max_length=300, blank=True)  # why it ended so (for staff)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="webpay_attempt"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)  # last commit or status call
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.buy_order
+
+    @property
+    def is_final(self) -> bool:
+        return self.status != WebpayStatus.PENDING

@@ -13,10 +13,12 @@ from billing.models import (
     CreditStatus,
     Invoice,
     InvoiceStatus,
+    Payment,
     PaymentMilestone,
     Quote,
     QuoteKind,
     QuoteStatus,
+    WebpayAttempt,
 )
 from engagements.models import ChangeRequest, Engagement, Session
 from engagements.panels import Panel
@@ -42,6 +44,15 @@ def invoice_list_for_user(user: User) -> QuerySet[Invoice]:
     if user.role == Role.CLIENT:
         invoices = invoices.exclude(status=InvoiceStatus.DRAFT)
     return invoices.select_related("engagement", "company")
+
+
+def payment_list_for_user(user: User) -> QuerySet[Payment]:
+    return Payment.objects.filter(invoice__in=invoice_list_for_user(user)).select_related("invoice")
+
+
+def webpay_attempt_list_for_user(user: User) -> QuerySet[WebpayAttempt]:
+    """Webpay attempts of the payment requests the user may see (another company's: none)."""
+    return WebpayAttempt.objects.filter(invoice__in=invoice_list_for_user(user)).select_related("invoice", "payment")
 
 
 def credit_list_for_user(user: User) -> QuerySet[Credit]:

@@ -428,7 +428,12 @@ INVOICE_TEMPLATE = "billing/pdf/invoice.html"
 
 
 def invoice_pdf_context(invoice: Invoice) -> dict:
-    return {"invoice": invoice, "lines": list(invoice.lines.all()), "client_rut": format_rut(invoice.client_rut)}
+    return {
+        "invoice": invoice,
+        "lines": list(invoice.lines.all()),
+        "client_rut": format_rut(invoice.client_rut),
+        "bank": settings.BANK_TRANSFER,  # how to pay, on every payment request
+    }
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:

@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from billing import ledger, services
+from billing.webpay import services as webpay
 from engagements import rules
 from engagements.services import business_tz
 
@@ -21,3 +22,7 @@ def credit_expire_sweep() -> int:
 
 def invoice_reminder_sweep() -> int:
     return ledger.invoice_reminder_sweep(now=timezone.now())
+
+
+def webpay_reconcile_sweep() -> int:
+    return webpay.reconcile_sweep(now=timezone.now())

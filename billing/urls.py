@@ -1,6 +1,7 @@
 from django.urls import path
 
 from billing import views
+from billing.webpay import views as webpay
 
 app_name = "billing"
 
@@ -17,6 +18,10 @@ urlpatterns = [
     path("portal/invoices/<uuid:public_id>/issue/", views.invoice_issue, name="invoice_issue"),
     path("portal/invoices/<uuid:public_id>/void/", views.invoice_void, name="invoice_void"),
     path("portal/invoices/<uuid:public_id>/credit/", views.credit_apply, name="credit_apply"),
+    path("portal/invoices/<uuid:public_id>/webpay/", webpay.webpay_start, name="webpay_start"),
+    path("portal/webpay/return/", webpay.webpay_return, name="webpay_return"),
+    path("portal/webpay/<uuid:public_id>/", webpay.webpay_attempt, name="webpay_attempt"),
+    path("portal/payments/<uuid:public_id>/refund/", webpay.payment_refund, name="payment_refund"),
     path("portal/credits/<uuid:public_id>/confirm/", views.credit_confirm, name="credit_confirm"),
     path("portal/finance/", views.finance, name="finance"),
     path("portal/finance/invoices.csv", views.invoices_csv, name="invoices_csv"),

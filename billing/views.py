@@ -2,6 +2,7 @@
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +16,9 @@ from django.views.decorators.http import require_POST
 from billing import ledger, selectors, services
 from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
 from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, QuoteStatus
+from billing.selectors import OPEN
+from billing.webpay.gateway import is_enabled
+from billing.webpay.services import can_pay
 from engagements.selectors import change_request_list_for_user, engagement_list_for_user
 from portal.access import client_required, get_scoped_or_404, staff_required
 from portal.errors import DomainError
@@ -145,10 +149,21 @@ def _today():
     return timezone.localdate()
 
 
+def _owes_by_transfer(invoice) -> bool:
+    """Bank-transfer instructions where the balance cannot be paid with Webpay (USD, Webpay off)."""
+    return invoice.status in OPEN and invoice.balance > 0 and not can_pay(invoice)
+
+
 @login_required
 def invoice_detail(request: HttpRequest, public_id) -> HttpResponse:
     invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
-    context = {"invoice": invoice, "payments": list(invoice.payments.all()), "lines": list(invoice.lines.all())}
+    context = {
+        "invoice": invoice,
+        "payments": list(invoice.payments.all()),
+        "lines": list(invoice.lines.all()),
+        "attempts": list(invoice.webpay_attempts.all()),
+        "bank_transfer": settings.BANK_TRANSFER if _owes_by_transfer(invoice) else None,
+    }
     if request.user.role == Role.STAFF:
         credits = selectors.credit_list_for_user(request.user).filter(
             company=invoice.company, currency=invoice.currency, status=CreditStatus.ACTIVE
@@ -156,6 +171,7 @@ def invoice_detail(request: HttpRequest, public_id) -> HttpResponse:
         context.update(
             payment_form=PaymentForm(initial={"paid_on": _today(), "amount": invoice.balance}),
             apply_form=CreditApplyForm(credits=credits),
+            refund_form=is_enabled(),
         )
     return render(request, "billing/invoice_detail.html", context)
 

@@ -28,6 +28,13 @@ class Code:
     INVITATION_ACCEPTED = "portal.invitation.accepted"
     INVITATION_REVOKED = "portal.invitation.revoked"
     ACCESS_DENIED = "portal.access.denied"
+    # Online payments (billing.webpay): every attempt and how it ended.
+    WEBPAY_STARTED = "billing.webpay.started"
+    WEBPAY_PAID = "billing.webpay.paid"
+    WEBPAY_CLOSED = "billing.webpay.closed"  # rejected, cancelled, timed out, abandoned, not charged
+    WEBPAY_REVIEW = "billing.webpay.review"  # authorized but not recordable as is: staff decide
+    WEBPAY_UNCONFIRMED = "billing.webpay.unconfirmed"  # Transbank did not answer: still pending
+    WEBPAY_REFUNDED = "billing.webpay.refunded"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

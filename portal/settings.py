@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import env_bool, env_int, env_list, env_secret, env_str
@@ -184,6 +185,34 @@ CONSULTANCY = {
     "email": env_str("CONSULTANCY_EMAIL", "facturacion@asesorateya.cl"),
     "logo": env_str("CONSULTANCY_LOGO", "img/logo.svg"),  # a static file
 }
+
+# Shown instead of the Webpay button where a payment request cannot be paid online (USD and
+# other currencies, or Webpay off), and printed on every payment request PDF.
+BANK_TRANSFER = {
+    "bank": env_str("BANK_NAME", "Banco de Chile"),
+    "account_type": env_str("BANK_ACCOUNT_TYPE", "Cuenta corriente"),
+    "account_number": env_str("BANK_ACCOUNT_NUMBER", "00-000-00000-00"),
+    "holder": env_str("BANK_ACCOUNT_HOLDER", CONSULTANCY["name"]),
+    "rut": env_str("BANK_ACCOUNT_RUT", CONSULTANCY["rut"]),
+    "email": env_str("BANK_TRANSFER_EMAIL", CONSULTANCY["email"]),
+    "swift": env_str("BANK_SWIFT", ""),  # for payments from abroad (USD)
+}
+
+# Webpay Plus (Transbank): off unless both the commerce code and its API key secret are set.
+# WEBPAY_API_URL replaces the environment's host (the demo's and the tests' fake Transbank).
+WEBPAY = {
+    "commerce_code": env_str("WEBPAY_COMMERCE_CODE").strip(),
+    "api_key_secret": env_str("WEBPAY_API_KEY_SECRET").strip(),
+    "environment": env_str("WEBPAY_ENVIRONMENT", "integration"),
+    "api_url": env_str("WEBPAY_API_URL").strip(),
+    # Seconds per call. A return makes at most two calls (commit, then status), so a web
+    # request waits at most 2 x this on Transbank: keep it at 5 or less.
+    "timeout": float(env_str("WEBPAY_TIMEOUT", "4")),
+}
+if WEBPAY["environment"] not in ("integration", "production"):
+    raise ImproperlyConfigured("WEBPAY_ENVIRONMENT must be 'integration' or 'production'.")
+if not 0 < WEBPAY["timeout"] <= 5:
+    raise ImproperlyConfigured("WEBPAY_TIMEOUT must be between 0 and 5 seconds.")
 
 # ---------------------------------------------------------------- i18n
 LANGUAGE_CODE = "es"

@@ -42,6 +42,14 @@ def event_text(event: EngagementEvent) -> str:
         "quote.declined": lambda: _("Quote declined"),
         "invoice.issued": lambda: _("Payment request %(number)s issued") % {"number": data.get("number", "")},
         "invoice.payment_recorded": lambda: _("Payment received for %(number)s") % {"number": data.get("number", "")},
+        "invoice.payment_refunded": lambda: _("Refund for %(number)s") % {"number": data.get("number", "")},
+        "invoice.webpay_started": lambda: (
+            _("Webpay payment started for %(number)s") % {"number": data.get("number", "")}
+        ),
+        "invoice.webpay_paid": lambda: _("Paid with Webpay: %(number)s") % {"number": data.get("number", "")},
+        "invoice.webpay_closed": lambda: (
+            _("Webpay payment for %(number)s not completed") % {"number": data.get("number", "")}
+        ),
         "credit.created": lambda: (
             _("Credit in your favour valid until %(date)s") % {"date": data.get("valid_until", "")}
         ),

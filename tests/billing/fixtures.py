@@ -1,11 +1,14 @@
-"""Billing fixtures: a sent service quote for alice's company."""
+"""Billing fixtures: a sent service quote for alice's company, its first payment request, and a
+fake Transbank the portal's Webpay settings point at."""
 
 from decimal import Decimal
 
 import pytest
 
 from billing import services as billing
+from billing.models import Invoice
 from engagements import rules
+from tests.fakes.transbank import API_KEY_SECRET, COMMERCE_CODE, FakeTransbankServer
 
 
 @pytest.fixture
@@ -28,3 +31,29 @@ def sent_quote(quoted, sam, carla):
         ],
     )
     return billing.quote_send(actor=sam, quote=quote)
+
+
+@pytest.fixture
+def first_invoice(sent_quote, alice):
+    billing.quote_accept(
+        user=alice,
+        quote=sent_quote,
+        full_name="Alice",
+        accepted_policy=True,
+        shown_sha256=sent_quote.pdf_sha256,
+        request=None,
+    )
+    return Invoice.objects.get()  # 40%: 1.304.240
+
+
+@pytest.fixture
+def transbank(settings):
+    """A fake Transbank on loopback with Webpay switched on against it (integration credentials)."""
+    with FakeTransbankServer() as server:
+        settings.WEBPAY = {
+            **settings.WEBPAY,
+            "commerce_code": COMMERCE_CODE,
+            "api_key_secret": API_KEY_SECRET,
+            "api_url": server.url,
+        }
+        yield server.transbank

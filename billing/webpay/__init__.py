@@ -1,0 +1,1 @@
+"""Online payment of CLP payment requests with Transbank's Webpay Plus."""
