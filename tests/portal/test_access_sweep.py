@@ -42,7 +42,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from billing import services as billing
-from billing.models import Credit, Invoice
+from billing.models import Credit, Invoice, Payment, WebpayAttempt, WebpayStatus
 from engagements import services
 from engagements.integration import services as integration
 from engagements.integration.models import SyncRun
@@ -71,6 +71,7 @@ A_SECRETS = [
     "ZX-ENTREGA-NOTA",
     "zx-adjunto.pdf",
     "alice@andes.test",
+    "ZX-WEBPAY-ORDEN",
 ]
 
 
@@ -134,10 +135,26 @@ def _build_company_a(w: World, service) -> None:
     shop = integration.shop_connection_save(
         actor=carla, engagement=engagement, platform="woocommerce", base_url="http://127.0.0.1:9", api_key="ck"
     )
+    invoice = Invoice.objects.get(engagement=engagement)
+    payment = Payment.objects.create(
+        invoice=invoice, paid_on=timezone.localdate(), amount=Decimal(1000), method="webpay", recorded_by=sam
+    )
     w.objects.update(
         engagement=_fresh(engagement),
         quote=quote,
-        invoice=Invoice.objects.get(engagement=engagement),
+        invoice=invoice,
+        payment=payment,
+        attempt=WebpayAttempt.objects.create(  # ended: its page shows the outcome with the buy order
+            invoice=invoice,
+            user=alice,
+            buy_order="ZX-WEBPAY-ORDEN",
+            session_id="s",
+            token="z" * 64,
+            redirect_url="http://127.0.0.1:9/webpayserver/initTransaction",
+            amount=Decimal(1000),
+            status=WebpayStatus.PAID,
+            payment=payment,
+        ),
         request=request,
         attachment=request.attachments.get(),
         session=session,
@@ -320,6 +337,17 @@ RULES: dict[str, Rule] = {
     "billing:invoice_issue": staff("billing:invoice_issue", POST, public_id=pid("invoice")),
     "billing:invoice_void": staff("billing:invoice_void", POST, public_id=pid("invoice")),
     "billing:credit_apply": staff("billing:credit_apply", POST, public_id=pid("invoice")),
+    "billing:webpay_start": obj(
+        "billing:webpay_start", POST, (302,), "invoice", clients_only=True, public_id=pid("invoice")
+    ),
+    "billing:webpay_attempt": obj("billing:webpay_attempt", public_id=pid("attempt")),
+    "billing:webpay_return": public(
+        "billing:webpay_return",
+        "Transbank sends the browser back here (maybe by a cross-site POST, without a session): only the "
+        "token counts, committed server-side; nothing known -> 400 (see tests/billing/test_webpay.py)",
+        expect=(400,),
+    ),
+    "billing:payment_refund": staff("billing:payment_refund", POST, public_id=pid("payment")),
     "billing:credit_confirm": staff("billing:credit_confirm", POST, public_id=pid("credit")),
     "billing:finance": signed_in("billing:finance", "each person's own invoices and credits"),
     "billing:invoices_csv": staff("billing:invoices_csv"),
