@@ -144,8 +144,8 @@ class HttpGateway:
     def create(self, *, buy_order: str, session_id: str, amount: int, return_url: str) -> Created:
         payload = {"buy_order": buy_order, "session_id": session_id, "amount": amount, "return_url": return_url}
         body = self._call("POST", "", payload)
-        if not body.get("token") or not body.get("url"):
-            raise WebpayUnavailable("create: no token or url")
+        if not body.get("token") or not str(body.get("url", "")).startswith(("https://", "http://")):
+            raise WebpayUnavailable("create: no token or no web address for the form")
         return Created(token=str(body["token"]), url=str(body["url"]))
 
     def commit(self, token: str) -> Transaction:

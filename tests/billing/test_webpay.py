@@ -148,6 +148,7 @@ class TestThePayJourney:
         assert "invoice.webpay_started" in kinds and "invoice.webpay_paid" in kinds
         codes = list(AuditEvent.objects.filter(target=paying.buy_order).order_by("id").values_list("code", flat=True))
         assert codes == ["billing.webpay.started", "billing.webpay.paid"]
+        assert API_KEY_SECRET not in str(list(AuditEvent.objects.values())) + str(list(Payment.objects.values()))
         invoice_page = client.get(reverse("billing:invoice", args=[paying.invoice.public_id])).content.decode()
         assert "Pagos con Webpay" in invoice_page and "Pagado" in invoice_page
 
