@@ -225,6 +225,21 @@ class TestReconciliation:
         paying.refresh_from_db()
         assert paying.status == WebpayStatus.REVIEW and "7 days" in paying.detail
 
+    def test_the_migrations_schedule_the_sweep_every_15_minutes_and_its_task_runs(self, paying, transbank):
+        from django_q.models import Schedule
+
+        from billing import tasks
+
+        schedule = Schedule.objects.get(name="billing.webpay_reconcile_sweep")
+        assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+            "billing.tasks.webpay_reconcile_sweep",
+            "I",
+            15,
+        )
+        transbank.approve(paying.token)
+        self._abandon(paying)
+        assert tasks.webpay_reconcile_sweep() == 1 and Payment.objects.count() == 1
+
     def test_the_sweep_keeps_an_attempt_pending_while_transbank_is_down(self, paying, transbank):
         self._abandon(paying)
         transbank.unavailable = 5
