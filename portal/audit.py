@@ -28,6 +28,10 @@ class Code:
     INVITATION_ACCEPTED = "portal.invitation.accepted"
     INVITATION_REVOKED = "portal.invitation.revoked"
     ACCESS_DENIED = "portal.access.denied"
+    # The connections to clients' Odoo and shops (engagements.integration): every save and check.
+    CONNECTION_SAVED = "integration.connection.saved"
+    CONNECTION_CHECK_REQUESTED = "integration.connection.check_requested"
+    CONNECTION_CHECKED = "integration.connection.checked"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
