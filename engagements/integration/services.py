@@ -53,6 +53,7 @@ KEYS_AGAIN = gettext_lazy(
 KEY_REQUIRED = gettext_lazy("Enter it: there is none stored.")
 CHECK_GOING_ON = gettext_lazy("This connection is being checked already; the result appears on the page.")
 NO_KEYS = "keys_missing"
+NOT_CONTACTED = (NO_KEYS, "odoo_https_required", "odoo_local_address")  # refused before any call
 
 
 # ---------------------------------------------------------------- saving
@@ -259,7 +260,7 @@ def _verdict(connection: OdooConnection) -> dict:
     try:
         gateway = _check_gateway(connection, Deadline(settings.INTEGRATION_CHECK_SECONDS))
     except PermanentError as error:
-        verdict["reachable"] = error.code != NO_KEYS
+        verdict["reachable"] = error.code not in NOT_CONTACTED
         verdict["problem"] = error.code
         if error.code == "odoo_auth" and _is_odoo_online(connection.url):
             verdict["external_api"] = "unavailable_or_wrong_key"

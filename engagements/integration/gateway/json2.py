@@ -92,10 +92,11 @@ def probe_version(url: str, *, timeout: float) -> str:
     Odoo). The first thing a connection check asks, before any key is sent."""
     parts = require_https(url)
     with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=timeout, follow_redirects=False) as http:
-        return _version(_send(http, "version", "GET", "/web/version"))
+        return _version(_request(http, "version", "GET", "/web/version"))
 
 
-def _send(http: httpx.Client, method: str, verb: str, path: str, **request: Any) -> httpx.Response:
+def _request(http: httpx.Client, method: str, verb: str, path: str, **request: Any) -> httpx.Response:
+    """One HTTP call for the Odoo `method`; network failures in the taxonomy (a cut write is ambiguous)."""
     try:
         return http.request(verb, path, **request)
     except (httpx.ConnectError, httpx.ConnectTimeout):
@@ -151,8 +152,8 @@ class Json2Gateway(Versioned):
         if timeout <= 0:
             raise timeout_error(method)
         if body is None:
-            return _send(self._http, method, "GET", path, timeout=timeout)
-        return _send(self._http, method, "POST", path, json=body, headers=self._auth, timeout=timeout)
+            return _request(self._http, method, "GET", path, timeout=timeout)
+        return _request(self._http, method, "POST", path, json=body, headers=self._auth, timeout=timeout)
 
     def _version(self) -> str:
         """GET /web/version (unauthenticated: no key in it)."""
