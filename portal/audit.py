@@ -35,6 +35,10 @@ class Code:
     WEBPAY_REVIEW = "billing.webpay.review"  # authorized but not recordable as is: staff decide
     WEBPAY_UNCONFIRMED = "billing.webpay.unconfirmed"  # Transbank did not answer: still pending
     WEBPAY_REFUNDED = "billing.webpay.refunded"
+    # The connections to clients' Odoo and shops (engagements.integration): every save and check.
+    CONNECTION_SAVED = "integration.connection.saved"
+    CONNECTION_CHECK_REQUESTED = "integration.connection.check_requested"
+    CONNECTION_CHECKED = "integration.connection.checked"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

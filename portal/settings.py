@@ -164,6 +164,12 @@ INTEGRATION_ODOO_TIMEOUT = float(env_str("INTEGRATION_ODOO_TIMEOUT", "60"))  # s
 # A run still "running" after this long lost its worker (killed, restarted): the
 # next run marks it interrupted instead of waiting forever. Above the task timeout.
 INTEGRATION_RUN_STALE_SECONDS = env_int("INTEGRATION_RUN_STALE_SECONDS", env_int("Q_TIMEOUT", 300) + 60)
+# Keys of clients' Odoo and shops travel only over HTTPS to public addresses; plain
+# http and loopback or private addresses only for development and the fake servers.
+INTEGRATION_ALLOW_LOCAL = env_bool("INTEGRATION_ALLOW_LOCAL", DEBUG)
+# A connection check (a person waits for it) gets one try per call and this many
+# seconds in all, never more than 10.
+INTEGRATION_CHECK_SECONDS = min(10.0, float(env_str("INTEGRATION_CHECK_SECONDS", "10")))
 
 # ---------------------------------------------------------------- billing
 # Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".

@@ -27,6 +27,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
+INTEGRATION_ALLOW_LOCAL = True  # the fake Odoo and shops listen on http://127.0.0.1
 
 # Tasks run inline unless a test starts a real cluster (it sets Q_SYNC=0 for it). A test may
 # start a cluster on a queue of its own with Q_CLUSTER_NAME; django-q2 then reads ALT_CLUSTERS.

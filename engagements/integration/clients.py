@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from engagements.integration.gateway.base import OdooGateway, PermanentError
+from engagements.integration.gateway.base import Deadline, OdooGateway, PermanentError
 from engagements.integration.gateway.json2 import JSON2_FROM, Json2Gateway
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection
@@ -35,25 +35,31 @@ def odoo_gateway_for(engagement: Engagement) -> OdooGateway:
 
 
 def shop_client_for(engagement: Engagement) -> ShopClient:
-    """WooCommerce: consumer key and secret. Shopify: an Admin API access token, or a client id and
-    secret (client-credentials tokens, renewed when they expire). Jumpseller: login and auth token,
-    the URL being the API's; its client keeps state between runs (`save_shop_state`)."""
     connection = ShopConnection.objects.filter(engagement=engagement).first()
     if connection is None:
         raise PermanentError("The engagement has no shop connection.", code="shop_not_configured")
+    return shop_client_from(connection)
+
+
+def shop_client_from(connection: ShopConnection, *, deadline: Deadline | None = None) -> ShopClient:
+    """WooCommerce: consumer key and secret. Shopify: an Admin API access token, or a client id and
+    secret (client-credentials tokens, renewed when they expire). Jumpseller: login and auth token,
+    the URL being the API's; its client keeps state between runs (`save_shop_state`). `deadline`:
+    a connection check's (one try per call, no waiting, one total time)."""
     key, secret = connection.api_key.reveal(), connection.api_secret.reveal()
     if connection.platform == "woocommerce":
-        return WooCommerceClient(connection.base_url, key, secret)
+        return WooCommerceClient(connection.base_url, key, secret, deadline=deadline)
     if connection.platform == "shopify":
         # The stock flow's Shopify location (research E30); none: the shop's primary location.
-        stock = FlowSettings.objects.filter(engagement=engagement, flow="stock").values_list("options", flat=True)
-        location = (stock.first() or {}).get("shop_location_id") or None
+        stock = FlowSettings.objects.filter(engagement_id=connection.engagement_id, flow="stock")
+        location = (stock.values_list("options", flat=True).first() or {}).get("shop_location_id") or None
         if not secret:
-            return ShopifyClient(connection.base_url, key, location_id=location)
-        credentials = ClientCredentials(connection.base_url, key, secret)
-        return ShopifyClient(connection.base_url, token_provider=credentials, location_id=location)
+            return ShopifyClient(connection.base_url, key, location_id=location, deadline=deadline)
+        credentials = ClientCredentials(connection.base_url, key, secret, deadline=deadline)
+        return ShopifyClient(connection.base_url, token_provider=credentials, location_id=location, deadline=deadline)
     if connection.platform == "jumpseller":
-        return JumpsellerClient(key, secret, base_url=connection.base_url, state=dict(connection.adapter_state))
+        state = dict(connection.adapter_state)
+        return JumpsellerClient(key, secret, base_url=connection.base_url, state=state, deadline=deadline)
     raise PermanentError(f"No adapter for the platform {connection.platform}.", code="shop_unsupported")
 
 

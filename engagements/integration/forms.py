@@ -3,12 +3,27 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from engagements.integration import destinations
 from engagements.integration.schedules import EVERY_MINUTES
 from engagements.integration.shops import base as shop_base
 from engagements.models import ShopPlatform
 from portal.forms import BootstrapMixin
 
-KEEP_HELP = _("Leave empty to keep the stored one. It is never shown again.")
+KEEP_HELP = _("Leave empty to keep the stored one, unless the address changes. It is never shown again.")
+ADDRESS_ERRORS = {
+    destinations.HTTPS_REQUIRED: _("Use the https:// address: the keys must not travel in clear."),
+    destinations.LOCAL_ADDRESS: _(
+        "This address is this server or a private network: use the public https:// address of the server."
+    ),
+}
+
+
+def _address(url: str) -> str:
+    """A URL keys may be sent to (destinations.address_problem), or a translated error on its field."""
+    problem = destinations.address_problem(url)
+    if problem:
+        raise forms.ValidationError(ADDRESS_ERRORS[problem], code=problem)
+    return url
 
 
 def _secret(label, required: bool) -> forms.CharField:
@@ -30,6 +45,9 @@ class OdooConnectionForm(BootstrapMixin, forms.Form):
         self.fields["api_key"] = _secret(_("API key"), required=not has_key)
         self.fields["api_key"].widget.attrs["class"] = "form-control"
 
+    def clean_url(self) -> str:
+        return _address(self.cleaned_data["url"])
+
 
 class ShopConnectionForm(BootstrapMixin, forms.Form):
     platform = forms.ChoiceField(label=_("Platform"), choices=ShopPlatform.choices)
@@ -42,6 +60,9 @@ class ShopConnectionForm(BootstrapMixin, forms.Form):
         self.fields["webhook_secret"] = _secret(_("Webhook secret"), required=False)
         for name in ("api_key", "api_secret", "webhook_secret"):
             self.fields[name].widget.attrs["class"] = "form-control"
+
+    def clean_base_url(self) -> str:
+        return _address(self.cleaned_data["base_url"])
 
 
 class FlowSettingsForm(BootstrapMixin, forms.Form):

@@ -136,8 +136,17 @@ REASONS = {
     "odoo_version_unsupported": _("This Odoo version is not supported (16 to 19 are)."),
     "odoo_write_ambiguous": _("Odoo did not confirm in time; the next run checks whether it was written."),
     "odoo_rejected": _("Odoo refused the change."),
+    "odoo_https_required": _("Odoo must be reached over HTTPS."),
+    "odoo_local_address": _("Odoo's address is this server or a private network: no key is sent there."),
+    "keys_missing": _("No key is stored for this address: enter it and save."),
     "shop_auth": _("The shop refused the API keys: check them, or create new ones with read/write rights."),
     "shop_https_required": _("The shop must be reached over HTTPS."),
+    "shop_local_address": _("The shop's address is this server or a private network: no key is sent there."),
+    "shop_not_recognised": _(
+        "This address does not answer as the platform's API, so no key was sent: check the URL and the platform."
+    ),
+    "shop_unreachable": _("The shop does not answer at this address. Check the URL and that the shop is on-line."),
+    "shop_write_ambiguous": _("The shop did not confirm the change: it is looked up before anything is sent again."),
     "shop_busy": _("The shop did not answer (busy or down). Try again in a few minutes."),
     "shop_timeout": _("The shop did not answer in time."),
     "shop_rejected": _("The shop refused the request."),

@@ -6,8 +6,11 @@ Secrets use EncryptedTextField (never shown back).
 
 import secrets
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Engagement, ShopPlatform
@@ -25,22 +28,52 @@ class Health(models.TextChoices):
     PAUSED = "paused", _("Paused")
 
 
-class OdooConnection(models.Model):
+class CheckState(models.TextChoices):
+    """Where a connection check stands; the page polls it. Empty: none going on."""
+
+    IDLE = "", _("No check going on")
+    QUEUED = "queued", _("Waiting for the worker")
+    PROBE = "probe", _("Reaching the address, without the keys")
+    AUTH = "auth", _("Signing in with the keys")
+    RIGHTS = "rights", _("Checking the rights")
+
+
+class Connection(models.Model):
+    """What both connections share: their health, the last check's verdict, and the check going on."""
+
+    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check = models.JSONField(default=dict, blank=True)  # the verdict, no secret in it
+    check_state = models.CharField(max_length=10, choices=CheckState.choices, default="", blank=True)
+    check_requested_at = models.DateTimeField(null=True, blank=True)
+    # Counts the saves: a check's verdict is kept only if no save came in while it ran.
+    revision = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def check_going_on(self) -> bool:
+        """A check is queued or running, and not abandoned: a worker killed mid-check leaves its state
+        behind, taken as over once a task could no longer be running (INTEGRATION_RUN_STALE_SECONDS)."""
+        if not self.check_state or self.check_requested_at is None:
+            return False
+        stale = timezone.now() - timedelta(seconds=settings.INTEGRATION_RUN_STALE_SECONDS)
+        return self.check_requested_at > stale
+
+
+class OdooConnection(Connection):
     engagement = models.OneToOneField(Engagement, on_delete=models.CASCADE, related_name="odoo_connection")
     url = models.URLField(_("Odoo URL"))
     database = models.CharField(_("database"), max_length=100)
     login = models.CharField(_("user"), max_length=200)
     api_key = EncryptedTextField(_("API key"))
     odoo_major = models.PositiveSmallIntegerField(null=True, blank=True)  # learnt by the connection test
-    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
-    last_check_at = models.DateTimeField(null=True, blank=True)
-    last_check = models.JSONField(default=dict, blank=True)  # the verdict, no secret in it
 
     def __str__(self) -> str:
         return f"{self.url} ({self.database})"
 
 
-class ShopConnection(models.Model):
+class ShopConnection(Connection):
     engagement = models.OneToOneField(Engagement, on_delete=models.CASCADE, related_name="shop_connection")
     platform = models.CharField(_("platform"), max_length=20, choices=ShopPlatform.choices)
     base_url = models.URLField(_("shop URL"))
@@ -48,9 +81,6 @@ class ShopConnection(models.Model):
     api_secret = EncryptedTextField(_("API secret / consumer secret"), blank=True)
     webhook_secret = EncryptedTextField(_("webhook secret"), blank=True)
     webhook_token = models.CharField(max_length=64, unique=True, default=webhook_token, editable=False)
-    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
-    last_check_at = models.DateTimeField(null=True, blank=True)
-    last_check = models.JSONField(default=dict, blank=True)
     # What an adapter keeps between runs (Jumpseller: the order versions it has seen). No secret in it.
     adapter_state = models.JSONField(default=dict, blank=True)
 

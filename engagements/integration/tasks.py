@@ -3,6 +3,7 @@
 from engagements.integration import reconcile, services, webhooks
 from engagements.models import Engagement
 from portal.errors import DomainError
+from portal.models import User
 
 
 def sync_run(engagement_id: int, flow: str, dry_run: bool = False, trigger: str = "manual") -> str:
@@ -35,3 +36,10 @@ def reconcile_all() -> str:
     """Nightly (schedule "integration.reconcile"): orders re-listed, stock drift, deleted Odoo records."""
     runs = reconcile.reconcile_all()
     return f"{len(runs)} reconciliation runs: " + ", ".join(f"{run.flow} {run.status}" for run in runs)
+
+
+def connection_check(kind: str, connection_id: int, actor_id: int | None = None) -> str:
+    """ "Test connection" (kind "odoo" or "shop"): the check a person waits for, its state polled by the page."""
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    verdict = services.connection_check(kind=kind, connection_id=connection_id, actor=actor)
+    return "connection gone" if verdict is None else f"{kind} check: {verdict.get('problem') or 'ok'}"

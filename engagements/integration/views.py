@@ -1,5 +1,7 @@
 """Integration pages (consultants and staff): connections and their checks."""
 
+import hashlib
+
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
@@ -25,6 +27,7 @@ from engagements.integration.forms import (
 from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection, SyncRun
 from engagements.selectors import engagement_list_for_user
 from portal.access import consultant_required, get_scoped_or_404
+from portal.errors import DomainError
 
 
 def _engagement(request: HttpRequest, code: str):
@@ -58,11 +61,9 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
             if "save_odoo" in request.POST
             else (shop_form, services.shop_connection_save)
         )
-        if form.is_valid():
-            save(actor=request.user, engagement=engagement, **form.cleaned_data)
+        if form.is_valid() and _saved(request, form, save, engagement):
             messages.success(request, _("Connection saved. Test it to see if it works."))
             return redirect("integration:page", code=engagement.code)
-    runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement)[:20])
     context = {
         "e": engagement,
         "odoo": odoo,
@@ -72,32 +73,112 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
         "webhook_url": request.build_absolute_uri(reverse("integration:webhook", args=[shop.webhook_token]))
         if shop
         else "",
-        "runs": runs,
-        "running": any(r.status == SyncRun.Status.RUNNING for r in runs),
+        "odoo_check": _check_context(engagement, odoo),
+        "shop_check": _check_context(engagement, shop),
+        **_runs_context(request, engagement),
     }
     return render(request, "integration/page.html", context)
+
+
+def _saved(request: HttpRequest, form, save, engagement) -> bool:
+    """Call the save service; a secret it still needs is shown next to its field (nothing typed is lost)."""
+    try:
+        save(actor=request.user, engagement=engagement, request=request, **form.cleaned_data)
+    except services.SecretsRequired as refused:
+        for name in refused.fields:
+            form.add_error(name, refused.message)
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- parts of pages that follow the worker
+# A part polls (hx-trigger "every 3s") while something runs, and says what it shows in `seen`. An
+# unchanged part is answered 204 (htmx swaps nothing); a changed one replaces itself and the short
+# status line above it (an aria-live region, read out once per change). A part that no longer runs
+# leaves out its trigger: the polling stops. The rest of the page, and what is typed in it, stays.
+
+
+def _seen(*values) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def _polled(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    if request.GET.get("seen") == context["seen"]:
+        return HttpResponse(status=204)
+    return render(request, template, {**context, "oob": True})
+
+
+def _runs_context(request: HttpRequest, engagement) -> dict:
+    runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement)[:20])
+    running = any(r.status == SyncRun.Status.RUNNING for r in runs)
+    status = _("A run is in progress; the list follows it.") if running else _("No run in progress.")
+    seen = _seen([(r.public_id, r.status, r.counts, r.summary) for r in runs])
+    return {"e": engagement, "runs": runs, "running": running, "runs_status": status, "seen": seen}
+
+
+def _check_context(engagement, connection) -> dict:
+    if connection is None:
+        return {}
+    kind = "odoo" if isinstance(connection, OdooConnection) else "shop"
+    going_on = connection.check_going_on()
+    if going_on:
+        status = _("Checking the connection: %(step)s…") % {"step": connection.get_check_state_display()}
+    else:
+        status = connection.last_check.get("message", "")
+    return {
+        "e": engagement,
+        "kind": kind,
+        "c": connection,
+        "action": reverse(f"integration:{kind}_check", args=[engagement.code]),
+        "going_on": going_on,
+        "status": status,
+        "seen": _seen(going_on, connection.check_state, connection.last_check_at, connection.revision),
+    }
+
+
+@consultant_required
+def integration_part(request: HttpRequest, code: str, part: str) -> HttpResponse:
+    """The runs table, or a connection's check, for the page's polling."""
+    engagement = _engagement(request, code)
+    if part == "runs":
+        return _polled(request, "integration/_runs.html", _runs_context(request, engagement))
+    model = {"odoo": OdooConnection, "shop": ShopConnection}.get(part)
+    if model is None:
+        raise Http404
+    check = _check_context(engagement, get_scoped_or_404(model.objects.filter(engagement=engagement)))
+    return _polled(request, "integration/_check.html", {"check": check, "seen": check["seen"]})
+
+
+def _check(request: HttpRequest, code: str, model) -> HttpResponse:
+    """Queue a check for the worker. From htmx, the answer is the check's part, which then polls."""
+    engagement = _engagement(request, code)
+    connection = get_scoped_or_404(model.objects.filter(engagement=engagement))
+    refused = None
+    try:
+        services.connection_check_request(actor=request.user, connection=connection, request=request)
+    except DomainError as error:
+        refused = error.message
+    if request.htmx:
+        connection.refresh_from_db()
+        context = {"check": {**_check_context(engagement, connection), "refused": refused}, "oob": True}
+        return render(request, "integration/_check.html", context)
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.info(request, _("Checking the connection; the result appears on this page."))
+    return redirect("integration:page", code=engagement.code)
 
 
 @consultant_required
 @require_POST
 def odoo_check(request: HttpRequest, code: str) -> HttpResponse:
-    engagement = _engagement(request, code)
-    connection = get_scoped_or_404(OdooConnection.objects.filter(engagement=engagement))
-    verdict = services.odoo_connection_check(connection=connection)
-    level = messages.error if verdict.get("problem") else messages.success
-    level(request, verdict["message"])
-    return redirect("integration:page", code=engagement.code)
+    return _check(request, code, OdooConnection)
 
 
 @consultant_required
 @require_POST
 def shop_check(request: HttpRequest, code: str) -> HttpResponse:
-    engagement = _engagement(request, code)
-    connection = get_scoped_or_404(ShopConnection.objects.filter(engagement=engagement))
-    verdict = services.shop_connection_check(connection=connection)
-    level = messages.error if verdict.get("problem") else messages.success
-    level(request, verdict["message"])
-    return redirect("integration:page", code=engagement.code)
+    return _check(request, code, ShopConnection)
 
 
 @consultant_required
@@ -116,14 +197,29 @@ def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
     return redirect("integration:page", code=engagement.code)
 
 
-@consultant_required
-def run_detail(request: HttpRequest, public_id) -> HttpResponse:
+def _run_context(request: HttpRequest, public_id) -> dict:
     run = get_scoped_or_404(selectors.run_list_for_user(request.user), public_id=public_id)
     odoo = OdooConnection.objects.filter(engagement=run.engagement).first()
     shop = ShopConnection.objects.filter(engagement=run.engagement).first()
     items = [(item, links.odoo_link(odoo, item), links.shop_link(shop, item)) for item in run.items.all()]
-    context = {"run": run, "items": items, "e": run.engagement}
-    return render(request, "integration/run_detail.html", context)
+    running = run.status == SyncRun.Status.RUNNING
+    if running:
+        status = _("The run is in progress; this report follows it.")
+    else:
+        status = _("The run is over: %(status)s.") % {"status": run.get_status_display()}
+    seen = _seen(run.status, run.counts, run.summary, len(items))
+    return {"run": run, "items": items, "e": run.engagement, "running": running, "status": status, "seen": seen}
+
+
+@consultant_required
+def run_detail(request: HttpRequest, public_id) -> HttpResponse:
+    return render(request, "integration/run_detail.html", _run_context(request, public_id))
+
+
+@consultant_required
+def run_progress(request: HttpRequest, public_id) -> HttpResponse:
+    """The run's report, for the run page's polling while it runs."""
+    return _polled(request, "integration/_run_report.html", _run_context(request, public_id))
 
 
 SETTINGS_FORMS = {
@@ -182,16 +278,15 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
 MATCHING_TASK = "engagements.integration.matching.bindings_task"
 
 
-@consultant_required
-def bindings(request: HttpRequest, code: str) -> HttpResponse:
-    """Product matching: the latest proposal, grouped for review, and its approval."""
-    engagement = _engagement(request, code)
+def _matching_context(request: HttpRequest, engagement) -> dict:
     matching_runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="matching")[:20])
     proposal = next((r for r in matching_runs if r.dry_run), None)
     applied = next((r for r in matching_runs if not r.dry_run), None)
     items = list(proposal.items.all()) if proposal else []
     finished = proposal is not None and proposal.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
-    context = {
+    running = any(r.status == SyncRun.Status.RUNNING for r in matching_runs)
+    status = _("Matching in progress; the result appears here by itself.") if running else _("No matching going on.")
+    return {
         "e": engagement,
         "proposal": proposal,
         "applied": applied,
@@ -199,12 +294,25 @@ def bindings(request: HttpRequest, code: str) -> HttpResponse:
         "review": [i for i in items if i.outcome == "review"],
         "bound": [i for i in items if i.outcome == "unchanged"],
         "unmatched": [i for i in items if i.outcome == "skipped"],
-        "running": any(r.status == SyncRun.Status.RUNNING for r in matching_runs),
+        "running": running,
+        "status": status,
+        "seen": _seen([(r.public_id, r.status, r.counts) for r in matching_runs]),
         "can_approve": finished
         and proposal.counts.get("created", 0) > 0
         and not (applied and applied.started_at > proposal.started_at),
     }
-    return render(request, "integration/bindings.html", context)
+
+
+@consultant_required
+def bindings(request: HttpRequest, code: str) -> HttpResponse:
+    """Product matching: the latest proposal, grouped for review, and its approval."""
+    return render(request, "integration/bindings.html", _matching_context(request, _engagement(request, code)))
+
+
+@consultant_required
+def bindings_state(request: HttpRequest, code: str) -> HttpResponse:
+    """The matching part of the page, for its polling while a proposal or an approval runs."""
+    return _polled(request, "integration/_matching.html", _matching_context(request, _engagement(request, code)))
 
 
 def _matching_queued(request: HttpRequest, engagement, *args) -> HttpResponse:

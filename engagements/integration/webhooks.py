@@ -13,7 +13,10 @@ Signatures (tests/fakes/data/SHOPS-README.md, "Webhooks" and the worked examples
 - Jumpseller `Jumpseller-Hmac-Sha256` = base64(HMAC-SHA256(body, the store's hooks token)).
 
 Delivery keys (unique per engagement and source, so a re-delivery is stored once):
-- Shopify: `X-Shopify-Webhook-Id`, the same on each of its retries.
+- Shopify: `<resource>:<id>:<updated_at>:<sha256 of the body>`. Its `X-Shopify-Webhook-Id` (the same
+  on retries) is not covered by the signature, so a captured body re-sent with new ids would pass
+  as new deliveries. A body older than SHOPIFY_MAX_AGE, or than a version of the same record the
+  inbox has, is stale: not stored, not run.
 - WooCommerce: `<resource>:<id>:<date_modified_gmt>` (research case A6). Its Delivery-ID is
   `wp_hash(id . time())`, new on every delivery, so one saved version sent twice (order.created
   and order.updated for one save, or a hook re-sent by hand) would pass as two. Bodies without
@@ -64,6 +67,7 @@ WOO_PING = re.compile(rb"webhook_id=\d+")
 KEPT_FIELDS = ("id", "number", "name", "status", "status_enum", "financial_status", "date_modified_gmt", "updated_at")
 MAX_PASSES = 5  # a drain takes what arrived during its run too, but stays short (django-q2 timeout)
 RETRY_AFTER = timedelta(minutes=1)
+SHOPIFY_MAX_AGE = timedelta(days=2)
 
 New, Processed, Ignored, Failed = (
     InboxEvent.Status.NEW.value,
@@ -193,9 +197,12 @@ def _woocommerce(headers: Mapping[str, str], body: bytes, data: dict) -> Deliver
 def _shopify(headers: Mapping[str, str], body: bytes, data: dict) -> Delivery:
     topic = headers.get("X-Shopify-Topic") or ""
     kind = topic.partition("/")[0].removesuffix("s")  # "orders/create" → order
-    external_id = str(data.get("id") or "")
-    key = headers.get("X-Shopify-Webhook-Id") or f"{topic}:{external_id}:{_digest(body)}"
-    return Delivery(topic, kind, external_id, _moment(data.get("updated_at")), key, _kept(data))
+    external_id, updated = str(data.get("id") or ""), data.get("updated_at")
+    # Only the body is signed: X-Shopify-Webhook-Id and X-Shopify-Topic are not. The key is the body's
+    # digest (the resource, id and updated_at are there for people reading the inbox), so one captured
+    # body sent again with new ids, or under another order topic, is the same delivery.
+    key = f"{kind}:{external_id}:{updated or ''}:{_digest(body)}"
+    return Delivery(topic, kind, external_id, _moment(updated), key, _kept(data))
 
 
 def _jumpseller(headers: Mapping[str, str], body: bytes, data: dict) -> Delivery:
@@ -233,7 +240,8 @@ def acted_on(topic: str, resource_kind: str, external_id: str) -> bool:
 
 
 def webhook_receive(*, connection: ShopConnection, headers: Mapping[str, str], body: bytes) -> str:
-    """Take one delivery: "ping", "stored", "ignored" (stored, nothing to do) or "duplicate".
+    """Take one delivery: "ping", "stored", "ignored" (stored, nothing to do), "duplicate" or "stale"
+    (Shopify: not stored; answered 200 all the same, so the shop does not send it again).
     Raises Refused, logged with its reason (never the body). Calls neither the shop nor Odoo."""
     platform, code = connection.platform, connection.engagement.code
     if platform == "woocommerce" and _is_woo_ping(headers, body):
@@ -246,6 +254,9 @@ def webhook_receive(*, connection: ShopConnection, headers: Mapping[str, str], b
     except Refused as refused:
         logger.warning("webhook refused: engagement %s, %s, reason %s", code, platform, refused.reason)
         raise
+    if platform == "shopify" and _stale(connection, delivery):
+        logger.warning("webhook stale, not taken: engagement %s, shopify %s", code, delivery.external_id)
+        return "stale"
     event = _store(connection, delivery)
     if event is None:
         return "duplicate"
@@ -254,6 +265,25 @@ def webhook_receive(*, connection: ShopConnection, headers: Mapping[str, str], b
     engagement_id = connection.engagement_id
     transaction.on_commit(lambda: async_task(TASK, engagement_id))
     return "stored"
+
+
+def _stale(connection: ShopConnection, delivery: Delivery) -> bool:
+    """A Shopify body older than SHOPIFY_MAX_AGE (Shopify's retries end within hours), or older than a
+    version of the same record already in the inbox: a replay, or news we have. Its signed `updated_at`
+    is the only time an attacker cannot change."""
+    updated = delivery.external_updated_at
+    if updated is None or not delivery.external_id:
+        return False
+    if updated < timezone.now() - SHOPIFY_MAX_AGE:
+        return True
+    newer = InboxEvent.objects.filter(
+        engagement_id=connection.engagement_id,
+        source=connection.platform,
+        resource_kind=delivery.resource_kind,
+        external_id=delivery.external_id,
+        external_updated_at__gt=updated,
+    )
+    return newer.exists()
 
 
 def _is_woo_ping(headers: Mapping[str, str], body: bytes) -> bool:

@@ -208,10 +208,10 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
         shop_card.get_by_label("Secreto API / consumer secret").fill("cs_demo")
         shop_card.get_by_role("button", name="Guardar").click()
         _success(consultant, "Conexión guardada")
-        odoo_card.get_by_role("button", name="Probar conexión").click()
-        _success(consultant, "Conectado a Odoo 17.0")
+        odoo_card.get_by_role("button", name="Probar conexión").click()  # the check's part follows the worker
+        expect(consultant.locator("#odoo-check")).to_contain_text("Conectado a Odoo 17.0")
         shop_card.get_by_role("button", name="Probar conexión").click()
-        _success(consultant, "Conectado a la tienda (WooCommerce")
+        expect(consultant.locator("#shop-check")).to_contain_text("Conectado a la tienda (WooCommerce")
 
         consultant.get_by_role("link", name="Configuración de pedidos").click()
         consultant.get_by_label("Activo").check()

@@ -15,7 +15,9 @@ after each order listing, to change orders mid-run), `listings_before_failure`
 of every batch) and `add_products()`. Batches also create products and variations (new ids from
 `next_id`; a SKU already in the shop is refused item by item, as WooCommerce's
 `product_invalid_sku`, and so is any SKU in `refuse_skus`); `stall_writes` answers that many batch
-POSTs `stall_delay` seconds late, after the change was made (the client times out, the shop has it). A batch that changes `regular_price` or
+POSTs `stall_delay` seconds late, after the change was made (the client times out, the shop has it);
+`lost_answers` answers that many POSTs with the host proxy's 502 page after the change was made, and
+`lost_requests` that many before WooCommerce saw them (from outside, both look the same). A batch that changes `regular_price` or
 `sale_price` recomputes `price` and `on_sale` as WooCommerce does.
 Webhooks: GET (paged, `status` filter), POST and PUT /webhooks, kept in `webhooks` (id -> the REST
 object, with the secret WooCommerce keeps, never shown); set a hook's `status` to `disabled` as
@@ -44,6 +46,11 @@ FIXTURES = Path(__file__).resolve().parent / "data" / "woocommerce"  # see data/
 PREFIX = "/wp-json/wc/v3"
 ERRORS = json.loads((FIXTURES / "errors.json").read_text())
 BATCH_LIMIT = 100
+# nginx's own page (no fixture has one): what a host's proxy answers when PHP's answer does not reach it.
+BAD_GATEWAY_HTML = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
+    "<hr><center>nginx</center></body></html>"
+)
 
 
 def _load(name: str):
@@ -74,6 +81,9 @@ class FakeShop:
     after_list: Callable[[dict], None] | None = None  # called after each order listing (to change data mid-run)
     stall_writes: int = 0  # batch POSTs answered `stall_delay` s late, after the change was made
     stall_delay: float = 1.0
+    lost_answers: int = 0  # POSTs answered 502 by the host's proxy after the change was made
+    lost_answers_for: str = ""  # only the POSTs to paths ending so ("variations/batch")
+    lost_requests: int = 0  # POSTs answered 502 by the host's proxy before WooCommerce saw them
     refuse_skus: set[str] = field(default_factory=set)  # items carrying these SKUs get an item error
     next_id: int = 9000  # ids of created products and variations
     webhooks: dict[int, dict] = field(default_factory=dict)
@@ -129,6 +139,9 @@ class FakeShop:
         if self.unavailable:
             self.unavailable -= 1
             return 503, {}, ERRORS["host_unavailable_503_html"]["body_text"]
+        if self.lost_requests and method == "POST":
+            self.lost_requests -= 1
+            return 502, {}, BAD_GATEWAY_HTML  # the proxy failed before WooCommerce saw the request
         auth = self._auth(query, headers)
         if auth is not None:
             return (*auth[:1], {}, auth[1])
@@ -141,6 +154,9 @@ class FakeShop:
         if self.stall_writes and method == "POST" and route[-1:] == ["batch"]:
             self.stall_writes -= 1
             time.sleep(self.stall_delay)  # the change is made; the answer comes too late
+        if self.lost_answers and method == "POST" and path.endswith(self.lost_answers_for):
+            self.lost_answers -= 1
+            return 502, {}, BAD_GATEWAY_HTML  # made, but the host's proxy lost the answer
         return answer
 
     def _auth(self, query: dict, headers) -> tuple[int, dict] | None:
@@ -180,7 +196,9 @@ class FakeShop:
             return 200, {}, copy.deepcopy(customer)
         if route == ["products"] and method == "GET":
             found = [p for p in self.products.values() if not query.get("sku") or p["sku"] == query["sku"]]
-            return self._page(sorted(copy.deepcopy(found), key=lambda p: p["id"]), query)
+            found = [p for p in found if not query.get("type") or p.get("type") == query["type"]]
+            ordered = sorted(copy.deepcopy(found), key=lambda p: p["id"], reverse=query.get("order") == "desc")
+            return self._page(ordered, query)
         if len(route) == 3 and route[0] == "products" and route[2] == "variations" and method == "GET":
             parent = int(route[1])
             found = [v for v in self.variations.values() if v["parent_id"] == parent]

@@ -66,12 +66,12 @@ def test_the_secret_is_masked_wherever_it_is_printed():
 
 
 @pytest.mark.django_db
-def test_a_blank_key_keeps_the_stored_one(client, engagement, carla):
+def test_a_blank_key_keeps_the_stored_one_while_the_address_stays(client, engagement, carla):
     login_with_mfa(client, carla)
     _save(client, engagement, "https://a.example")
-    _save(client, engagement, "https://b.example", key="")
+    _save(client, engagement, "https://A.example:443/", key="")  # the same scheme, host and port
     stored = OdooConnection.objects.get(engagement=engagement)
-    assert stored.url == "https://b.example" and stored.api_key.reveal() == CANARY
+    assert stored.url == "https://A.example:443" and stored.api_key.reveal() == CANARY
 
 
 @pytest.mark.django_db
@@ -155,12 +155,13 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
 
 
 @pytest.mark.django_db
-def test_the_shop_connection_check(connected, carla, client):
+def test_the_shop_connection_check(connected, carla, client, django_capture_on_commit_callbacks):
     from engagements.integration.models import ShopConnection
 
     engagement, _, shop = connected
     client.force_login(carla)
-    client.post(reverse("integration:shop_check", args=[engagement.code]))
+    with django_capture_on_commit_callbacks(execute=True):  # the check is queued after commit
+        client.post(reverse("integration:shop_check", args=[engagement.code]))
     connection = ShopConnection.objects.get(engagement=engagement)
     assert connection.health == Health.OK and connection.last_check["version"] == "8.6.1"
     shop.revoked = True
@@ -175,7 +176,13 @@ def test_the_consultant_reads_the_webhook_address_but_never_its_secret(connected
 
     engagement, _, _ = connected
     services.shop_connection_save(
-        actor=carla, engagement=engagement, platform="woocommerce", base_url="http://127.0.0.1:1", webhook_secret=CANARY
+        actor=carla,
+        engagement=engagement,
+        platform="woocommerce",
+        base_url="http://127.0.0.1:1",
+        api_key="ck_new",
+        api_secret="cs_new",
+        webhook_secret=CANARY,
     )
     token = ShopConnection.objects.get(engagement=engagement).webhook_token
     client.force_login(carla)

@@ -35,6 +35,9 @@ from tests.integration.test_crash import _cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOPS = ROOT / "tests" / "fakes" / "data"
+# Shopify deliveries older than two days are refused as stale: the fixture's order is sent as updated an
+# hour ago (in UTC, so that its ISO form is what the body carries).
+SHOPIFY_RECENT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 
 
 def _fixture(path: str) -> dict:
@@ -55,9 +58,22 @@ class Case:
     updated_at: datetime
     marker: str  # the sale order's client_order_ref in Odoo
 
+    redate: tuple[str, str] = ("", "")  # (the fixture's signed time, the time it is sent with)
+
     @property
     def delivery(self) -> dict:
-        return _fixture(self.fixture)
+        """The fixture's delivery; a body whose time would make it stale is sent with a recent one,
+        signed again with the fixture's key."""
+        delivery = _fixture(self.fixture)
+        stored, recent = self.redate
+        if stored:
+            body = delivery["raw_body"].replace(stored, recent)
+            assert body != delivery["raw_body"]
+            delivery["raw_body"] = body
+            delivery["headers"][webhooks.SIGNATURE_HEADERS[self.platform]] = _sign(
+                delivery[self.secret_field], body.encode()
+            )
+        return delivery
 
     @property
     def secret(self) -> str:
@@ -83,9 +99,11 @@ CASES = {
         "shopify/built_webhook_orders_create.json",
         "client_secret",
         "6100000000002",
-        "3c9e8a52-7d41-4f0b-9b6e-2a1f5c8d7e90",  # X-Shopify-Webhook-Id, the same on retries
-        datetime(2026, 3, 10, 15, 30, 10, tzinfo=UTC),  # updated_at 12:30:10-03:00
+        # The signed body, not X-Shopify-Webhook-Id (unsigned): resource, id, updated_at and the digest.
+        "order:6100000000002:" + SHOPIFY_RECENT.isoformat() + ":{sha}",
+        SHOPIFY_RECENT,
         "SHOPIFY-1002",
+        redate=('"updated_at":"2026-03-10T12:30:10-03:00"', f'"updated_at":"{SHOPIFY_RECENT.isoformat()}"'),
     ),
     "jumpseller": Case(
         "jumpseller",
@@ -225,7 +243,7 @@ def test_it_accepts_the_readme_worked_examples(platform, secret, body, signature
 
 @pytest.mark.parametrize("case", CASES.values(), ids=list(CASES))
 def test_it_accepts_the_full_size_fixtures_exactly_as_stored(case):
-    delivery = case.delivery
+    delivery = _fixture(case.fixture)
     body = delivery["raw_body"].encode()
     webhooks.verify_signature(platform=case.platform, secret=case.secret, headers=delivery["headers"], body=body)
     assert delivery["headers"][case.header] == _sign(case.secret, body)
@@ -363,6 +381,46 @@ def test_the_same_delivery_twice_is_stored_and_processed_once(client, shop, djan
     assert event.status == InboxEvent.Status.PROCESSED
     assert SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 1
     assert len(sale_orders(shop.odoo, shop.case.marker)) == 1
+
+
+@pytest.fixture
+def shopify(engagement, carla):
+    yield from _wired(CASES["shopify"], engagement, carla)
+
+
+def test_a_captured_shopify_body_sent_again_with_new_ids_is_stored_once_and_run_once(
+    client, shopify, django_capture_on_commit_callbacks
+):
+    """X-Shopify-Webhook-Id and X-Shopify-Topic are not signed: a replay may change them at will."""
+    replays = [
+        {"X-Shopify-Webhook-Id": "11111111-2222-4333-8444-555555555555"},
+        {"X-Shopify-Webhook-Id": "66666666-7777-4888-9999-000000000000", "X-Shopify-Topic": "orders/updated"},
+        {"X-Shopify-Webhook-Id": None, "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()},
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as queued:  # the drain runs inline (Q sync)
+        assert _deliver(client, shopify).status_code == 200
+        for headers in replays:
+            assert _deliver(client, shopify, **headers).status_code == 200  # nothing told to the sender
+    assert len(queued) == 1
+    assert InboxEvent.objects.get().status == InboxEvent.Status.PROCESSED
+    assert SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 1
+    assert len(sale_orders(shopify.odoo, shopify.case.marker)) == 1
+
+
+def _shopify_body(updated: datetime) -> str:
+    stored, _recent = CASES["shopify"].redate
+    return _fixture(CASES["shopify"].fixture)["raw_body"].replace(stored, f'"updated_at":"{updated.isoformat()}"')
+
+
+def test_a_stale_shopify_delivery_is_refused(client, shopify, django_capture_on_commit_callbacks):
+    """Older than two days, or older than a version of the order the inbox has: not stored, not run."""
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        old = _signed(client, shopify, _shopify_body(SHOPIFY_RECENT - timedelta(days=3)))
+        newer = _signed(client, shopify, _shopify_body(SHOPIFY_RECENT))
+        older = _signed(client, shopify, _shopify_body(SHOPIFY_RECENT - timedelta(minutes=5)))
+    assert old.status_code == newer.status_code == older.status_code == 200  # no retries asked for
+    assert list(InboxEvent.objects.values_list("external_updated_at", flat=True)) == [SHOPIFY_RECENT]
+    assert len(queued) == 1 and SyncRun.objects.filter(trigger=SyncRun.Trigger.WEBHOOK).count() == 1
 
 
 def test_an_order_webhook_imports_the_order_into_odoo(client, shop):

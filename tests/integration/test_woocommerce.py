@@ -2,10 +2,18 @@
 
 import itertools
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
-from engagements.integration.shops.base import ShopAuthError, ShopPermanentError, ShopRetryableError, StockUpdate
+from engagements.integration.shops.base import (
+    ProductPayload,
+    ShopAuthError,
+    ShopPermanentError,
+    ShopRetryableError,
+    StockUpdate,
+    VariantPayload,
+)
 from engagements.integration.shops.woocommerce import WooCommerceClient
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
@@ -157,3 +165,86 @@ def test_an_order_is_read_as_the_flows_need_it(shop):
     assert (polera.external_id, polera.sku, polera.quantity, polera.total) == ("511", "POL-M-AZUL", 2, 19649 + 3733)
     assert [(c.kind, c.total) for c in order.charges] == [("shipping", 3990), ("fee", 1000), ("fee", -1000)]
     assert sum(line.total for line in order.lines) + sum(c.total for c in order.charges) == order.total
+
+
+# ---------------------------------------------------------------- a create is never sent twice
+
+
+def _payload(key: str, *variants: tuple[int, str, tuple]) -> ProductPayload:
+    return ProductPayload(
+        key=key,
+        name=f"Producto {key}",
+        variants=tuple(VariantPayload(odoo_id, sku, Decimal("9990"), options) for odoo_id, sku, options in variants),
+    )
+
+
+def _creates(fake: FakeShop, path: str = "products/batch") -> list[list[dict]]:
+    return [body["create"] for written, body in fake.writes if written == path and body.get("create")]
+
+
+def test_a_variable_product_whose_create_got_a_502_is_found_by_its_marker_not_created_twice(shop):
+    """The host's proxy answers 502 after WooCommerce made the product. A variable parent has no SKU:
+    sent again it would make a second, empty product. It is found by the template id in its meta data."""
+    fake, server = shop
+    fake.lost_answers = 1
+    payload = _payload("77", (701, "TAZA-R", (("Color", "Rojo"),)), (702, "TAZA-A", (("Color", "Azul"),)))
+    client, waits = _client(server)
+    [result] = client.upsert_products([payload])
+    parents = [p for p in fake.products.values() if p["name"] == "Producto 77"]
+    assert len(parents) == 1 and len(_creates(fake)) == 1 and not waits  # one create, no waiting
+    assert result.ok and result.product_id == str(parents[0]["id"])
+    assert sorted(result.variant_ids) == [701, 702]  # its variations made once, under that parent
+    assert len(_creates(fake, f"products/{parents[0]['id']}/variations/batch")) == 1
+
+
+def test_a_simple_product_whose_create_got_a_502_is_found_by_its_sku(shop):
+    fake, server = shop
+    fake.lost_answers = 1
+    client, _ = _client(server)
+    [result] = client.upsert_products([_payload("78", (801, "FIL-NEW", ()))])
+    [made] = [p for p in fake.products.values() if p["sku"] == "FIL-NEW"]
+    assert result.ok and result.product_id == str(made["id"]) and len(_creates(fake)) == 1
+
+
+def test_a_variation_whose_create_got_a_502_is_found_by_its_sku(shop):
+    fake, server = shop
+    client, _ = _client(server)
+    first = client.upsert_products([_payload("79", (901, "VAR-S", (("Talla", "S"),)))])[0]
+    fake.lost_answers, fake.lost_answers_for = 1, "variations/batch"  # the parent's update goes through
+    small = VariantPayload(901, "VAR-S", Decimal("9990"), (("Talla", "S"),), variant_id=first.variant_ids[901])
+    medium = VariantPayload(902, "VAR-M", Decimal("9990"), (("Talla", "M"),))
+    [result] = client.upsert_products([ProductPayload("79", "Producto 79", (small, medium), first.product_id)])
+    skus = [v["sku"] for v in fake.variations.values() if v["parent_id"] == int(first.product_id)]
+    assert result.ok and sorted(skus) == ["VAR-M", "VAR-S"] and 902 in result.variant_ids
+    assert len(_creates(fake, f"products/{first.product_id}/variations/batch")) == 2  # the first one, and VAR-M's
+
+
+def test_an_unconfirmed_create_that_cannot_be_found_fails_without_being_sent_again(shop):
+    fake, server = shop
+    """The proxy failed before the shop saw it: nothing to find. Whether it was made cannot be known from
+    outside, so it is not sent again here: the next run looks it up by SKU first (the products flow)."""
+    fake.lost_requests = 1
+    client, _ = _client(server)
+    [result] = client.upsert_products([_payload("80", (811, "FIL-LOST", ()))])
+    assert not result.ok and result.error_code == "shop_write_ambiguous"
+    assert fake.requests.count(("POST", "/wp-json/wc/v3/products/batch")) == 1
+    assert "FIL-LOST" not in {p["sku"] for p in fake.products.values()}
+
+
+def test_an_absolute_update_after_a_502_is_sent_again(shop):
+    """Setting a quantity twice sets it once: a stock batch is repeatable, so a lost answer is retried."""
+    fake, server = shop
+    fake.lost_answers = 1
+    client, waits = _client(server)
+    [result] = client.set_stock([StockUpdate("501", "", 7)], manage_stock=True)
+    assert result.ok and fake.products[501]["stock_quantity"] == 7 and len(waits) == 1
+
+
+def test_a_webhook_whose_create_got_a_502_is_not_created_twice(shop):
+    fake, server = shop
+    fake.lost_answers = 1
+    client, _ = _client(server)
+    with pytest.raises(ShopRetryableError) as lost:
+        client.ensure_webhooks("https://portal.example/integration/webhooks/t/", "secret", ("order.created",))
+    assert lost.value.code == "shop_write_ambiguous" and len(fake.webhooks) == 1
+    assert client.ensure_webhooks("https://portal.example/integration/webhooks/t/", "secret", ("order.created",)).ok

@@ -133,7 +133,12 @@ def _build_company_a(w: World, service) -> None:
     change = services.change_request_raise(actor=alice, engagement=engagement, title="ZX-CAMBIO-B2B", description="d")
     invitation, w.token = invitation_create(actor=sam, request=None, email="nueva@andes.test", company=andes)
     shop = integration.shop_connection_save(
-        actor=carla, engagement=engagement, platform="woocommerce", base_url="http://127.0.0.1:9", api_key="ck"
+        actor=carla,
+        engagement=engagement,
+        platform="woocommerce",
+        base_url="http://127.0.0.1:9",
+        api_key="ck",
+        api_secret="cs",
     )
     invoice = Invoice.objects.get(engagement=engagement)
     payment = Payment.objects.create(
@@ -357,9 +362,12 @@ RULES: dict[str, Rule] = {
     "integration:odoo_check": consultant("integration:odoo_check", POST, **ENG),
     "integration:shop_check": consultant("integration:shop_check", POST, **ENG),
     "integration:run_now": consultant("integration:run_now", POST, flow=const("orders"), **ENG),
+    "integration:part": consultant("integration:part", part=const("runs"), **ENG),
     "integration:run": consultant("integration:run", public_id=pid("run")),
+    "integration:run_progress": consultant("integration:run_progress", public_id=pid("run")),
     "integration:flow_settings": consultant("integration:flow_settings", flow=const("orders"), **ENG),
     "integration:bindings": consultant("integration:bindings", **ENG),
+    "integration:bindings_state": consultant("integration:bindings_state", **ENG),
     "integration:bindings_propose": consultant("integration:bindings_propose", POST, **ENG),
     "integration:bindings_approve": consultant("integration:bindings_approve", POST, **ENG),
     "integration:webhook": public(

@@ -6,9 +6,12 @@ Flows talk to Odoo only through an OdooGateway: odoorpc (JSON-RPC) for Odoo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 from urllib.parse import SplitResult, urlsplit
+
+from engagements.integration import destinations
 
 READ_BATCH = 1000  # ids per read: one call per thousand records at most
 CREATE_BATCH = 200  # records per create call (one transaction each in Odoo)
@@ -53,15 +56,36 @@ RETRYABLE_NAMES = {
 }
 # Methods that change data: a timeout on them is ambiguous (Odoo may have committed).
 WRITE_METHODS = {"create", "write", "unlink", "action_confirm", "action_cancel", "load"}
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def require_https(url: str) -> SplitResult:
-    """The URL's parts; HTTPS is required except on loopback (the API key travels in every call)."""
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
-        raise PermanentError("Odoo must be reached over HTTPS.", code="odoo_https_required")
-    return parts
+    """The URL's parts, when a key may be sent there (see destinations.py): the API key travels in
+    every call, so never in clear over a network, nor to this machine or a private network."""
+    problem = destinations.address_problem(url)
+    if problem:
+        raise PermanentError(f"Odoo's address is refused ({problem}).", code=f"odoo_{problem}")
+    return urlsplit(url if "://" in url else f"https://{url}")
+
+
+class Deadline:
+    """A total time for several calls, when a person waits for them (a connection check): each
+    call gets what is left, and nothing waits or tries again (`attempts` is 1)."""
+
+    attempts = 1
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self._clock = seconds, clock
+        self._end = clock() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self._end - self._clock())
+
+    def timeout(self, default: float) -> float:
+        """The time the next call may take: `default`, or less when the deadline is nearer."""
+        return min(default, self.left())
+
+    def expired(self) -> bool:
+        return self.left() <= 0
 
 
 def server_error(name: str, text: str) -> GatewayError:

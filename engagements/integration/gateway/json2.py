@@ -50,6 +50,7 @@ import httpx
 from engagements.integration.gateway.base import (
     CREATE_BATCH,
     READ_BATCH,
+    Deadline,
     GatewayError,
     PermanentError,
     RetryableError,
@@ -86,47 +87,77 @@ def _error(response: httpx.Response) -> GatewayError:
     return PermanentError(f"Odoo answered HTTP {status}.")
 
 
+def probe_version(url: str, *, timeout: float) -> str:
+    """GET /web/version, unauthenticated: "19.0"; "" where the route does not exist (Odoo 16, or not
+    Odoo). The first thing a connection check asks, before any key is sent."""
+    parts = require_https(url)
+    with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=timeout, follow_redirects=False) as http:
+        return _version(_request(http, "version", "GET", "/web/version"))
+
+
+def _request(http: httpx.Client, method: str, verb: str, path: str, **request: Any) -> httpx.Response:
+    """One HTTP call for the Odoo `method`; network failures in the taxonomy (a cut write is ambiguous)."""
+    try:
+        return http.request(verb, path, **request)
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        raise RetryableError("Odoo is not reachable.", code="odoo_unreachable") from None
+    except httpx.TransportError:  # timed out, or cut after the request left: maybe applied
+        raise timeout_error(method) from None
+
+
+def _version(response: httpx.Response) -> str:
+    if response.status_code in (429, 502, 503, 504):  # busy, or a proxy without its Odoo
+        raise RetryableError(f"Odoo answered HTTP {response.status_code}.", code="odoo_http")
+    if response.status_code != 200:
+        return ""  # no such route: Odoo 16, or not Odoo
+    try:
+        return str(response.json().get("version") or "")
+    except (ValueError, AttributeError):
+        return ""  # not Odoo's answer (a portal page): no version known
+
+
 class Json2Gateway(Versioned):
-    def __init__(self, *, url: str, database: str, api_key: str, timeout: float = 30.0):
+    """`version`: what /web/version said, when the caller asked it already (a connection check).
+    The key goes only with the JSON-2 calls, never with GET /web/version. `deadline`: a total time
+    for all calls (a check), each then getting what is left of it."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        database: str,
+        api_key: str,
+        timeout: float = 30.0,
+        version: str | None = None,
+        deadline: Deadline | None = None,
+    ):
         parts = require_https(url)
         self.calls = 0
+        self._timeout, self._deadline = timeout, deadline
+        self._auth = {"Authorization": f"bearer {api_key}", "X-Odoo-Database": database}
         self._http = httpx.Client(
             base_url=f"{parts.scheme}://{parts.netloc}",
             timeout=timeout,
             follow_redirects=False,
-            headers={
-                "Authorization": f"bearer {api_key}",
-                "X-Odoo-Database": database,
-                "User-Agent": USER_AGENT,
-            },
+            headers={"User-Agent": USER_AGENT},
         )
-        self.version = self._version()
+        self.version = self._version() if version is None else version
 
     def close(self) -> None:
         self._http.close()
 
     def _send(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
         self.calls += 1
-        try:
-            if body is None:
-                return self._http.get(path)
-            return self._http.post(path, json=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            raise RetryableError("Odoo is not reachable.", code="odoo_unreachable") from None
-        except httpx.TransportError:  # timed out, or cut after the request left: maybe applied
-            raise timeout_error(method) from None
+        timeout = self._deadline.timeout(self._timeout) if self._deadline else self._timeout
+        if timeout <= 0:
+            raise timeout_error(method)
+        if body is None:
+            return _request(self._http, method, "GET", path, timeout=timeout)
+        return _request(self._http, method, "POST", path, json=body, headers=self._auth, timeout=timeout)
 
     def _version(self) -> str:
-        """GET /web/version (unauthenticated): "19.0"; "" where the route does not exist (Odoo 16)."""
-        response = self._send("version", "/web/version")
-        if response.status_code in (429, 502, 503, 504):  # busy, or a proxy without its Odoo
-            raise RetryableError(f"Odoo answered HTTP {response.status_code}.", code="odoo_http")
-        if response.status_code != 200:
-            return ""  # no such route: Odoo 16, or not Odoo
-        try:
-            return str(response.json().get("version") or "")
-        except (ValueError, AttributeError):
-            return ""  # not Odoo's answer (a portal page): no version known
+        """GET /web/version (unauthenticated: no key in it)."""
+        return _version(self._send("version", "/web/version"))
 
     def _execute(self, model: str, method: str, body: dict) -> Any:
         response = self._send(method, f"/json/2/{model}/{method}", body)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import socket
 import urllib.error
+import urllib.request
 from collections.abc import Sequence
+from http.cookiejar import CookieJar
 from typing import Any
 
 import odoorpc
@@ -18,6 +20,7 @@ from odoorpc.error import RPCError
 from engagements.integration.gateway.base import (
     CREATE_BATCH,
     READ_BATCH,
+    Deadline,
     GatewayError,
     PermanentError,
     RetryableError,
@@ -48,28 +51,64 @@ def _classify(error: Exception, method: str) -> GatewayError:
     return GatewayError(str(error))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error: the key (in the login's body) goes to the saved address only."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect())
+
+
 class OdoorpcGateway(Versioned):
-    def __init__(self, *, url: str, database: str, login: str, api_key: str, timeout: float = 30.0):
+    """odoorpc asks `/web/webclient/version_info` (no key) before the login sends the key. `deadline`:
+    a total time for all calls (a connection check), each then getting what is left of it."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        database: str,
+        login: str,
+        api_key: str,
+        timeout: float = 30.0,
+        deadline: Deadline | None = None,
+    ):
         parts = require_https(url)  # the API key travels in every call: never in clear over a network
         ssl = parts.scheme == "https"
         self.calls = 0
         self._db, self._key = database, api_key
+        self._timeout, self._deadline = timeout, deadline
         try:
             self.calls += 1  # version_info
             self._odoo = odoorpc.ODOO(
                 parts.hostname,
                 protocol="jsonrpc+ssl" if ssl else "jsonrpc",
                 port=parts.port or (443 if ssl else 80),
-                timeout=timeout,
+                timeout=self._call_timeout("login"),
+                opener=_opener(),
             )
             self.calls += 2  # common.login + context_get
+            self._odoo.config["timeout"] = self._call_timeout("login")
             self._odoo.login(database, login, api_key)
+        except GatewayError:
+            raise
         except Exception as error:
             raise _classify(error, "login") from None
         self.version = self._odoo.version
 
+    def _call_timeout(self, method: str) -> float:
+        if self._deadline is None:
+            return self._timeout
+        if self._deadline.expired():
+            raise timeout_error(method)
+        return self._deadline.timeout(self._timeout)
+
     def _execute(self, model: str, method: str, args: list, kwargs: dict | None = None) -> Any:
         self.calls += 1
+        self._odoo.config["timeout"] = self._call_timeout(method)
         try:
             return self._odoo.execute_kw(model, method, args, kwargs or {})
         except Exception as error:

@@ -14,7 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from engagements.integration.gateway.base import GatewayError, PermanentError, RetryableError
+import httpx
+
+from engagements.integration import destinations
+from engagements.integration.gateway.base import Deadline, GatewayError, PermanentError, RetryableError
 
 
 class ShopError(GatewayError):
@@ -37,6 +40,47 @@ class ShopAuthError(ShopPermanentError):
     """The keys were revoked or are wrong: pause the flow, mark the connection unhealthy."""
 
     code = "shop_auth"
+
+
+def require_https(url: str) -> None:
+    """Keys go over HTTPS to a public address only (destinations.py); fake shops are the exception."""
+    problem = destinations.address_problem(url)
+    if problem:
+        raise ShopPermanentError(f"The shop's address is refused ({problem}).", code=f"shop_{problem}")
+
+
+def call_timeout(deadline: Deadline | None, default: float) -> float:
+    """The time the next call may take: `default`, or what is left of a check's deadline."""
+    if deadline is None:
+        return default
+    if deadline.expired():
+        raise ShopRetryableError("The shop did not answer in time.", code="shop_timeout")
+    return deadline.timeout(default)
+
+
+def no_wait(seconds: float) -> None:
+    """The sleep of a client a person waits for (a connection check): asked to wait, it gives up."""
+    raise ShopRetryableError(f"The shop asked to wait {seconds:.0f} s; a check does not wait.", code="shop_busy")
+
+
+def probe(send: Callable[[], httpx.Response], looks_right: Callable[[object], bool]) -> None:
+    """Send an unauthenticated request to the API the keys are for: the platform must refuse it in
+    its own words (401 or 403 and its JSON error). Anything else is not that shop: no key goes there."""
+    try:
+        response = send()
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        raise ShopRetryableError("The shop is not reachable.", code="shop_unreachable") from error
+    except httpx.TransportError as error:
+        raise ShopRetryableError("The shop did not answer in time.", code="shop_timeout") from error
+    if response.status_code in (429, 502, 503, 504):
+        raise ShopRetryableError(f"The shop answered HTTP {response.status_code}.", code="shop_busy")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code not in (401, 403) or not looks_right(body):
+        message = f"HTTP {response.status_code}: not the answer of this platform's API."
+        raise ShopPermanentError(message, code="shop_not_recognised")
 
 
 PLATFORM_LABELS = {"woocommerce": "WooCommerce", "shopify": "Shopify", "jumpseller": "Jumpseller"}

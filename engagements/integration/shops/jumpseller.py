@@ -30,10 +30,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
+from engagements.integration.gateway.base import Deadline
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
     BatchResult,
@@ -81,10 +81,6 @@ STATUSES = {
 }
 SHIPPED = {"in_transit", "pickup_available", "delivered"}  # `shipment_status_enum`: a paid order left the shop
 RUT_LABELS = {"rut", "run"}  # additional checkout fields that may carry the RUT
-
-
-def _loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
 
 
 def _utcnow() -> datetime:
@@ -171,19 +167,23 @@ class JumpsellerClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = _utcnow,
+        deadline: Deadline | None = None,
     ):
-        if urlsplit(base_url).scheme != "https" and not _loopback(base_url):
-            raise ShopPermanentError("The shop must be reached over HTTPS.", code="shop_https_required")
+        base.require_https(base_url)
         self.base = base_url.rstrip("/")
         self.state = state if state is not None else {}  # JSON; the caller persists it (see iter_orders)
         self.state.setdefault("versions", {})
         self.rescan = timedelta(days=rescan_days)
         self.calls = 0
+        if deadline is not None:  # a person waits: one try each, no waiting, one total time
+            max_attempts, sleep = 1, base.no_wait
         self.limiter = RateLimiter(per_second, per_minute, clock=clock, sleep=sleep)
         self._now = now
         self._max_attempts, self._max_wait = max_attempts, max_wait
+        self._timeout, self._deadline = timeout, deadline
         self._banned_until: datetime | None = None
-        self._http = httpx.Client(timeout=timeout, auth=(login, token), headers={"Accept": "application/json"})
+        self._auth = (login, token)
+        self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
 
     def close(self) -> None:
         self._http.close()
@@ -196,7 +196,10 @@ class JumpsellerClient:
             self.limiter.acquire()
             self.calls += 1
             try:
-                response = self._http.request(method, self.base + path, params=params, json=body)
+                timeout = base.call_timeout(self._deadline, self._timeout)
+                response = self._http.request(
+                    method, self.base + path, params=params, json=body, auth=self._auth, timeout=timeout
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 response = None  # nothing reached the shop: safe to send again
             except httpx.TransportError as error:  # timed out or cut after sending
@@ -259,6 +262,15 @@ class JumpsellerClient:
             raise ShopPermanentError(message or "Not found.", code="jumpseller_not_found")
         raise ShopPermanentError(
             message or f"HTTP {response.status_code}", code=f"jumpseller_http_{response.status_code}"
+        )
+
+    def probe(self) -> None:
+        """Without the login and token: does this address answer as Jumpseller's API? It refuses an
+        anonymous caller with 401 and its `message`. Only then are they sent."""
+        timeout = base.call_timeout(self._deadline, self._timeout)
+        base.probe(
+            lambda: self._http.get(self.base + "/store/info.json", timeout=timeout),
+            lambda body: isinstance(body, dict) and "message" in body,
         )
 
     # ------------------------------------------------------------ store

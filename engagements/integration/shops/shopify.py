@@ -66,10 +66,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import httpx
 
+from engagements.integration.gateway.base import Deadline
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
     BatchResult,
@@ -228,15 +228,6 @@ def numeric_id(value: str | None) -> str:
     return (value or "").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
-def _loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
-
-
-def _require_https(url: str) -> None:
-    if urlsplit(url).scheme != "https" and not _loopback(url):
-        raise ShopPermanentError("The shop must be reached over HTTPS.", code="shop_https_required")
-
-
 def _retry_after(response: httpx.Response | None) -> float | None:
     try:
         return float(response.headers["Retry-After"]) if response is not None else None
@@ -269,15 +260,24 @@ class ClientCredentials:
     """A token provider for the client-credentials grant (apps of the client's own organisation):
     each call asks the shop for a new token, valid 24 h."""
 
-    def __init__(self, shop_url: str, client_id: str, client_secret: str, *, timeout: float = 20.0):
-        _require_https(shop_url)
+    def __init__(
+        self,
+        shop_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 20.0,
+        deadline: Deadline | None = None,
+    ):
+        base.require_https(shop_url)
         self.url = shop_url.rstrip("/") + "/admin/oauth/access_token"
         self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
-        self._timeout = timeout
+        self._timeout, self._deadline = timeout, deadline
 
     def __call__(self) -> str:
         try:
-            response = httpx.post(self.url, data=self._form, timeout=self._timeout)
+            timeout = base.call_timeout(self._deadline, self._timeout)
+            response = httpx.post(self.url, data=self._form, timeout=timeout)
         except httpx.TransportError as error:
             raise ShopRetryableError("The shop did not answer the token request.", code="shop_busy") from error
         if response.status_code in (400, 401, 403):
@@ -302,8 +302,9 @@ class ShopifyClient:
         max_attempts: int = 5,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ):
-        _require_https(shop_url)
+        base.require_https(shop_url)
         if not token and token_provider is None:
             raise ShopAuthError("No access token for the shop.", code="shop_auth")
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
@@ -316,7 +317,10 @@ class ShopifyClient:
         self._bucket: _Bucket | None = None
         self._costs: dict[str, float] = {}  # last requested cost per operation
         self._items: dict[str, _Item] = {}  # variant id → its inventory item
+        if deadline is not None:  # a person waits: one try each, no waiting, one total time
+            max_attempts, sleep = 1, base.no_wait
         self._max_attempts, self._max_wait, self._sleep = max_attempts, max_wait, sleep
+        self._timeout, self._deadline = timeout, deadline
         self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
 
     def close(self) -> None:
@@ -326,11 +330,22 @@ class ShopifyClient:
     def _post(self, query: str, variables: dict) -> httpx.Response:
         if not self._token:
             self._token = self._token_provider()
+        timeout = base.call_timeout(self._deadline, self._timeout)
         self.calls += 1
         return self._http.post(
             self.endpoint,
             json={"query": query, "variables": variables},
             headers={"X-Shopify-Access-Token": self._token},
+            timeout=timeout,
+        )
+
+    def probe(self) -> None:
+        """Without the token: does this address answer as Shopify's Admin API? It refuses an anonymous
+        query with 401 and its `errors`. Only then is a token (or the app's secret) sent."""
+        timeout = base.call_timeout(self._deadline, self._timeout)
+        base.probe(
+            lambda: self._http.post(self.endpoint, json={"query": STATUS_QUERY}, timeout=timeout),
+            lambda body: isinstance(body, dict) and "errors" in body,
         )
 
     def _pause(self, seconds: float, *, throttled: bool = False) -> None:

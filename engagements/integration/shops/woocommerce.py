@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
+from engagements.integration.gateway.base import Deadline
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
     BatchResult,
@@ -45,6 +45,8 @@ from engagements.integration.shops.customers import woocommerce_address, woocomm
 BATCH_LIMIT = 100
 PER_PAGE = 100
 RETRY_STATUSES = {429, 502, 503, 504}
+MAYBE_APPLIED_STATUSES = {500, 502, 504}  # the request reached something that may have passed it on
+MARKER_KEY = "odoo_template_id"  # product meta data: finds a product whose create was not confirmed
 WEBHOOK_TOPICS = ("order.created", "order.updated")  # the order topics webhooks.acted_on takes
 WOO_TIME = "%Y-%m-%dT%H:%M:%S"  # the API's date format (GMT with dates_are_gmt)
 STATUSES = {
@@ -64,8 +66,9 @@ def _shift(moment: str, *, seconds: int) -> str:
     return (datetime.strptime(moment, WOO_TIME) + timedelta(seconds=seconds)).strftime(WOO_TIME)
 
 
-def _loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
+def _ambiguous() -> ShopRetryableError:
+    message = "The shop did not confirm the change; it may have been made. It is looked up before any new try."
+    return ShopRetryableError(message, code="shop_write_ambiguous")
 
 
 class WooCommerceClient:
@@ -82,15 +85,18 @@ class WooCommerceClient:
         max_wait: float = 60.0,
         query_auth: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ):
-        if urlsplit(base_url).scheme != "https" and not _loopback(base_url):
-            # Over plain HTTP WooCommerce only accepts OAuth 1.0a; keys must not travel in clear anyway.
-            raise ShopPermanentError("The shop must be reached over HTTPS.", code="shop_https_required")
+        # Over plain HTTP WooCommerce only accepts OAuth 1.0a; keys must not travel in clear anyway.
+        base.require_https(base_url)
         self.base = base_url.rstrip("/") + "/wp-json/wc/v3"
         self._key, self._secret = key, secret
         self.query_auth = query_auth
         self.calls = 0
+        if deadline is not None:  # a person waits: one try each, no waiting, one total time
+            max_attempts, sleep = 1, base.no_wait
         self._max_attempts, self._max_wait, self._sleep = max_attempts, max_wait, sleep
+        self._timeout, self._deadline = timeout, deadline
         self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
 
     def close(self) -> None:
@@ -105,24 +111,33 @@ class WooCommerceClient:
     def _send(self, method: str, path: str, params: dict | None, body: Any) -> httpx.Response:
         auth = self._auth_args()
         merged = {**(params or {}), **auth.pop("params", {})}
+        timeout = base.call_timeout(self._deadline, self._timeout)
         self.calls += 1
-        return self._http.request(method, self.base + path, params=merged, json=body, **auth)
+        return self._http.request(method, self.base + path, params=merged, json=body, timeout=timeout, **auth)
 
     def _wait(self, attempt: int, response: httpx.Response | None) -> None:
         retry_after = response.headers.get("Retry-After") if response is not None else None
         delay = float(retry_after) if retry_after and retry_after.isdigit() else 2**attempt
         self._sleep(min(self._max_wait, delay) * random.uniform(1.0, 1.25))  # noqa: S311 (jitter, not crypto)
 
-    def request(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, params: dict | None = None, body: Any = None, repeatable: bool | None = None
+    ) -> httpx.Response:
+        """One call, tried again while it cannot have done anything twice. `repeatable`: sending it twice
+        gives the same result (GET, PUT and batch updates of absolute values do, the default for GET and
+        PUT); a create is not: once it may have reached the shop (a time-out, a cut connection, 500, 502
+        or 504), it is never sent again here but raised as "shop_write_ambiguous"."""
+        repeatable = method in ("GET", "PUT") if repeatable is None else repeatable
+        failure = ShopRetryableError("The shop is busy or unavailable; it will be tried again later.", code="shop_busy")
         for attempt in range(self._max_attempts):
             try:
                 response = self._send(method, path, params, body)
-            except httpx.TimeoutException as error:
-                if method != "GET":
-                    raise ShopRetryableError("The shop did not answer in time.", code="shop_timeout") from error
-                response = None
-            except httpx.TransportError:
-                response = None
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                response = None  # nothing reached the shop: safe to send again
+            except httpx.TransportError as error:  # timed out, or cut after the request left
+                if not repeatable:
+                    raise _ambiguous() from error
+                response, failure = None, ShopRetryableError("The shop did not answer in time.", code="shop_timeout")
             if response is not None and response.status_code == 401 and not self.query_auth:
                 # Some hosts strip the Authorization header: try the query-string form once.
                 self.query_auth = True
@@ -133,9 +148,20 @@ class WooCommerceClient:
                 return self._checked(response)
             if response is not None and response.status_code not in RETRY_STATUSES:
                 return self._checked(response)
+            if response is not None and not repeatable and response.status_code in MAYBE_APPLIED_STATUSES:
+                raise _ambiguous()
             if attempt + 1 < self._max_attempts:
                 self._wait(attempt, response)
-        raise ShopRetryableError("The shop is busy or unavailable; it will be tried again later.", code="shop_busy")
+        raise failure
+
+    def probe(self) -> None:
+        """Without the keys: does this address answer as WooCommerce's REST API? It refuses an
+        anonymous caller with its own error (`woocommerce_rest_cannot_view`). Only then are keys sent."""
+        timeout = base.call_timeout(self._deadline, self._timeout)
+        base.probe(
+            lambda: self._http.get(self.base + "/system_status", timeout=timeout),
+            lambda body: isinstance(body, dict) and str(body.get("code", "")).startswith("woocommerce_rest_"),
+        )
 
     @staticmethod
     def _checked(response: httpx.Response) -> httpx.Response:
@@ -229,7 +255,7 @@ class WooCommerceClient:
         for path, changes in groups.items():
             for start in range(0, len(changes), BATCH_LIMIT):
                 chunk = changes[start : start + BATCH_LIMIT]
-                answer = self.request("POST", path, body={"update": chunk}).json()
+                answer = self.request("POST", path, body={"update": chunk}, repeatable=True).json()
                 results += [parse(item) for item in answer.get("update", [])]
         return results
 
@@ -237,12 +263,17 @@ class WooCommerceClient:
     def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
         """Parents through /products/batch (create, or update of the bound ones; ≤100 a call), then each
         variable product's variations through its /variations/batch. Products are `publish`ed; an archived
-        variant gets `status: private` (kept, not sold). A batch that times out fails its items with
-        "shop_timeout": they may exist now, so the caller looks them up by SKU before sending them again."""
+        variant gets `status: private` (kept, not sold). A create is never sent twice: when the shop does
+        not confirm one (a time-out, 502, 504), what it may have made is looked up, by SKU (simple products
+        and variations) or by the template id in its meta data (variable parents, which have no SKU), and
+        taken as created; what is not found fails with "shop_write_ambiguous" and is looked up again,
+        by the products flow, before the next run sends it."""
         results: dict[str, ProductResult] = {}
         for operation in ("create", "update"):
             todo = [p for p in products if bool(p.product_id) == (operation == "update")]
             for product, item in self._batch_items("/products/batch", operation, todo, _woo_product):
+                if _unconfirmed(item, operation):
+                    item = self._created_product(product) or item
                 failed = item if isinstance(item, BatchResult) else _error_result(item)
                 if failed:
                     results[product.key] = ProductResult(product.key, False, "", {}, failed.error_code, failed.message)
@@ -265,6 +296,8 @@ class WooCommerceClient:
         for operation in ("create", "update"):
             todo = [v for v in product.variants if bool(v.variant_id) == (operation == "update")]
             for variant, item in self._batch_items(path, operation, todo, _woo_variation):
+                if _unconfirmed(item, operation):
+                    item = self._created_variation(product_id, variant.sku) or item
                 failed = item if isinstance(item, BatchResult) else _error_result(item)
                 problem = problem or failed
                 if not failed:
@@ -273,12 +306,31 @@ class WooCommerceClient:
             return ProductResult(product.key, False, product_id, ids, problem.error_code, problem.message)
         return ProductResult(product.key, True, product_id, ids)
 
+    def _created_product(self, product: ProductPayload) -> dict | None:
+        """The product an unconfirmed create made, if the shop has it now (exactly one)."""
+        try:
+            if product.simple:
+                found = self.request("GET", "/products", params={"sku": product.variants[0].sku}).json()
+                return found[0] if len(found) == 1 else None
+            newest_first = self._pages("/products", {"type": "variable", "orderby": "id", "order": "desc"})
+            return next((row for row in newest_first if _marker(row) == product.key), None)
+        except ShopError:
+            return None  # not known: reported as not confirmed, looked up again next time
+
+    def _created_variation(self, product_id: str, sku: str) -> dict | None:
+        try:
+            found = [v for v in self._pages(f"/products/{product_id}/variations", {}) if v.get("sku") == sku]
+        except ShopError:
+            return None
+        return found[0] if len(found) == 1 else None
+
     def _batch_items(self, path: str, operation: str, records: list, build: Callable) -> Iterator[tuple]:
         """(record, the shop's answer for it, or a failed BatchResult when the whole call failed)."""
         for start in range(0, len(records), BATCH_LIMIT):
             chunk = records[start : start + BATCH_LIMIT]
+            body = {operation: [build(r) for r in chunk]}
             try:
-                answer = self.request("POST", path, body={operation: [build(r) for r in chunk]}).json()
+                answer = self.request("POST", path, body=body, repeatable=operation == "update").json()
             except ShopAuthError:
                 raise
             except ShopError as error:
@@ -362,6 +414,14 @@ class WooCommerceClient:
                 yield woocommerce_customer(raw)
 
 
+def _unconfirmed(item: dict | BatchResult, operation: str) -> bool:
+    return operation == "create" and isinstance(item, BatchResult) and item.error_code == "shop_write_ambiguous"
+
+
+def _marker(product: dict) -> str:
+    return next((str(m.get("value")) for m in product.get("meta_data") or [] if m.get("key") == MARKER_KEY), "")
+
+
 def _active(hook: dict) -> bool:
     return hook.get("status") == "active"
 
@@ -388,6 +448,7 @@ def _woo_product(product: ProductPayload) -> dict:
         body["id"] = int(product.product_id)
     else:
         body["type"] = "simple" if product.simple else "variable"
+        body["meta_data"] = [{"key": MARKER_KEY, "value": product.key}]
     if product.simple:
         variant = product.variants[0]
         body.update(sku=variant.sku, regular_price=format(variant.price, "f"))
