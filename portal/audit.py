@@ -27,7 +27,14 @@ class Code:
     INVITATION_SENT = "portal.invitation.sent"
     INVITATION_ACCEPTED = "portal.invitation.accepted"
     INVITATION_REVOKED = "portal.invitation.revoked"
+    INVITATION_RESENT = "portal.invitation.resent"
     ACCESS_DENIED = "portal.access.denied"
+    PASSWORD_CHANGED = "portal.password.changed"
+    PASSWORD_SET = "portal.password.set"
+    PASSWORD_RESET = "portal.password.reset"
+    ADMIN_ADDED = "portal.admin.added"
+    ADMIN_CHANGED = "portal.admin.changed"
+    ADMIN_DELETED = "portal.admin.deleted"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -1,10 +1,11 @@
-"""Billing fixtures: a sent service quote for alice's company."""
+"""Billing fixtures: a sent service quote for alice's company, and its first invoice."""
 
 from decimal import Decimal
 
 import pytest
 
 from billing import services as billing
+from billing.models import Invoice
 from engagements import rules
 
 
@@ -28,3 +29,17 @@ def sent_quote(quoted, sam, carla):
         ],
     )
     return billing.quote_send(actor=sam, quote=quote)
+
+
+@pytest.fixture
+def first_invoice(sent_quote, alice) -> Invoice:
+    """alice accepts the quote: the 40% invoice (1.304.240) is issued."""
+    billing.quote_accept(
+        user=alice,
+        quote=sent_quote,
+        full_name="Alice",
+        accepted_policy=True,
+        shown_sha256=sent_quote.pdf_sha256,
+        request=None,
+    )
+    return Invoice.objects.get()

@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import services as billing
 from billing.models import Credit, Invoice, InvoiceStatus
 from engagements import rules
 from engagements import services as lifecycle
@@ -16,16 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def invoice(sent_quote, alice):
-    billing.quote_accept(
-        user=alice,
-        quote=sent_quote,
-        full_name="Alice",
-        accepted_policy=True,
-        shown_sha256=sent_quote.pdf_sha256,
-        request=None,
-    )
-    return Invoice.objects.get()
+def invoice(first_invoice):
+    return first_invoice
 
 
 def test_a_client_sees_only_their_invoices(client, invoice, alice, charlie):

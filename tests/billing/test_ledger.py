@@ -18,19 +18,6 @@ from portal.errors import DomainError
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def first_invoice(sent_quote, alice):
-    billing.quote_accept(
-        user=alice,
-        quote=sent_quote,
-        full_name="Alice",
-        accepted_policy=True,
-        shown_sha256=sent_quote.pdf_sha256,
-        request=None,
-    )
-    return Invoice.objects.get()  # 40%: 1.304.240
-
-
 def _pay(invoice, sam, amount, **kw):
     return ledger.payment_record(
         actor=sam, invoice=invoice, paid_on=timezone.localdate(), amount=Decimal(amount), method="transfer", **kw
