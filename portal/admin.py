@@ -102,22 +102,21 @@ class OutgoingMailAdmin(ReadOnlyAdmin):
 # ---------------------------------------------------------------- other apps' models
 
 
-def _read_only(model: type[Model], base: type[admin.ModelAdmin], **attrs) -> None:
-    """Register `model` again with its app's admin made read-only and audited."""
-    admin.site.unregister(model)
-    admin.site.register(model, type(f"ReadOnly{base.__name__}", (ReadOnlyAdmin, base), attrs))
-
-
-def _admin_class(model: type[Model]) -> type[admin.ModelAdmin]:
-    return type(admin.site.get_model_admin(model))
+def _read_only(model: type[Model], **attrs) -> None:
+    """Register `model` again with its app's admin made read-only and audited (if its app
+    registered it: django-q2 shows its queue only with the ORM broker)."""
+    if admin.site.is_registered(model):
+        base = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(model, type(f"ReadOnly{base.__name__}", (ReadOnlyAdmin, base), attrs))
 
 
 # Roles decide what people may do; Django's groups and permissions are not used.
 admin.site.unregister(Group)
 for _model in (Schedule, Success, Failure, OrmQ, EmailAddress):
-    _read_only(_model, _admin_class(_model))
+    _read_only(_model)
 # The encrypted TOTP seed and recovery codes stay out of the page.
-_read_only(Authenticator, _admin_class(Authenticator), exclude=["data"])
+_read_only(Authenticator, exclude=["data"])
 
 
 class UserSessionAdmin(ReadOnlyAdmin):
