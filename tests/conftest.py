@@ -16,8 +16,13 @@ from django.core.cache import cache
 
 from portal.models import ClientCompany, Membership, Role, User
 
-# Engagement fixtures (service, make_engagement, engagement) for every test folder.
-pytest_plugins = ["tests.engagements.fixtures", "tests.billing.fixtures", "tests.integration.fixtures"]
+# Engagement fixtures (service, make_engagement, engagement) and others for every test folder.
+pytest_plugins = [
+    "tests.engagements.fixtures",
+    "tests.billing.fixtures",
+    "tests.integration.fixtures",
+    "tests.fakes.disk",  # disk_fills_on: a storage whose disk fills up
+]
 
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

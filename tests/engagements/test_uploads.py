@@ -1,54 +1,20 @@
 """Disk full in the middle of an upload: no 500, the reason next to the file field in Spanish,
 the typed text kept, and no file left on disk (neither the partial one nor those already saved)."""
 
-import errno
-import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from engagements.models import Attachment, ChecklistItem, ChecklistStatus, FormalRequest
-from portal.storage import CleanFileSystemStorage
 from tests.engagements.fixtures import send_request
+from tests.fakes.disk import DiskFullStorage
 
 pytestmark = pytest.mark.django_db
 NOT_STORED = "No se pudo guardar el archivo en el servidor"
 PDF = b"%PDF-1.4\n" + b"0" * 200_000  # several chunks: the disk fills in the middle of this one
-
-
-class _FillsTheDisk(File):
-    """An upload whose write stops after the first chunk, as write(2) does with ENOSPC."""
-
-    def chunks(self, chunk_size=None):
-        self.seek(0)
-        yield self.read(64 * 1024)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-
-class DiskFullStorage(CleanFileSystemStorage):
-    """The real storage writing to MEDIA_ROOT, until the disk fills up during the `fail_on`-th file."""
-
-    fail_on = 1
-    saves = 0
-
-    def _save(self, name, content):
-        DiskFullStorage.saves += 1
-        if DiskFullStorage.saves == self.fail_on:
-            content = _FillsTheDisk(content.file, name=content.name)
-        return super()._save(name, content)
-
-
-@pytest.fixture
-def disk_fills_on(settings):
-    def configure(nth: int) -> None:
-        DiskFullStorage.saves, DiskFullStorage.fail_on = 0, nth
-        settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": f"{__name__}.DiskFullStorage"}}
-
-    return configure
 
 
 def _media_files() -> set[Path]:
