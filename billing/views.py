@@ -1,7 +1,5 @@
 """Billing pages: quotes (editor, reading, acceptance) and invoice PDFs."""
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import ledger, selectors, services
+from billing import exports, ledger, selectors, services
 from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
 from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, QuoteStatus
 from billing.selectors import OPEN
@@ -255,59 +253,16 @@ def finance(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/finance.html", context)
 
 
-def _csv(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
-
-
 @staff_required
 def invoices_csv(request: HttpRequest) -> HttpResponse:
     invoices = selectors.invoice_list_for_user(request.user).exclude(status=InvoiceStatus.DRAFT).order_by("number")
-    return _csv(
-        "facturas.csv",
-        ["number", "issue_date", "due_date", "client", "rut", "currency", "net", "tax", "total", "paid", "status"],
-        (
-            [
-                i.display_number,
-                i.issue_date,
-                i.due_date,
-                i.client_name,
-                i.client_rut,
-                i.currency,
-                i.subtotal,
-                i.tax,
-                i.total,
-                i.paid_amount,
-                i.status,
-            ]
-            for i in invoices
-        ),
-    )
+    return exports.invoices_csv(invoices, "facturas.csv")
 
 
 @staff_required
 def payments_csv(request: HttpRequest) -> HttpResponse:
     payments = Payment.objects.select_related("invoice").order_by("paid_on", "id")
-    return _csv(
-        "pagos.csv",
-        ["date", "invoice", "client", "currency", "amount", "method", "reference"],
-        (
-            [
-                p.paid_on,
-                p.invoice.display_number,
-                p.invoice.client_name,
-                p.invoice.currency,
-                p.amount,
-                p.method,
-                p.reference,
-            ]
-            for p in payments
-        ),
-    )
+    return exports.payments_csv(payments, "pagos.csv")
 
 
 @staff_required

@@ -9,9 +9,12 @@ post to a webhook or accept an invitation.
 
 import multiprocessing
 import os
-import re
 
 from gunicorn.glogging import Logger
+
+# The one masking rule for token paths, shared with the application's log filter (gunicorn has
+# put the working directory, the checkout, on sys.path before it reads this file).
+from portal.logging import mask_path
 
 # Loopback by default: nginx is in front, and Django trusts its X-Forwarded-Proto.
 # Platforms that run the Procfile and route to $PORT get gunicorn's own rule.
@@ -38,17 +41,6 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Like "combined" without the query string (%(U)s is the path only) and without
 # the referrer (another page's URL, with its query string); %(L)s: seconds taken.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(L)s'
-
-# Paths whose next segment is a secret: the shop webhook token, the invitation
-# token, allauth's e-mail confirmation key and password reset key.
-SECRET_PATH = re.compile(
-    r"^(/integration/webhooks/|/invitation/|/accounts/confirm-email/|/accounts/password/reset/key/)(?!done/)[^/]+"
-)
-
-
-def mask_path(path: str) -> str:
-    """The path with the secret segment of a token URL replaced by ***."""
-    return SECRET_PATH.sub(r"\1***", path)
 
 
 class MaskingLogger(Logger):

@@ -1,11 +1,20 @@
-"""Checks for files clients send: size, extension and the file's own signature."""
+"""Files clients send: checks (size, extension, the file's own signature), and storing them
+together with the rows that point at them."""
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+
+from portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_ANSWER = 5
@@ -28,6 +37,10 @@ FILE_TOO_LARGE = _("%(name)s is larger than %(limit)s.")
 FILE_TYPE_REFUSED = _("%(name)s: only PDF, PNG, JPG, XLSX, DOCX, ZIP, CSV and TXT files are accepted.")
 FILE_CONTENT_MISMATCH = _("%(name)s does not look like a real %(ext)s file.")
 TOO_MANY_FILES = _("Attach at most %(count)d files.")
+FILE_NOT_STORED = _(
+    "The file could not be saved on the server (it may be out of space), so nothing was sent. "
+    "Your text is still here: attach the file again in a while, or write to your consultant."
+)
 
 
 def _looks_like(head: bytes, signatures: tuple[bytes, ...] | None) -> bool:
@@ -62,3 +75,24 @@ def validate_uploads(uploads: list[UploadedFile]) -> None:
         raise ValidationError(TOO_MANY_FILES, params={"count": MAX_FILES_PER_ANSWER}, code="file_count")
     for upload in uploads:
         validate_upload(upload)
+
+
+@contextmanager
+def stored_with_rows(field: str) -> Iterator[list[FieldFile]]:
+    """Files saved inside the block (append each saved FieldFile to the list) are deleted again
+    when the block fails, so that they go with the rows the transaction's rollback removes. A
+    storage that fails (disk full, no permission) becomes a DomainError on `field`.
+
+    Use it inside the service's transaction, around everything after the first file is saved.
+    A rollback of an outer transaction after the service returned is not seen here.
+    """
+    saved: list[FieldFile] = []
+    try:
+        yield saved
+    except BaseException as error:
+        for file in saved:
+            file.storage.delete(file.name)
+        if isinstance(error, OSError):
+            logger.error("upload not stored: %s", type(error).__name__)
+            raise DomainError(FILE_NOT_STORED, field=field) from error
+        raise

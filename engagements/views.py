@@ -130,6 +130,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _detail_page(request, code)
+
+
+def _detail_page(request: HttpRequest, code: str, **refused) -> HttpResponse:
+    """The engagement page; `refused` puts back a client form that was refused (answer_form and
+    answer_for, or deliver_form and deliver_for: the form, bound, and the public id it was for)
+    so that its errors show next to its fields and nothing typed is lost."""
     engagement = get_scoped_or_404(selectors.engagement_page_queryset(request.user), code=code)
     view = selectors.engagement_view(engagement, request.user)
     internal = request.user.role != Role.CLIENT
@@ -152,6 +159,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             assign_form=AssignForm(initial={"consultant": engagement.consultant_id}),
         )
     context.update(answer_form=AnswerForm(), deliver_form=DeliverForm(), change_form=ChangeRequestForm())
+    context.update(refused)
     return render(request, "engagements/detail.html", context)
 
 
@@ -378,32 +386,55 @@ def change_classify(request: HttpRequest, public_id) -> HttpResponse:
 # ---------------------------------------------------------------- client (and consultant) actions
 
 
+def _submit_or_show(
+    request: HttpRequest, form, call: Callable[[dict], object], success, refused: Callable
+) -> HttpResponse | None:
+    """The client forms with files: validate, call one service; None on success (the caller
+    redirects). A refusal about the form (a field, a file, the disk) shows the engagement page
+    again with `form` bound, via `refused(form)`; any other refusal is a message."""
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except DomainError as error:
+            if error.field not in form.fields:
+                messages.error(request, str(error.message))
+                return None
+            form.add_error(error.field, str(error.message))
+        else:
+            messages.success(request, success)
+            return None
+    messages.error(request, _("Not sent yet: see the message next to the form below. What you wrote is kept."))
+    return refused(form)
+
+
 @client_required
 @require_POST
 def request_answer(request: HttpRequest, public_id) -> HttpResponse:
     formal = get_scoped_or_404(selectors.request_list_for_user(request.user), public_id=public_id)
-    _submit(
+    shown = _submit_or_show(
         request,
         AnswerForm(request.POST, request.FILES),
         lambda data: services.formal_request_answer(
             actor=request.user, request=formal, text=data["answer"], files=data["files"]
         ),
         _("Thank you: your answer was sent to the consultancy."),
+        lambda form: _detail_page(request, formal.engagement.code, answer_form=form, answer_for=formal.public_id),
     )
-    return _back(formal.engagement, "requests")
+    return shown or _back(formal.engagement, "requests")
 
 
 @client_required
 @require_POST
 def checklist_deliver(request: HttpRequest, public_id) -> HttpResponse:
     item = get_scoped_or_404(selectors.checklist_list_for_user(request.user), public_id=public_id)
-    _submit(
+    shown = _submit_or_show(
         request,
         DeliverForm(request.POST, request.FILES),
         lambda data: services.checklist_deliver(actor=request.user, item=item, note=data["note"], file=data["file"]),
         _("Delivered. The consultant will verify it."),
+        lambda form: _detail_page(request, item.engagement.code, deliver_form=form, deliver_for=item.public_id),
     )
-    return _back(item.engagement, "checklist")
+    return shown or _back(item.engagement, "checklist")
 
 
 @login_required

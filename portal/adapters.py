@@ -10,8 +10,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from portal import crypto
+from portal import crypto, login_throttle
 from portal.audit import Code, audit_record
 
 logger = logging.getLogger(__name__)
@@ -24,26 +25,46 @@ def _login_email(credentials: dict[str, Any]) -> str:
     return str(credentials.get("email", credentials.get("username", ""))).lower()[:200]
 
 
+THROTTLED_SOURCE = gettext_lazy(
+    "Too many failed sign-in attempts from your connection. Wait %(seconds)d seconds and try again."
+)
+THROTTLED_UNKNOWN_SOURCES = gettext_lazy(
+    "Too many failed sign-in attempts for this account from new places. Sign in from a connection "
+    "you have used before, or try again in %(minutes)d minutes."
+)
+
+
+def throttled_message(verdict: login_throttle.Verdict) -> str:
+    if verdict.scope == "unknown_sources":
+        return str(THROTTLED_UNKNOWN_SOURCES) % {"minutes": max(1, round(verdict.wait_seconds / 60))}
+    return str(THROTTLED_SOURCE) % {"seconds": verdict.wait_seconds}
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Clients join through a staff invitation only (portal.services.invitation_accept).
         return False
 
-    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
-        """Failures are counted per account, not per site: allauth's default key includes the request's
-        host with its port (there is no sites framework here), so a client could change the port in
-        the Host header and never be throttled."""
-        return f"portal:{_login_email(credentials)}"
-
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth's limit per source address first, then ours per account and source
+        (portal.login_throttle). Neither depends on the Host header: a client who changes the
+        port in it is the same account from the same source."""
+        email = _login_email(credentials)
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
-            audit_record(code=Code.LOGIN_THROTTLED, request=request, target=_login_email(credentials))
+            audit_record(code=Code.LOGIN_THROTTLED, request=request, target=email, data={"scope": "address"})
             raise
+        verdict = login_throttle.check(request, email)
+        if not verdict.allowed:
+            data = {"scope": verdict.scope, "source": verdict.source, "wait_seconds": verdict.wait_seconds}
+            audit_record(code=Code.LOGIN_THROTTLED, request=request, target=email, data=data)
+            raise ValidationError(throttled_message(verdict))
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        audit_record(code=Code.LOGIN_FAILED, request=request, target=_login_email(credentials))
+        email = _login_email(credentials)
+        data = login_throttle.record_failure(request, email)
+        audit_record(code=Code.LOGIN_FAILED, request=request, target=email, data=data)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's mails (address confirmation, password reset) carry a secret link, so they are

@@ -27,6 +27,7 @@ class Code:
     INVITATION_SENT = "portal.invitation.sent"
     INVITATION_ACCEPTED = "portal.invitation.accepted"
     INVITATION_REVOKED = "portal.invitation.revoked"
+    INVITATION_RESENT = "portal.invitation.resent"
     ACCESS_DENIED = "portal.access.denied"
     # Online payments (billing.webpay): every attempt and how it ended.
     WEBPAY_STARTED = "billing.webpay.started"
@@ -39,6 +40,12 @@ class Code:
     CONNECTION_SAVED = "integration.connection.saved"
     CONNECTION_CHECK_REQUESTED = "integration.connection.check_requested"
     CONNECTION_CHECKED = "integration.connection.checked"
+    PASSWORD_CHANGED = "portal.password.changed"
+    PASSWORD_SET = "portal.password.set"
+    PASSWORD_RESET = "portal.password.reset"
+    ADMIN_ADDED = "portal.admin.added"
+    ADMIN_CHANGED = "portal.admin.changed"
+    ADMIN_DELETED = "portal.admin.deleted"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

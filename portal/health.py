@@ -1,8 +1,11 @@
 """GET /healthz: can this deployment work right now? JSON for load balancers and monitoring.
 
-Public by design: no login, no session, no access rule. It answers anyone, so it
-shows no secrets, no personal data and no client data: no host names, no error
-texts (only the exception's class; the full error goes to the log), no
+Public by design: no login, no session, no access rule. Anyone gets the status and
+the names of the failed checks, nothing else. The detail of every check (counts,
+latencies, schedule names and times) needs the token of the HEALTHZ_TOKEN setting,
+sent as `Authorization: Bearer <token>`; without HEALTHZ_TOKEN nobody gets it. Even
+the detail shows no secrets, no personal data and no client data: no host names, no
+error texts (only the exception's class; the full error goes to the log), no
 engagement codes (per-engagement schedules are counted, not named).
 
 Checks and what they mean:
@@ -22,6 +25,9 @@ Checks and what they mean:
   A schedule without arguments is a project sweep and is listed by name;
   schedules with arguments are per object (an engagement's flows) and are
   grouped by function. Any overdue → "degraded".
+- mail: notification e-mails waiting for a retry after the mail server failed,
+  and those that failed for good in the last 24 hours (portal.mail). Any of the
+  latter → "degraded".
 
 HTTP 503 with `"status": "fail"` only when this process cannot serve (database
 or broker); "degraded" answers 200 so that a load balancer keeps the web
@@ -31,6 +37,7 @@ other than "ok". `failed` names the checks that are not ok.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -47,6 +54,8 @@ from django.views.decorators.http import require_safe
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule, Task
 from django_q.status import Stat
+
+from portal.mail import mail_counts
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +163,17 @@ def check_schedules() -> dict:
     return {"ok": not any(item["overdue"] for item in items), "items": items}
 
 
+def check_mail() -> dict:
+    counts = mail_counts()
+    return {"ok": counts["failed_24h"] == 0, **counts}
+
+
 CHECKS: dict[str, Callable[[], dict]] = {
     "database": check_database,
     "broker": check_broker,
     "worker": check_worker,
     "schedules": check_schedules,
+    "mail": check_mail,
 }
 
 
@@ -177,9 +192,17 @@ def run_checks() -> dict:
     return {"status": status, "failed": failed, "checks": results, "duration_ms": _ms(start)}
 
 
+def may_see_detail(request: HttpRequest) -> bool:
+    """The caller sent `Authorization: Bearer <HEALTHZ_TOKEN>` (compared in constant time)."""
+    expected = settings.HEALTHZ_TOKEN
+    scheme, _space, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), expected.encode())
+
+
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Public by design (no login, no access rule): see the module docstring for what it reveals."""
     report = run_checks()
-    return JsonResponse(report, status=503 if report["status"] == "fail" else 200)
+    body = report if may_see_detail(request) else {"status": report["status"], "failed": report["failed"]}
+    return JsonResponse(body, status=503 if report["status"] == "fail" else 200)

@@ -1,4 +1,4 @@
-"""Log output: secrets redacted in every format, JSON lines on request, a request id per request.
+"""Log output: secrets and token paths redacted in every format, JSON lines on request, a request id per request.
 
 Wired in settings.LOGGING: the filters sit on the handler, so they see every
 record that reaches it, whichever logger wrote it. `LOG_FORMAT=json` switches
@@ -41,7 +41,24 @@ SECRET_PATTERNS: list[tuple[re.Pattern, str]] = [
 ]
 
 
+# Paths whose next segment is a secret: the shop webhook token, the invitation token, allauth's
+# e-mail confirmation key and password reset key. Anyone who reads a log line with one of them
+# could post to the webhook or accept the invitation. Matched anywhere in a text, so that the
+# request line of gunicorn's access log, Django's "Not Found: /invitation/..." and a traceback's
+# URL are masked alike.
+SECRET_PATH = re.compile(
+    r"(/integration/webhooks/|/invitation/|/accounts/confirm-email/|/accounts/password/reset/key/)"
+    r"(?!done/)[^/\s?#'\"]+"
+)
+
+
+def mask_path(text: str) -> str:
+    """`text` with the secret segment of every token URL in it replaced by ***."""
+    return SECRET_PATH.sub(r"\1***", text)
+
+
 def redact(text: str) -> str:
+    text = mask_path(text)
     for pattern, replacement in SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -1,4 +1,4 @@
-"""Request middleware of the portal: MFA enforcement and the language choice."""
+"""Request middleware of the portal: MFA enforcement, private caching and the language choice."""
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 # Pages a person without MFA still needs: login/logout, MFA enrolment itself,
 # reauthentication, language switch and assets.
@@ -28,6 +29,24 @@ class RequireMFAMiddleware:
         ):
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Every answer to a signed-in person (pages, PDFs, attachments, CSV exports, redirects) is
+    `Cache-Control: no-store, private`: no browser, proxy or shared computer keeps a copy of a
+    client's data after they leave. Static files never get here (WhiteNoise answers first) and
+    stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+            patch_vary_headers(response, ("Cookie",))
+        return response
 
 
 class LanguageMiddleware(LocaleMiddleware):

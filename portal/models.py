@@ -154,6 +154,9 @@ class Invitation(models.Model):
     accepted_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The last e-mail with the link could not be sent (the mail server refused or was down):
+    # staff see it on the pending invitation and re-send it.
+    email_failed = models.BooleanField(_("e-mail not sent"), default=False)
 
     class Meta:
         verbose_name = _("invitation")
@@ -198,3 +201,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.code} {self.target}"
+
+
+class MailStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutgoingMail(models.Model):
+    """A notification e-mail to one recipient, written in the transaction that caused it.
+
+    The worker sends it after commit and, when the mail server fails, again later with a
+    growing delay (portal.mail); after the last attempt it stays "failed" and /healthz counts
+    it. Mail carrying a secret (an invitation link) never comes here: see
+    portal.notifications.email_enqueue.
+    """
+
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    attachments = models.JSONField(default=list, blank=True)  # [[filename, text content, mimetype], ...]
+    status = models.CharField(max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Pending: not before this moment (a retry's back-off, or the lease of the worker sending it).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)  # the exception's class and short text
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outgoingmail_due")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.subject}"

@@ -1,7 +1,8 @@
 """Email notifications: rendered now, in the active language, sent after commit."""
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -9,9 +10,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django_q.tasks import async_task
 
+from portal.mail import Attachment, mail_queue
 from portal.tasks import email_send
 
-Attachment = tuple[str, str, str]  # (filename, content, mimetype)
+logger = logging.getLogger(__name__)
 _state = threading.local()
 
 
@@ -32,13 +34,17 @@ def email_enqueue(
     context: dict,
     contains_secret: bool = False,
     attachments: list[Attachment] | None = None,
+    on_failure: Callable[[], None] | None = None,
 ) -> None:
     """Render `emails/<template>_subject.txt` and `_body.txt` and send once the
     current transaction commits (a rolled-back write sends nothing).
 
-    Mail goes through the worker, except mail carrying a secret (an invitation
-    link): task arguments are stored in the broker and task tables, so that
-    mail is sent directly from the committing process instead.
+    Mail goes through the worker, which retries it when the mail server fails
+    (portal.mail). Mail carrying a secret (an invitation link) does not: what the
+    worker sends is stored in the database, so that mail is sent directly from the
+    committing process instead, once; if the server fails, the error is logged,
+    `on_failure` is called (the caller records that the link was not sent) and the
+    request goes on.
     """
     ctx = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
@@ -48,9 +54,19 @@ def email_enqueue(
         return
     files = list(attachments or [])
     if contains_secret:
-        transaction.on_commit(lambda: email_send(subject, body, recipients, files))
-    else:
-        transaction.on_commit(lambda: async_task("portal.tasks.email_send", subject, body, recipients, files))
+        transaction.on_commit(lambda: _send_now(template, subject, body, recipients, files, on_failure))
+        return
+    ids = mail_queue(recipients=recipients, subject=subject, body=body, attachments=files)
+    transaction.on_commit(lambda: async_task("portal.tasks.mail_deliver", ids))
+
+
+def _send_now(template: str, subject: str, body: str, recipients: list[str], files: list, on_failure) -> None:
+    try:
+        email_send(subject, body, recipients, files)
+    except Exception as error:  # refused, unreachable, timed out, any smtplib error: the commit stands
+        logger.error("e-mail %s not sent: %s", template, type(error).__name__)
+        if on_failure is not None:
+            on_failure()
 
 
 def staff_addresses() -> list[str]:

@@ -34,6 +34,7 @@ INVITATION_USED = _("This invitation has already been used. Sign in with your em
 INVITATION_REVOKED = _("This invitation was withdrawn. Ask the consultancy for a new one.")
 ROLE_CLIENT_CHANGE = _("Client users keep the client role; invite consultancy staff separately.")
 ROLE_SELF_CHANGE = _("You cannot change your own role.")
+INVITATION_NOT_PENDING = _("This invitation was already accepted or withdrawn.")
 
 
 def _hash_token(token: str) -> str:
@@ -144,16 +145,8 @@ def invitation_create(
     Invitation.objects.filter(
         email__iexact=email, company=company, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        token_hash=_hash_token(token),
-        email=email,
-        full_name=full_name.strip(),
-        role=role,
-        company=company,
-        invited_by=actor,
-        expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
-    )
+    invitation = Invitation(email=email, full_name=full_name.strip(), role=role, company=company, invited_by=actor)
+    token = _invitation_send(invitation, actor=actor, now=now)
     audit_record(
         code=Code.INVITATION_SENT,
         request=request,
@@ -161,12 +154,43 @@ def invitation_create(
         target=email,
         data={"role": role, "company": str(company.public_id) if company else None},
     )
+    return invitation, token
+
+
+def _invitation_send(invitation: Invitation, *, actor: User, now) -> str:
+    """Give the invitation a new link valid from `now`, save it, and e-mail the link after commit.
+
+    The mail is sent from the request (it carries the link); when the mail server fails, the
+    invitation stays and is flagged `email_failed`, so staff can re-send it."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _hash_token(token)
+    invitation.expires_at = now + timedelta(days=settings.INVITATION_VALID_DAYS)
+    invitation.email_failed = False
+    invitation.save()
+
+    def mail_failed() -> None:
+        invitation.email_failed = True
+        Invitation.objects.filter(pk=invitation.pk).update(email_failed=True)
+
     email_enqueue(
-        to=[email],
+        to=[invitation.email],
         template="invitation",
-        context={"invitation": invitation, "company": company, "token": token, "inviter": actor},
+        context={"invitation": invitation, "company": invitation.company, "token": token, "inviter": actor},
         contains_secret=True,
+        on_failure=mail_failed,
     )
+    return token
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User, request: HttpRequest | None, invitation: Invitation) -> tuple[Invitation, str]:
+    """E-mail a pending invitation again, with a new link (the old one stops working: only its
+    hash is stored, so the old link cannot be sent again) valid from now."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise DomainError(INVITATION_NOT_PENDING)
+    token = _invitation_send(invitation, actor=actor, now=timezone.now())
+    audit_record(code=Code.INVITATION_RESENT, request=request, actor=actor, target=invitation.email)
     return invitation, token
 
 

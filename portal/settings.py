@@ -4,6 +4,7 @@ Every variable is documented in README.md ("Configuration"). Nothing here is
 production-only code: production differs only by environment values.
 """
 
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PrivateCacheMiddleware",  # answers for a signed-in person: never stored
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.sessions.SessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -93,7 +95,12 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no var/ yet
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Health checks: a persistent connection (DB_CONN_MAX_AGE) that the server dropped, e.g. after a
+# PostgreSQL restart, is noticed and replaced at the start of the next request instead of
+# failing that request.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -105,14 +112,21 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
+    # Django's default of 300 entries would let anyone who sends failed logins for many made-up
+    # addresses cull the real counters (a third of the table goes when it is full).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # ---------------------------------------------------------------- people and login
 AUTH_USER_MODEL = "portal.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# One backend: allauth's (a ModelBackend that logs in by e-mail). With ModelBackend beside it,
+# every failed login hashed the password twice.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -136,9 +150,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # 65.22 also offers an e-mailed code by default: that would let whoever reads the mailbox stand in
 # for the password, so it stays off.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
-# login_failed: the sixth failed attempt for one email within five minutes is
-# refused (allauth counts per email "key" and per IP in the shared cache).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# Failed logins: allauth refuses the eleventh attempt from one address within a minute,
+# whichever the accounts; per account, portal.login_throttle delays an address after five
+# failures (progressively, never a lock for the owner's own address) and locks out only the
+# addresses the account never signed in from. README, "Failed logins".
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 MFA_ADAPTER = "portal.adapters.MFAAdapter"
@@ -224,6 +240,10 @@ if not 0 < WEBPAY["timeout"] <= 5:
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switch's cookie: sent back on same-site navigation only, and over HTTPS only
+# in production (LANGUAGE_COOKIE_SECURE is set with the other cookies under "security").
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = env_str("TIME_ZONE", "America/Santiago")
 USE_I18N = True
 USE_TZ = True
@@ -235,7 +255,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]  # our files and the vendored ones (sta
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "portal.storage.CleanFileSystemStorage"},  # no partial files on a failed write
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -257,6 +277,22 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Portal <no-reply@localhost>")
 STAFF_NOTIFICATION_EMAILS = env_list("STAFF_NOTIFICATION_EMAILS")
+
+# ---------------------------------------------------------------- error reports
+# ADMINS ("Name <address>, other@example.cl") get an e-mail for every 500 and every failed
+# background task (LOGGING below); SENTRY_DSN, when set, sends the same to Sentry. Both go
+# through the redaction of portal/logging.py.
+ADMINS = [(name or address, address) for name, address in getaddresses(env_list("ADMINS")) if address]
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from portal.monitoring import sentry_init  # sentry-sdk is imported only when it is used
+
+    sentry_init(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))
+
+# /healthz answers anyone with its status and the names of failed checks; the detail needs
+# `Authorization: Bearer <HEALTHZ_TOKEN>`. Unset: nobody gets the detail.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 
 # ---------------------------------------------------------------- background jobs
 # timeout < retry: a task still running at `timeout` is killed before the broker
@@ -290,6 +326,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS_ONLY else
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local probes may ask over plain http
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
+LANGUAGE_COOKIE_SECURE = HTTPS_ONLY
 # HSTS: one year by default; roll out with a small SECURE_HSTS_SECONDS first
 # (e.g. 3600) if unsure that every subdomain has HTTPS.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0)
@@ -338,12 +375,14 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS  # rows left behind expire too (cl
 # LOG_FORMAT=json: one JSON object per line (portal/logging.py). In every format
 # known secret shapes (shop keys, Fernet tokens, Authorization, password=...) are
 # redacted from messages and tracebacks by a filter on the handler.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "portal.logging.RequestIdFilter"},
         "redact": {"()": "portal.logging.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
@@ -354,11 +393,22 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": "json" if env_str("LOG_FORMAT", "plain") == "json" else "plain",
             "filters": ["request_id", "redact"],
-        }
+        },
+        # ERROR records of the loggers below, e-mailed to ADMINS (none: nothing is sent).
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "portal.monitoring.RedactingAdminEmailHandler",
+            "filters": ["require_debug_false", "redact"],
+        },
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # 500s (django.request) and failed background tasks (django-q2 logs "Failed ..."; our
+        # tasks log their own failures, e.g. an e-mail given up, under the app's logger).
+        "django": {"handlers": ["mail_admins"], "level": LOG_LEVEL},
+        "django-q": {"handlers": ["mail_admins"], "level": LOG_LEVEL},
+        "portal.mail": {"handlers": ["mail_admins"], "level": LOG_LEVEL},
         "weasyprint": {"level": "WARNING"},  # its INFO is a line per rendering step
         "fontTools": {"level": "WARNING"},
     },

@@ -19,11 +19,16 @@ from portal.settings import DATABASES, Q_CLUSTER, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if os.environ.get("TEST_SMTP_PORT"):
+    # A process a test starts (a worker cluster) cannot reach the test's in-memory outbox: it
+    # sends to the fake SMTP server of tests/fakes/smtp.py instead.
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = "127.0.0.1", int(os.environ["TEST_SMTP_PORT"])
 STAFF_NOTIFICATION_EMAILS = ["office@consultora.test"]
 
 # Manifest storage needs collectstatic; tests serve files from the finders.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "portal.storage.CleanFileSystemStorage"},  # no partial files on a failed write
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"

@@ -14,6 +14,7 @@ portal_patterns = [
     path("portal/companies/<uuid:public_id>/", views.company_detail, name="company_detail"),
     path("portal/companies/<uuid:public_id>/edit/", views.company_edit, name="company_edit"),
     path("portal/invitations/<uuid:public_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("portal/invitations/<uuid:public_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("portal/members/<uuid:public_id>/remove/", views.membership_remove, name="membership_remove"),
     path("portal/team/", views.team, name="team"),
     path("portal/team/<uuid:public_id>/role/", views.user_role, name="user_role"),

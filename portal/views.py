@@ -3,6 +3,7 @@
 Views are thin: scoped lookup, form validation, one service, redirect.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -79,13 +80,37 @@ def company_detail(request: HttpRequest, public_id) -> HttpResponse:
     form = InvitationForm(request.POST or None) if is_staff else None
     if form is not None and request.method == "POST" and form.is_valid():
         try:
-            services.invitation_create(actor=request.user, request=request, company=company, **form.cleaned_data)
+            invitation, _token = services.invitation_create(
+                actor=request.user, request=request, company=company, **form.cleaned_data
+            )
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            _say_invitation_sent(request, invitation)
             return redirect("portal:company_detail", public_id=company.public_id)
     return render(request, "portal/company_detail.html", {"company": company, "form": form, "can_manage": is_staff})
+
+
+def _say_invitation_sent(request: HttpRequest, invitation) -> None:
+    """The invitation is saved either way; when its e-mail could not be sent, say so (and how
+    to send it again) instead of claiming it went out."""
+    if invitation.email_failed:
+        messages.warning(
+            request,
+            _(
+                "The invitation for %(email)s was saved, but the e-mail could not be sent: the mail server "
+                'did not answer. Send it again with the "Re-send" button of the pending invitation in a few minutes.'
+            )
+            % {"email": invitation.email},
+        )
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+
+
+def _to_invitations(invitation) -> HttpResponse:
+    if invitation.company_id:
+        return redirect("portal:company_detail", public_id=invitation.company.public_id)
+    return redirect("portal:team")
 
 
 @staff_required
@@ -94,9 +119,20 @@ def invitation_revoke(request: HttpRequest, public_id) -> HttpResponse:
     invitation = get_scoped_or_404(selectors.invitation_list_for_user(request.user), public_id=public_id)
     services.invitation_revoke(actor=request.user, request=request, invitation=invitation)
     messages.success(request, _("Invitation withdrawn."))
-    if invitation.company_id:
-        return redirect("portal:company_detail", public_id=invitation.company.public_id)
-    return redirect("portal:team")
+    return _to_invitations(invitation)
+
+
+@staff_required
+@require_POST
+def invitation_resend(request: HttpRequest, public_id) -> HttpResponse:
+    invitation = get_scoped_or_404(selectors.invitation_list_for_user(request.user), public_id=public_id)
+    try:
+        invitation, _token = services.invitation_resend(actor=request.user, request=request, invitation=invitation)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        _say_invitation_sent(request, invitation)
+    return _to_invitations(invitation)
 
 
 @staff_required
@@ -116,11 +152,11 @@ def team(request: HttpRequest) -> HttpResponse:
     form = InternalInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_create(actor=request.user, request=request, **form.cleaned_data)
+            invitation, _token = services.invitation_create(actor=request.user, request=request, **form.cleaned_data)
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            _say_invitation_sent(request, invitation)
             return redirect("portal:team")
     context = {
         "members": selectors.internal_user_list_for_user(request.user),
@@ -174,7 +210,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         except DomainError as error:
             return render(request, "portal/invitation_invalid.html", {"message": error.message}, status=410)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, _("Welcome! Your account is ready."))
         return redirect("engagements:home")
     return render(request, "portal/invitation_accept.html", {"form": form, "invitation": invitation})

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL 15 cluster and print `export` lines for it.
 # Usage: eval "$(scripts/pg-throwaway.sh start)"; ...; scripts/pg-throwaway.sh stop "$PG_TMP"
+# `restart "$PG_TMP"` restarts it (fast shutdown: every open connection is cut), for the test of
+# what the web does after a database restart.
 # PostgreSQL refuses to run as root: as root the cluster runs as `postgres`.
 set -euo pipefail
 PGBIN=/usr/lib/postgresql/15/bin
@@ -22,10 +24,14 @@ case "${1:-}" in
     echo "export PG_TMP=$dir PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres"
     echo "export DATABASE_URL=postgres://postgres@127.0.0.1:$port/portal"
     ;;
+  restart)
+    dir=${2:?usage: restart DIR}
+    (cd /tmp && as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -m fast -w restart) >/dev/null
+    ;;
   stop)
     dir=${2:?usage: stop DIR}
     (cd /tmp && as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop) >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start | restart DIR | stop DIR" >&2; exit 2 ;;
 esac

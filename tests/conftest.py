@@ -6,6 +6,7 @@ authenticator unless a test needs them without one.
 """
 
 import os
+import socket
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -15,8 +16,13 @@ from django.core.cache import cache
 
 from portal.models import ClientCompany, Membership, Role, User
 
-# Engagement fixtures (service, make_engagement, engagement) for every test folder.
-pytest_plugins = ["tests.engagements.fixtures", "tests.billing.fixtures", "tests.integration.fixtures"]
+# Engagement fixtures (service, make_engagement, engagement) and others for every test folder.
+pytest_plugins = [
+    "tests.engagements.fixtures",
+    "tests.billing.fixtures",
+    "tests.integration.fixtures",
+    "tests.fakes.disk",  # disk_fills_on: a storage whose disk fills up
+]
 
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -97,6 +103,17 @@ def login_with_mfa(client, user: User) -> None:
     if response["Location"].startswith("/accounts/2fa/authenticate/"):
         response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
         assert response.status_code == 302, response.content[:500]
+
+
+@pytest.fixture
+def unreachable_mail_server(settings):
+    """SMTP down: a loopback port nobody listens on (connection refused at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    return settings
 
 
 @pytest.fixture(scope="session")

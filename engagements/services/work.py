@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagements import ics, rules
+from engagements import ics, rules, uploads
 from engagements.models import (
     Attachment,
     ChangeClassification,
@@ -70,11 +70,14 @@ def checklist_deliver(*, actor: User, item: ChecklistItem, note: str, file=None)
     item.status, item.client_note = ChecklistStatus.DELIVERED, note.strip()
     item.delivered_at, item.delivered_by = timezone.now(), actor
     fields = ["status", "client_note", "delivered_at", "delivered_by"]
-    if file is not None:
-        item.file = file
-        fields.append("file")
-    item.save(update_fields=fields)
-    event_record(item.engagement, "checklist.delivered", actor=actor, data={"item": item.kind})
+    with uploads.stored_with_rows("file") as saved:
+        if file is not None:
+            item.file = file
+            fields.append("file")
+        item.save(update_fields=fields)
+        if file is not None:
+            saved.append(item.file)
+        event_record(item.engagement, "checklist.delivered", actor=actor, data={"item": item.kind})
     email_enqueue(
         to=consultant_addresses(item.engagement),
         template="checklist_delivered",
@@ -332,16 +335,18 @@ def formal_request_answer(
     if not text.strip() and not files:
         raise DomainError(ANSWER_REQUIRED, field="answer")
     _answer(request, actor=actor, text=text, elsewhere=False)
-    for upload in files:
-        Attachment.objects.create(
-            request=request,
-            file=upload,
-            original_name=upload.name[:200],
-            content_type=(upload.content_type or "application/octet-stream")[:100],
-            size=upload.size,
-            uploaded_by=actor,
-        )
-    event_record(request.engagement, "request.answered", actor=actor, data={"subject": request.subject})
+    with uploads.stored_with_rows("files") as saved:
+        for upload in files:
+            attachment = Attachment.objects.create(
+                request=request,
+                file=upload,
+                original_name=upload.name[:200],
+                content_type=(upload.content_type or "application/octet-stream")[:100],
+                size=upload.size,
+                uploaded_by=actor,
+            )
+            saved.append(attachment.file)
+        event_record(request.engagement, "request.answered", actor=actor, data={"subject": request.subject})
     email_enqueue(
         to=consultant_addresses(request.engagement),
         template="request_answered",

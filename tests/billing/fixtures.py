@@ -34,7 +34,8 @@ def sent_quote(quoted, sam, carla):
 
 
 @pytest.fixture
-def first_invoice(sent_quote, alice):
+def first_invoice(sent_quote, alice) -> Invoice:
+    """alice accepts the quote: the 40% invoice (1.304.240) is issued."""
     billing.quote_accept(
         user=alice,
         quote=sent_quote,
@@ -43,7 +44,7 @@ def first_invoice(sent_quote, alice):
         shown_sha256=sent_quote.pdf_sha256,
         request=None,
     )
-    return Invoice.objects.get()  # 40%: 1.304.240
+    return Invoice.objects.get()
 
 
 @pytest.fixture

@@ -59,3 +59,33 @@ def test_a_client_answers_a_request_with_a_file_and_reads_the_log(
     assert request.answer == "Usuario creado: api-odoo"
     assert request.attachments.get().original_name == "credenciales.pdf"
     page.screenshot(path=str(ARTIFACTS / "client-engagement-answered.png"), full_page=True)
+
+
+def test_a_full_disk_shows_the_reason_by_the_file_field_and_keeps_the_answer(
+    live_server, page, engagement, alice, carla, tmp_path, disk_fills_on
+):
+    request = send_request(engagement, carla, subject="Planilla de productos")
+    disk_fills_on(1)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login", alice.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/portal/e/{engagement.code}/")
+
+    sheet = tmp_path / "productos.pdf"
+    sheet.write_bytes(b"%PDF-1.4\n" + b"0" * 200_000)
+    form = page.locator(f"form[action$='/requests/{request.public_id}/answer/']")
+    form.locator("textarea[name=answer]").fill("Adjunto la planilla con 420 productos")
+    form.locator("input[type=file]").set_input_files(str(sheet))
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+    form = page.locator(f"form[action$='/requests/{request.public_id}/answer/']")
+    assert form.locator("textarea[name=answer]").input_value() == "Adjunto la planilla con 420 productos"
+    files = form.locator("input[type=file]")
+    assert files.get_attribute("aria-invalid") == "true"
+    error = page.locator(f"#{files.get_attribute('aria-describedby')}")
+    assert "No se pudo guardar el archivo en el servidor" in error.inner_text() and error.is_visible()
+    assert page.locator(".alert-danger").count() >= 1  # and a word at the top of the page
+    assert FormalRequest.objects.get(pk=request.pk).answered_at is None
+    page.screenshot(path=str(ARTIFACTS / "client-engagement-disk-full.png"), full_page=True)

@@ -156,11 +156,13 @@ class TestClientActions:
     def test_bad_uploads_are_refused_and_nothing_is_saved(self, client, objects, alice, name, content, message):
         client.force_login(alice)
         upload = SimpleUploadedFile(name, content)
-        response = client.post(_urls(objects)["answer"][1], {"answer": "x", "files": [upload]}, follow=True)
-        shown = [str(m) for m in response.context["messages"]]
+        response = client.post(_urls(objects)["answer"][1], {"answer": "Mi respuesta", "files": [upload]})
+        assert response.status_code == 200  # the page again, with the reason next to the files field
+        shown = response.context["answer_form"].errors["files"]
         with translation.override("es"), pytest.raises(ValidationError) as refused:
             uploads.validate_upload(SimpleUploadedFile(name, content))
         assert refused.value.messages[0] in shown  # the translated reason, naming the file
+        assert ">Mi respuesta</textarea>" in response.content.decode()  # what was typed is kept
         assert refused.value.error_list[0].message == message
         assert FormalRequest.objects.get(pk=objects["request"].pk).answered_at is None
         assert Attachment.objects.count() == 1  # only the fixture's

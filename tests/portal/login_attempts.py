@@ -1,4 +1,5 @@
-"""Run in a separate process by test_rate_limit: log in N times, print outcomes.
+"""How a login attempt ended, read from the page; and, run as a separate process by
+test_rate_limit, N attempts printed as words.
 
 Usage: python -m tests.portal.login_attempts EMAIL PASSWORD COUNT
 Prints one word per attempt: "ok", "wrong" or "throttled".
@@ -7,32 +8,38 @@ Prints one word per attempt: "ok", "wrong" or "throttled".
 import os
 import sys
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
 
-import django
+def is_throttled(page: str) -> bool:
+    """The login page shows one of the throttling messages (in the portal's Spanish)."""
+    from django.utils import translation
 
-django.setup()
+    from portal.adapters import THROTTLED_SOURCE, THROTTLED_UNKNOWN_SOURCES
 
-from allauth.account.adapter import get_adapter  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+    with translation.override("es"):
+        return any(str(message).split("%(")[0] in page for message in (THROTTLED_SOURCE, THROTTLED_UNKNOWN_SOURCES))
+
+
+def outcome(status_code: int, page: str) -> str:
+    if status_code == 302:
+        return "ok"
+    return "throttled" if is_throttled(page) else "wrong"
 
 
 def main(email: str, password: str, count: int) -> None:
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
     setup_test_environment()
-    throttled = str(get_adapter().error_messages["too_many_login_attempts"])
     outcomes = []
     for _ in range(count):
-        client = Client()
-        response = client.post("/accounts/login/", {"login": email, "password": password})
-        if response.status_code == 302:
-            outcomes.append("ok")
-        elif throttled in response.content.decode():
-            outcomes.append("throttled")
-        else:
-            outcomes.append("wrong")
+        response = Client().post("/accounts/login/", {"login": email, "password": password})
+        outcomes.append(outcome(response.status_code, response.content.decode()))
     print(" ".join(outcomes))
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
+    import django
+
+    django.setup()
     main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

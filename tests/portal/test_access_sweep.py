@@ -290,6 +290,7 @@ RULES: dict[str, Rule] = {
     "portal:company_detail": obj("portal:company_detail", public_id=pid("company")),
     "portal:company_edit": staff("portal:company_edit", public_id=pid("company")),
     "portal:invitation_revoke": staff("portal:invitation_revoke", POST, public_id=pid("invitation")),
+    "portal:invitation_resend": staff("portal:invitation_resend", POST, public_id=pid("invitation")),
     "portal:membership_remove": staff("portal:membership_remove", POST, public_id=user_pid("alice")),
     "portal:team": staff("portal:team"),
     "portal:user_role": staff("portal:user_role", POST, public_id=user_pid("carla")),
@@ -319,8 +320,8 @@ RULES: dict[str, Rule] = {
     "engagements:session_schedule": consultant("engagements:session_schedule", POST, public_id=pid("session")),
     "engagements:session_log": consultant("engagements:session_log", public_id=pid("session")),
     "engagements:step_toggle": obj("engagements:step_toggle", POST, (302,), "step", public_id=pid("step")),
-    "engagements:checklist_deliver": obj(
-        "engagements:checklist_deliver", POST, (302,), "item", clients_only=True, public_id=pid("item")
+    "engagements:checklist_deliver": obj(  # an empty delivery: the page again, with the error by the form
+        "engagements:checklist_deliver", POST, (200,), "item", clients_only=True, public_id=pid("item")
     ),
     "engagements:checklist_review": consultant("engagements:checklist_review", POST, public_id=pid("item")),
     "engagements:checklist_file": obj("engagements:checklist_file", public_id=pid("item")),
@@ -687,6 +688,39 @@ def test_signed_in_pages_show_another_client_none_of_company_a(world, entry):
     assert response.status_code in ((403,) if refused_to_all else (200, 404))
     assert not leaked(response)
     assert as_user(world, "alice").get(url_of(entry, world)).status_code in rule.expect
+
+
+# ---------------------------------------------------------------- private caching
+
+ALLOWED = {SIGNED_IN: "alice", OBJECT: "alice", STAFF: "sam", CONSULTANT: "carla", ADMIN: "sam"}
+
+
+def _for_the_allowed_person() -> list:
+    """Every authenticated URL as a GET by the person allowed to open it (a POST-only view answers
+    405, still to a signed-in person), and the owner's POSTs (not the staff and consultant ones:
+    they would change the shared data, e.g. re-send the invitation)."""
+    entries = _of(SIGNED_IN, OBJECT, STAFF, CONSULTANT, ADMIN)
+    return [pytest.param(p.values[0], GET, id=f"{p.id}-get") for p in entries] + [
+        pytest.param(p.values[0], POST, id=f"{p.id}-post") for p in _of(OBJECT, method=POST)
+    ]
+
+
+@pytest.mark.parametrize(("entry", "method"), _for_the_allowed_person())
+def test_every_answer_to_a_signed_in_person_is_no_store_private(world, entry, method):
+    rule = rule_for(entry)
+    client, url = as_user(world, ALLOWED[rule.kind]), url_of(entry, world)
+    response = client.post(url) if method == POST else client.get(url)
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    assert {"no-store", "private"} <= directives, (response.status_code, response.get("Cache-Control"))
+    assert "public" not in directives and "Cookie" in response.get("Vary", "")
+
+
+def test_the_sweep_includes_the_downloads(world):
+    """PDFs and attachments are among the URLs checked above, and answered with the file."""
+    names = {p.values[0].key for p in _for_the_allowed_person() if p.values[1] == GET}
+    assert {"billing:quote_pdf", "billing:invoice_pdf", "engagements:attachment"} <= names
+    response = as_user(world, "alice").get(reverse("engagements:attachment", args=[world.attachment.public_id]))
+    assert response.status_code == 200 and body(response).startswith("%PDF")
 
 
 # ---------------------------------------------------------------- the special public ones

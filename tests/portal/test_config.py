@@ -84,7 +84,7 @@ def test_seed_demo_twice_changes_nothing():
     from portal.models import AuditEvent, ClientCompany, Membership, User
 
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--i-know-this-is-not-production", stdout=out)
     assert "staff@demo.test" in out.getvalue() and "ana@andina.demo.test" in out.getvalue()
 
     def snapshot():
@@ -133,7 +133,7 @@ def test_seed_demo_twice_changes_nothing():
         "testing",
         "closing",
     }
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--i-know-this-is-not-production", stdout=StringIO())
     assert snapshot() == first
 
 
@@ -150,7 +150,7 @@ def test_demo_data_crosses_both_client_wait_rules_within_120_days():
 
     from django.utils import timezone
 
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--i-know-this-is-not-production", stdout=StringIO())
     out = StringIO()
     day = (timezone.localdate() + timedelta(days=120)).isoformat()
     call_command("apply_client_wait_rules", "--dry-run", "--today", day, stdout=out)

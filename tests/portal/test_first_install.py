@@ -2,8 +2,6 @@
 production"): the service published, the first staff account able to sign in, and sign-in that
 survives a mail server that does not answer."""
 
-import socket
-
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
@@ -40,15 +38,6 @@ def test_the_first_staff_account_signs_in_without_waiting_for_an_email(client, m
     # Signed in; staff are sent to set up TOTP before any internal page.
     assert client.get("/portal/", follow=True).redirect_chain[-1][0].startswith("/accounts/")
     assert client.session.get("_auth_user_id") == str(user.pk)
-
-
-@pytest.fixture
-def unreachable_mail_server(settings):
-    with socket.socket() as probe:  # a port nobody listens on: connection refused at once
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
 
 
 def test_sign_in_with_the_mail_server_down_says_so_instead_of_failing(client, unreachable_mail_server):

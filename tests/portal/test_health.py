@@ -1,5 +1,6 @@
-"""/healthz: ok with a live worker, degraded without one or with an overdue sweep, 503 when the
-database or the broker is down; public, fast, and it reveals nothing about clients."""
+"""/healthz: ok with a live worker, degraded without one, with an overdue sweep or with failed
+e-mails, 503 when the database or the broker is down; public, fast, and it reveals nothing about
+clients; the detail only to a caller with HEALTHZ_TOKEN."""
 
 import os
 import shutil
@@ -30,8 +31,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]  # closed again on return: nothing listens there
 
 
+TOKEN = "healthz-test-token-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _token(settings):
+    settings.HEALTHZ_TOKEN = TOKEN
+
+
 def _health(client) -> tuple[int, dict]:
-    response = client.get("/healthz")
+    """The detailed answer, as monitoring with the token gets it."""
+    response = client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     return response.status_code, response.json()
 
 
@@ -41,6 +51,38 @@ def test_it_is_public_uncached_and_read_only(client):
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert "no-cache" in response["Cache-Control"] and not response.cookies
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_get_the_status_and_the_failed_checks_names_only(client, settings):
+    detailed = _health(client)[1]
+    assert detailed["checks"]["schedules"]["items"]  # the detail exists and names the sweeps...
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong-token"}, {"HTTP_AUTHORIZATION": TOKEN}):
+        response = client.get("/healthz", **headers)
+        # ...but without the token the answer is these two keys, and no schedule or task name.
+        assert response.json() == {"status": "degraded", "failed": ["worker"]}, headers
+        assert "sweep" not in response.content.decode()
+    settings.HEALTHZ_TOKEN = ""  # not configured: nobody gets the detail, not even with an empty bearer
+    assert client.get("/healthz", HTTP_AUTHORIZATION="Bearer ").json() == {"status": "degraded", "failed": ["worker"]}
+
+
+@pytest.mark.django_db
+def test_failed_emails_are_counted_and_make_it_degraded(client):
+    from portal.models import MailStatus, OutgoingMail
+
+    def mail(status, attempts):
+        OutgoingMail.objects.create(recipient="a@x.test", subject="s", body="b", status=status, attempts=attempts)
+
+    mail(MailStatus.PENDING, 2)  # waiting for its third attempt: counted, still ok
+    mail(MailStatus.SENT, 1)
+    status, body = _health(client)
+    assert body["checks"]["mail"] == {"ok": True, "retrying": 1, "failed_24h": 0}
+    assert body["failed"] == ["worker"]
+    mail(MailStatus.FAILED, 6)
+    status, body = _health(client)
+    assert status == 200 and body["status"] == "degraded" and body["failed"] == ["worker", "mail"]
+    assert body["checks"]["mail"] == {"ok": False, "retrying": 1, "failed_24h": 1}
+    assert "a@x.test" not in str(body)
 
 
 @pytest.mark.django_db
@@ -185,7 +227,7 @@ def test_it_is_ok_while_a_real_cluster_runs_and_degraded_soon_after_it_is_killed
         timings = []
         for _ in range(5):
             start = time.perf_counter()
-            assert client.get("/healthz").status_code == 200
+            assert client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
             timings.append((time.perf_counter() - start) * 1000)
         assert statistics.median(timings) < 50, timings
     finally:

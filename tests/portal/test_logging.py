@@ -1,6 +1,8 @@
 """Logs: a canary secret never reaches the output, in the plain and the JSON format, through the
-logging configured by settings; JSON lines carry the request id."""
+logging configured by settings; token paths are masked in every record; JSON lines carry the
+request id."""
 
+import io
 import json
 import logging
 import os
@@ -11,7 +13,14 @@ from pathlib import Path
 import pytest
 from django.http import HttpResponse
 
-from portal.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter, RequestIdMiddleware, redact
+from portal.logging import (
+    JsonFormatter,
+    RedactSecretsFilter,
+    RequestIdFilter,
+    RequestIdMiddleware,
+    mask_path,
+    redact,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "Zq7canary9Xv"
@@ -97,3 +106,36 @@ def test_json_lines_carry_the_request_id_and_the_response_echoes_it(rf):
     assert seen[0]["request_id"] == "lb-1234" and response["X-Request-ID"] == "lb-1234"
     response = RequestIdMiddleware(view)(rf.get("/", HTTP_X_REQUEST_ID="<script>"))  # not echoed: a new id
     assert len(seen[1]["request_id"]) == 32 and response["X-Request-ID"] == seen[1]["request_id"]
+
+
+@pytest.mark.parametrize(
+    ("text", "logged"),
+    [
+        ("Not Found: /integration/webhooks/s3cr3t-T0ken/", "Not Found: /integration/webhooks/***/"),
+        ('"GET /invitation/abcDEF123/?x=1 HTTP/1.1" 410', '"GET /invitation/***/?x=1 HTTP/1.1" 410'),
+        ("url=http://x.test/accounts/confirm-email/MTk:1v:abc/", "url=http://x.test/accounts/confirm-email/***/"),
+        ("/accounts/password/reset/key/done/", "/accounts/password/reset/key/done/"),
+    ],
+)
+def test_token_paths_are_masked_anywhere_in_a_line(text, logged):
+    assert mask_path(text) == logged and redact(text) == logged
+
+
+@pytest.mark.django_db
+def test_djangos_request_log_masks_webhook_and_invitation_tokens(client):
+    """Django's request logger writes the path of every 4xx/5xx: through the configured handler,
+    the token part is masked as in gunicorn's access log (deploy/gunicorn.conf.py uses mask_path)."""
+    handler = next(
+        h for h in logging.getLogger().handlers if any(isinstance(f, RedactSecretsFilter) for f in h.filters)
+    )
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        assert client.get(f"/invitation/{CANARY}-invite/").status_code == 410
+        response = client.post(f"/integration/webhooks/{CANARY}-hook/", b"{}", content_type="application/json")
+        assert response.status_code == 404
+    finally:
+        handler.setStream(previous)
+    output = stream.getvalue()
+    assert "Gone: /invitation/***/" in output and "Not Found: /integration/webhooks/***/" in output
+    assert CANARY not in output

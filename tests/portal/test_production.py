@@ -247,6 +247,21 @@ def test_production_pages_have_hsts_csp_and_secure_cookies(production_server):
     assert re.search(r'src="/static/vendor/bootstrap/js/bootstrap\.bundle\.min\.[0-9a-f]{12}\.js"', response.text)
 
 
+def test_production_language_cookie_is_secure_http_only_and_same_site_lax(production_server):
+    http, _ = production_server
+    page = http.get("/accounts/login/", headers=HTTPS)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = http.post(
+        "/i18n/setlang/",
+        data={"language": "en", "next": "/accounts/login/", "csrfmiddlewaretoken": token},
+        # The Secure csrftoken cookie is sent by hand: this client speaks http to gunicorn, as nginx does.
+        headers={**HTTPS, "Origin": f"https://{HOST}", "Cookie": f"csrftoken={page.cookies['csrftoken']}"},
+    )
+    assert response.status_code == 302, response.text[:300]
+    cookie = next(c for c in response.headers.get_list("Set-Cookie") if c.startswith("django_language=en"))
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in cookie.split(";")}
+
+
 def test_whitenoise_serves_hashed_compressed_static_files(production_server):
     http, _ = production_server
     page = http.get("/accounts/login/", headers=HTTPS).text
