@@ -1,4 +1,4 @@
-"""Billing pages: quotes (editor, reading, acceptance) and invoice PDFs."""
+"""Billing pages: quotes (editor, reading, acceptance), payment requests and their PDFs, credits."""
 
 import csv
 
@@ -188,7 +188,7 @@ def credit_apply(request: HttpRequest, public_id) -> HttpResponse:
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            messages.success(request, _("Credit applied to the invoice."))
+            messages.success(request, _("Credit applied to the payment request."))
     else:
         messages.error(request, _("Choose a credit and an amount."))
     return redirect("billing:invoice", public_id=invoice.public_id)
@@ -299,7 +299,7 @@ def payments_csv(request: HttpRequest) -> HttpResponse:
 def invoice_issue(request: HttpRequest, public_id) -> HttpResponse:
     invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
     services.invoice_issue(invoice=invoice)
-    messages.success(request, _("Invoice issued."))
+    messages.success(request, _("Payment request issued."))
     return redirect("billing:invoice", public_id=invoice.public_id)
 
 
@@ -312,5 +312,5 @@ def invoice_void(request: HttpRequest, public_id) -> HttpResponse:
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("billing:invoice", public_id=invoice.public_id)
-    messages.success(request, _("Invoice voided with credit note %(number)s.") % {"number": note.display_number})
+    messages.success(request, _("Payment request voided: cancellation %(number)s.") % {"number": note.display_number})
     return redirect("billing:invoice", public_id=note.public_id)

@@ -24,7 +24,12 @@ def event_text(event: EngagementEvent) -> str:
         ),
         "engagement.scope_confirmed": lambda: _("Scope confirmed: sessions, checklist and plan created"),
         "engagement.phase_completed": lambda: (
-            _("Phase completed: %(phase)s") % {"phase": _PHASE.get(data.get("phase"), "")}
+            (
+                _("Phase completed with items still open: %(phase)s")
+                if data.get("overridden")
+                else _("Phase completed: %(phase)s")
+            )
+            % {"phase": _PHASE.get(data.get("phase"), "")}
         ),
         "engagement.consultant_assigned": lambda: _("Consultant assigned"),
         "diagnosis.completed": lambda: _("Diagnosis completed"),
@@ -41,6 +46,14 @@ def event_text(event: EngagementEvent) -> str:
         "quote.accepted": lambda: _("Quote version %(version)s accepted") % {"version": data.get("version", "")},
         "quote.declined": lambda: _("Quote declined"),
         "invoice.issued": lambda: _("Payment request %(number)s issued") % {"number": data.get("number", "")},
+        "invoice.voided": lambda: (
+            _("Payment request %(voided)s voided (%(number)s)")
+            % {"voided": data.get("voids", ""), "number": data.get("number", "")}
+        ),
+        "milestone.nothing_to_collect": lambda: (
+            _("Payment milestone of %(percent)s %% reached: nothing to collect, no payment request")
+            % {"percent": data.get("percent", "")}
+        ),
         "invoice.payment_recorded": lambda: _("Payment received for %(number)s") % {"number": data.get("number", "")},
         "credit.created": lambda: (
             _("Credit in your favour valid until %(date)s") % {"date": data.get("valid_until", "")}

@@ -28,3 +28,24 @@ def sent_quote(quoted, sam, carla):
         ],
     )
     return billing.quote_send(actor=sam, quote=quote)
+
+
+def accept(quote, user):
+    """The client accepts the exact document they were shown."""
+    return billing.quote_accept(
+        user=user, quote=quote, full_name="Alice", accepted_policy=True, shown_sha256=quote.pdf_sha256, request=None
+    )
+
+
+def accepted_hour_bank(engagement, staff, client, *, hours: int, unit_price: int):
+    """An hour bank of `hours` at `unit_price` (net) an hour, quoted, sent and accepted (100 % on acceptance)."""
+    bank = billing.quote_create(
+        actor=staff,
+        engagement=engagement,
+        kind="hour_bank",
+        hours=Decimal(hours),
+        lines=[billing.LineInput(f"Bolsa de {hours} horas", Decimal(hours), Decimal(unit_price))],
+    )
+    bank = billing.quote_send(actor=staff, quote=bank)
+    accept(bank, client)
+    return bank
