@@ -8,7 +8,7 @@ client_wait: the R1/R2 sweep.
 """
 
 from engagements.services.catalogue import service_publish, service_publish_catalogue
-from engagements.services.client_wait import Action, client_wait_due, client_wait_sweep
+from engagements.services.client_wait import Action, client_wait_due, client_wait_notify, client_wait_sweep
 from engagements.services.lifecycle import (
     CLOSE_BEFORE_CLOSING,
     DIAGNOSIS_INCOMPLETE,
@@ -85,6 +85,7 @@ __all__ = [
     "checklist_review",
     "client_addresses",
     "client_wait_due",
+    "client_wait_notify",
     "client_wait_sweep",
     "consultant_addresses",
     "diagnosis_save",

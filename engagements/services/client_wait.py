@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce, Greatest
+from django_q.tasks import async_task
 
 from engagements import rules
 from engagements.models import Engagement, FormalRequest, ServiceTerms, WaitNotice
@@ -59,6 +60,14 @@ def _latest(field: str) -> Subquery:
     return Subquery(latest.values(field)[:1])
 
 
+def _r1_clock() -> Subquery:
+    """rules.r1_clock in SQL, as one subquery: the latest request, if open, from the later of its
+    sending and the last reactivation (NULL otherwise)."""
+    latest = FormalRequest.objects.filter(engagement=OuterRef("pk")).order_by("-sent_at", "-id")
+    restarted = Greatest("sent_at", Coalesce(OuterRef("reactivated_at"), "sent_at"))
+    return Subquery(latest.annotate(clock=Case(When(answered_at__isnull=True, then=restarted))).values("clock")[:1])
+
+
 def _noticed(rule: str) -> Exists:
     return Exists(WaitNotice.objects.filter(engagement=OuterRef("pk"), rule=rule, clock_started_at=OuterRef("clock")))
 
@@ -77,6 +86,16 @@ def _due_for(terms: ServiceTerms, today: date, automatic: bool) -> Q:
     )
 
 
+def _with_clocks(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
+    """Annotate the clock each engagement's rule reads (R1's for an active one, the start of the
+    wait for one waiting on the client) and its latest request."""
+    return queryset.annotate(
+        clock=Case(When(status=rules.ACTIVE, then=_r1_clock()), When(status=rules.WAITING, then=F("waiting_since"))),
+        latest_id=_latest("id"),
+        latest_public_id=_latest("public_id"),
+    )
+
+
 def client_wait_due(now: datetime) -> QuerySet[Engagement]:
     """Running engagements (not manually held) whose R1 or R2 clock calls for an
     action or a warning today that was not given for that clock yet."""
@@ -85,128 +104,155 @@ def client_wait_due(now: datetime) -> QuerySet[Engagement]:
     due = Q(pk__in=[])
     for terms in ServiceTerms.objects.filter(pk__in=terms_ids):
         due |= _due_for(terms, today, automatic)
-    r1_clock = Greatest("latest_sent", Coalesce("reactivated_at", "latest_sent"))  # rules.r1_clock
+    running = Engagement.objects.filter(Q(status=rules.ACTIVE) | Q(status=rules.WAITING, held_manually=False))
     return (
-        Engagement.objects.filter(Q(status=rules.ACTIVE) | Q(status=rules.WAITING, held_manually=False))
-        .annotate(latest_id=_latest("id"), latest_sent=_latest("sent_at"), latest_answered=_latest("answered_at"))
-        .annotate(
-            clock=Case(
-                When(status=rules.ACTIVE, latest_id__isnull=False, latest_answered__isnull=True, then=r1_clock),
-                When(status=rules.WAITING, then=F("waiting_since")),
-            )
-        )
+        _with_clocks(running)
         .annotate(r1_noticed=_noticed("r1"), r2_noticed=_noticed("r2"), r2_eligible_noticed=_noticed("r2_eligible"))
         .filter(due)
-        .select_related("terms", "company")
+        .select_related("terms")
         .order_by("pk")
     )
 
 
-# ---------------------------------------------------------------- acting on one row
+# ---------------------------------------------------------------- deciding, then acting in bulk
 
 
-def _notice_once(engagement: Engagement, rule: str, clock: datetime, dry_run: bool) -> bool:
-    """True the first time a warning is due for this clock."""
-    if dry_run:
-        return not WaitNotice.objects.filter(engagement=engagement, rule=rule, clock_started_at=clock).exists()
+@dataclass(frozen=True)
+class _Step:
+    action: Action
+    engagement: Engagement  # annotated by _with_clocks
+    notice: str = ""  # the WaitNotice a warning or a flag records; "" for a move
+
+
+def _decide(engagement: Engagement, now: datetime) -> _Step | None:
+    """What the rules say about one engagement's clock today (no query)."""
+    tz, wait, code = business_tz(), engagement.terms.wait_rules, engagement.code
+    if engagement.status == rules.ACTIVE:
+        days = rules.r1_days(engagement.clock, now, tz)
+        if rules.r1_applies(days, wait):
+            return _Step(Action(code, "r1", rules.ACTIVE, rules.WAITING, days), engagement)
+        if rules.r1_warning_due(days, wait):
+            return _Step(Action(code, "r1_warning", rules.ACTIVE, rules.ACTIVE, days), engagement, "r1")
+        return None
+    if engagement.status != rules.WAITING or engagement.held_manually or engagement.clock is None:
+        return None
+    days = rules.days_between(engagement.clock, now, tz)
+    if rules.r2_eligible(days, wait) and settings.ADMIN_CLOSE_AUTOMATIC:
+        return _Step(Action(code, "r2", rules.WAITING, rules.ADMIN_CLOSED, days), engagement)
+    if rules.r2_eligible(days, wait):
+        flag = Action(code, "r2_eligible", rules.WAITING, rules.ADMIN_CLOSED, days, flagged_only=True)
+        return _Step(flag, engagement, "r2_eligible")
+    if rules.r2_warning_due(days, wait):
+        return _Step(Action(code, "r2_warning", rules.WAITING, rules.WAITING, days), engagement, "r2")
+    return None
+
+
+def _notice(step: _Step) -> WaitNotice:
+    return WaitNotice(engagement_id=step.engagement.pk, rule=step.notice, clock_started_at=step.engagement.clock)
+
+
+def _record_notices(steps: list[_Step]) -> list[_Step]:
+    """One insert for every warning and flag of the day; the unique row per clock is what makes
+    each go out once. If a concurrent sweep got some first, keep only those that are ours."""
+    if not steps:
+        return []
     try:
         with transaction.atomic():
-            WaitNotice.objects.create(engagement=engagement, rule=rule, clock_started_at=clock)
-    except IntegrityError:  # a concurrent sweep sent it
+            WaitNotice.objects.bulk_create([_notice(step) for step in steps])
+        return steps
+    except IntegrityError:
+        return [step for step in steps if _notice_once(step)]
+
+
+def _notice_once(step: _Step) -> bool:
+    try:
+        with transaction.atomic():
+            _notice(step).save()
+    except IntegrityError:
         return False
     return True
 
 
-def _r1_move(engagement: Engagement, now: datetime) -> bool:
-    """Lock, re-check the clock (an answer or a reactivation may have come in), move."""
+def _move(steps: list[_Step], now: datetime) -> list[_Step]:
+    """Lock the engagements that move (one statement), re-check each under its lock (an answer or
+    a reactivation may have come in since the query), and move it through the one transition service."""
+    if not steps:
+        return []
+    moved = []
     with transaction.atomic():
-        engagement = (
-            Engagement.objects.select_for_update(of=("self",)).select_related("terms", "company").get(pk=engagement.pk)
-        )
-        latest = engagement.requests.order_by("-sent_at", "-id").first()
-        clock = rules.r1_clock(
-            latest and latest.sent_at, bool(latest and latest.answered_at), engagement.reactivated_at
-        )
-        wait = engagement.terms.wait_rules
-        if engagement.status != rules.ACTIVE or not rules.r1_applies(rules.r1_days(clock, now, business_tz()), wait):
-            return False
-        engagement_transition(
-            engagement=engagement,
-            target=rules.WAITING,
-            actor=None,
-            reason=R1_REASON % {"days": wait.wait_after_days},
-            data={"rule": "r1", "request": str(latest.public_id)},
-            waiting_for=latest,
-        )
-        email_enqueue(
-            to=client_addresses(engagement) + staff_addresses(),
-            template="engagement_waiting",
-            context={"engagement": engagement, "rule": "r1"},
-        )
-    return True
+        movers = Engagement.objects.select_for_update(of=("self",)).filter(pk__in=[s.engagement.pk for s in steps])
+        for engagement in _with_clocks(movers).select_related("terms", "company").order_by("pk"):
+            step = _decide(engagement, now)
+            if step is None or step.action.rule not in ("r1", "r2"):
+                continue
+            wait = engagement.terms.wait_rules
+            if step.action.rule == "r1":
+                engagement_transition(
+                    engagement=engagement,
+                    target=rules.WAITING,
+                    actor=None,
+                    reason=R1_REASON % {"days": wait.wait_after_days},
+                    data={"rule": "r1", "request": str(engagement.latest_public_id)},
+                    waiting_for=FormalRequest(pk=engagement.latest_id),
+                )
+            else:
+                engagement_admin_close(
+                    actor=None, engagement=engagement, reason=R2_REASON % {"days": wait.close_after_days}
+                )
+            moved.append(step)
+    return moved
 
 
-def _r1(engagement: Engagement, now: datetime, dry_run: bool) -> Action | None:
-    tz, wait = business_tz(), engagement.terms.wait_rules
-    days = rules.r1_days(engagement.clock, now, tz)
-    if rules.r1_applies(days, wait):
-        if dry_run or _r1_move(engagement, now):
-            return Action(engagement.code, "r1", rules.ACTIVE, rules.WAITING, days)
-        return None
-    if rules.r1_warning_due(days, wait) and _notice_once(engagement, "r1", engagement.clock, dry_run):
-        if not dry_run:
-            email_enqueue(
-                to=client_addresses(engagement) + consultant_addresses(engagement) + staff_addresses(),
-                template="wait_warning_r1",
-                context={
-                    "engagement": engagement,
-                    "request": FormalRequest.objects.get(pk=engagement.latest_id),
-                    "fires_on": rules.r1_fires_on(engagement.clock, tz, wait),
-                },
-            )
-        return Action(engagement.code, "r1_warning", engagement.status, engagement.status, days)
-    return None
+# Mail per rule: template and who gets it ("client", "consultant", "staff").
+MAILS = {
+    "r1": ("engagement_waiting", ("client", "staff")),
+    "r1_warning": ("wait_warning_r1", ("client", "consultant", "staff")),
+    "r2_warning": ("wait_warning_r2", ("client", "staff")),
+    "r2_eligible": ("admin_close_eligible", ("staff",)),
+}  # r2 (the automatic close): engagement_admin_close sends its own
 
 
-def _r2_close(engagement: Engagement, wait: rules.WaitRules) -> bool:
-    with transaction.atomic():
-        locked = Engagement.objects.select_for_update(of=("self",)).get(pk=engagement.pk)
-        if locked.status != rules.WAITING or locked.held_manually or locked.waiting_since != engagement.clock:
-            return False  # reactivated, held by hand or closed since the query
-        engagement_admin_close(actor=None, engagement=locked, reason=R2_REASON % {"days": wait.close_after_days})
-    return True
-
-
-def _r2(engagement: Engagement, now: datetime, dry_run: bool) -> Action | None:
-    tz, wait = business_tz(), engagement.terms.wait_rules
-    days = rules.days_between(engagement.clock, now, tz)
-    if rules.r2_eligible(days, wait):
-        if settings.ADMIN_CLOSE_AUTOMATIC:
-            if dry_run or _r2_close(engagement, wait):
-                return Action(engagement.code, "r2", rules.WAITING, rules.ADMIN_CLOSED, days)
-            return None
-        if _notice_once(engagement, "r2_eligible", engagement.clock, dry_run):
-            if not dry_run:
-                email_enqueue(to=staff_addresses(), template="admin_close_eligible", context={"engagement": engagement})
-            return Action(engagement.code, "r2_eligible", rules.WAITING, rules.ADMIN_CLOSED, days, flagged_only=True)
-        return None
-    if rules.r2_warning_due(days, wait) and _notice_once(engagement, "r2", engagement.clock, dry_run):
-        if not dry_run:
-            email_enqueue(
-                to=client_addresses(engagement) + staff_addresses(),
-                template="wait_warning_r2",
-                context={"engagement": engagement, "fires_on": rules.r2_fires_on(engagement.clock, tz, wait)},
-            )
-        return Action(engagement.code, "r2_warning", rules.WAITING, rules.WAITING, days)
-    return None
+def _mail(step: _Step, now: datetime) -> dict:
+    engagement, tz, wait = step.engagement, business_tz(), step.engagement.terms.wait_rules
+    mail = {"engagement": engagement.pk, "rule": step.action.rule}
+    if step.action.rule == "r1_warning":
+        mail.update(request=engagement.latest_id, fires_on=rules.r1_fires_on(engagement.clock, tz, wait).isoformat())
+    if step.action.rule == "r2_warning":
+        mail.update(fires_on=rules.r2_fires_on(engagement.clock, tz, wait).isoformat())
+    return mail
 
 
 def client_wait_sweep(*, now: datetime, dry_run: bool = False) -> list[Action]:
-    """Apply R1/R2 (and their warnings) to the engagements due today; row locks only for those that move."""
-    actions = []
-    for engagement in client_wait_due(now):
-        act = _r1 if engagement.status == rules.ACTIVE else _r2
-        action = act(engagement, now, dry_run)
-        if action is not None:
-            actions.append(action)
-    return actions
+    """Apply R1/R2 (and their warnings) to the engagements due today: one query finds them, the
+    warnings are recorded in one insert, only the engagements that move are locked. The mail goes
+    out from one follow-up task (client_wait_notify) once this has committed."""
+    steps = [step for engagement in client_wait_due(now) if (step := _decide(engagement, now))]
+    if dry_run:
+        return [step.action for step in steps]
+    done = _record_notices([s for s in steps if s.notice]) + _move([s for s in steps if not s.notice], now)
+    mails = [_mail(step, now) for step in done if step.action.rule in MAILS]
+    if mails:
+        transaction.on_commit(lambda: async_task("engagements.tasks.client_wait_notify", mails))
+    return [step.action for step in sorted(done, key=lambda s: s.engagement.pk)]
+
+
+def _addresses(engagement: Engagement, audience: tuple[str, ...]) -> list[str]:
+    to = client_addresses(engagement) if "client" in audience else []
+    to += consultant_addresses(engagement) if "consultant" in audience else []
+    return to + (staff_addresses() if "staff" in audience else [])
+
+
+def client_wait_notify(*, mails: list[dict]) -> int:
+    """The sweep's mail, rendered and queued here rather than under its locks (task body)."""
+    engagements = Engagement.objects.select_related("company", "consultant").in_bulk([m["engagement"] for m in mails])
+    requests = FormalRequest.objects.in_bulk([m["request"] for m in mails if m.get("request")])
+    for mail in mails:
+        engagement = engagements[mail["engagement"]]
+        template, audience = MAILS[mail["rule"]]
+        context = {"engagement": engagement, "rule": mail["rule"]}
+        if mail.get("request"):
+            context["request"] = requests[mail["request"]]
+        if mail.get("fires_on"):
+            context["fires_on"] = date.fromisoformat(mail["fires_on"])
+        email_enqueue(to=_addresses(engagement, audience), template=template, context=context)
+    return len(mails)

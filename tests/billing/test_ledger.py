@@ -258,6 +258,35 @@ def test_credit_validity_at_month_ends_and_leap_years(first_invoice, sam, closed
     assert credit.valid_until == valid_until
 
 
+@pytest.mark.parametrize(
+    ("closed", "valid_until"),
+    [
+        # 23:30 on 4 April 2026, in the hour Chile repeats when clocks go back: a 4 April close.
+        (datetime(2026, 4, 4, 23, 30, fold=1), date(2026, 10, 4)),
+        # 23:30 on 5 September 2026, the last hour before clocks go forward (already the 6th in UTC).
+        (datetime(2026, 9, 5, 23, 30), date(2027, 3, 5)),
+    ],
+)
+def test_credit_validity_counts_from_the_local_close_day_on_dst_changes(first_invoice, sam, closed, valid_until):
+    credit = _admin_close(first_invoice.engagement, sam)
+    Engagement.objects.filter(pk=credit.engagement_id).update(
+        status_changed_at=closed.replace(tzinfo=lifecycle.business_tz())
+    )
+    credit = ledger.credit_confirm(actor=sam, credit=credit, amount=Decimal(1), reason="x")
+    assert (credit.starts_on, credit.valid_until) == (closed.date(), valid_until)
+
+
+def test_a_credit_pays_on_its_last_day_and_not_the_day_after(first_invoice, sam, andes):
+    credit = Credit.objects.create(company=andes, currency="CLP", proposed_amount=Decimal(10), reason="prueba")
+    credit = ledger._credit_activate(credit, amount=Decimal(10), start=timezone.localdate(), actor=sam)
+    Credit.objects.filter(pk=credit.pk).update(valid_until=timezone.localdate() - timedelta(days=1))
+    with pytest.raises(DomainError):
+        ledger.credit_apply(actor=sam, credit=credit, invoice=first_invoice, amount=Decimal(1))
+    Credit.objects.filter(pk=credit.pk).update(valid_until=timezone.localdate())
+    ledger.credit_apply(actor=sam, credit=credit, invoice=first_invoice, amount=Decimal(1))
+    assert first_invoice.payments.get().method == "credit"
+
+
 def test_overdue_reminders_are_spaced_and_limited(first_invoice, django_capture_on_commit_callbacks):
     Invoice.objects.filter(pk=first_invoice.pk).update(due_date=timezone.localdate() - timedelta(days=1))
     now = timezone.now()

@@ -1,6 +1,6 @@
 """Lifecycle services: each move is one service, evented, guarded; hooks run in the same transaction."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -191,6 +191,14 @@ class TestWaitingClock:
         assert engagement.past_waits == [(today - timedelta(days=12), today)]
         assert engagement.waiting_since is None and not engagement.held_manually
         assert rules.local_date(engagement.reactivated_at, business_tz()) == today
+
+    def test_a_wait_begun_in_the_repeated_hour_of_the_april_change_starts_that_local_day(self, engagement, sam):
+        services.engagement_hold(actor=sam, engagement=engagement, reason="x")
+        since = datetime(2026, 4, 4, 23, 30, fold=1, tzinfo=business_tz())  # already 5 April in UTC
+        Engagement.objects.filter(pk=engagement.pk).update(waiting_since=since)
+        services.engagement_reactivate(actor=sam, engagement=engagement, reason="entregó")
+        engagement.refresh_from_db()
+        assert engagement.past_waits[0][0] == date(2026, 4, 4)
 
 
 class TestChecklist:

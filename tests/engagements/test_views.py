@@ -49,6 +49,7 @@ def _urls(o) -> dict[str, tuple[str, str]]:
     return {
         "detail": ("get", reverse("engagements:detail", args=[code])),
         "diagnosis": ("get", reverse("engagements:diagnosis", args=[code])),
+        "phase_complete": ("get", reverse("engagements:phase_complete", args=[code])),
         "convert": ("get", reverse("engagements:lead_convert", args=[code])),
         "assign": ("post", reverse("engagements:assign", args=[code])),
         "action": ("post", reverse("engagements:action", args=[code, "hold"])),
