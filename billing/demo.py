@@ -23,8 +23,8 @@ from billing import ledger, services
 from billing.models import Credit, CreditStatus, Invoice, Quote, QuoteKind, QuoteStatus
 from engagements import rules
 from engagements import services as lifecycle
-from engagements.demo import DIAGNOSIS
-from engagements.models import Engagement
+from engagements.demo import DIAGNOSIS, shift_back
+from engagements.models import Engagement, EngagementEvent, FormalRequest
 from portal.models import ClientCompany, User
 
 LINES = [
@@ -88,7 +88,9 @@ def _voided_add_on(engagement: Engagement, client: User, staff: User) -> None:
 
 
 def _admin_closed(engagement: Engagement, staff: User, consultant: User, *, completed: int, days_ago: int) -> Credit:
-    """Pay the 40%, complete `completed` phases, go quiet: R1, 90+ days waiting, administrative close (R3)."""
+    """Pay the 40%, complete `completed` phases, go quiet: R1 61 days after a request, 91 days
+    waiting, administrative close `days_ago` days ago (R3 proposes the credit). Dated as lived."""
+    waited, quiet, worked = days_ago + 91, days_ago + 91 + 61, days_ago + 91 + 61 + 20
     first = Invoice.objects.get(engagement=engagement, milestone__code="scope_confirmed")
     ledger.payment_record(
         actor=staff, invoice=first, paid_on=timezone.localdate(), amount=first.total, method="transfer"
@@ -97,6 +99,8 @@ def _admin_closed(engagement: Engagement, staff: User, consultant: User, *, comp
         lifecycle.phase_complete(
             actor=consultant, engagement=engagement, phase=phase, reason="Avance con la información entregada"
         )
+    shift_back(engagement, worked)
+    mark = timezone.now()
     request = lifecycle.formal_request_send(
         actor=consultant,
         engagement=engagement,
@@ -105,14 +109,29 @@ def _admin_closed(engagement: Engagement, staff: User, consultant: User, *, comp
         body="Revisen los cinco pedidos de prueba y confirmen.",
         due_date=None,
     )
+    _dated(engagement, since=mark, to=_ago(quiet))
+    FormalRequest.objects.filter(pk=request.pk).update(sent_at=_ago(quiet))
+    mark = timezone.now()
     lifecycle.engagement_transition(
         engagement=engagement, target=rules.WAITING, actor=None, reason="R1", waiting_for=request
     )
-    Engagement.objects.filter(pk=engagement.pk).update(waiting_since=timezone.now() - timedelta(days=91 + days_ago))
+    Engagement.objects.filter(pk=engagement.pk).update(waiting_since=_ago(waited))
+    _dated(engagement, since=mark, to=_ago(waited))
+    mark = timezone.now()
     lifecycle.engagement_admin_close(actor=staff, engagement=engagement, reason="90 días sin respuesta del cliente")
     # The close happened `days_ago` days ago: the credit's 6 months count from then.
-    Engagement.objects.filter(pk=engagement.pk).update(status_changed_at=timezone.now() - timedelta(days=days_ago))
+    Engagement.objects.filter(pk=engagement.pk).update(status_changed_at=_ago(days_ago))
+    _dated(engagement, since=mark, to=_ago(days_ago))
     return Credit.objects.get(engagement=engagement, status=CreditStatus.PROPOSED)
+
+
+def _ago(days: int):
+    return timezone.now() - timedelta(days=days)
+
+
+def _dated(engagement: Engagement, *, since, to) -> None:
+    """The timeline events written since `since` happened at `to`."""
+    EngagementEvent.objects.filter(engagement=engagement, created_at__gte=since).update(created_at=to)
 
 
 def seed(out: TextIO) -> list[str]:

@@ -57,7 +57,7 @@ def _days_ago(days: int):
     return timezone.now() - timedelta(days=days)
 
 
-def _shift(engagement: Engagement, days: int) -> None:
+def shift_back(engagement: Engagement, days: int) -> None:
     """Move everything the services stamped 'now' back by `days`."""
     delta = timedelta(days=days)
     for model, fields in [
@@ -202,7 +202,7 @@ def _build(
         services.engagement_mark_quoted(actor=staff, engagement=engagement)
     if status in (rules.ACTIVE, rules.WAITING, rules.CLOSED):
         services.engagement_confirm_scope(actor=staff, engagement=engagement, reason="Cotización aceptada")
-        _deliver_checklist(engagement, client, consultant, 4 if status != rules.WAITING else 2)
+        _deliver_checklist(engagement, client, consultant, 4)
         until = phase or rules.CLOSING
         _complete_phases(engagement, consultant, until=until, age=age, skip=skip_sessions, override=override)
     request = (
@@ -217,7 +217,7 @@ def _build(
         services.engagement_close(actor=consultant, engagement=engagement, reason="Puesta en marcha validada")
     if status == rules.CANCELLED:
         services.engagement_cancel(actor=staff, engagement=engagement, reason="El cliente desistió")
-    _shift(engagement, age)
+    shift_back(engagement, age)
     return engagement
 
 

@@ -214,7 +214,10 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
         access_complete=access,
         sessions=sessions,
         session_use=SessionUse(len(used), len(sessions), *minutes),
-        open_requests=[(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
+        # An ended engagement asks for no answer any more (its open requests stay in the timeline).
+        open_requests=[]
+        if engagement.is_terminal
+        else [(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
         answered_requests=[r for r in requests if not r.is_open],
         checklist=checklist,
         checklist_pending=pending,

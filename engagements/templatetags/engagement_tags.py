@@ -1,6 +1,9 @@
 """Template helpers for engagement pages."""
 
+from datetime import date
+
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.models import ChecklistKind, EngagementEvent, Phase, Status
@@ -56,10 +59,18 @@ def event_text(event: EngagementEvent) -> str:
         ),
         "invoice.payment_recorded": lambda: _("Payment received for %(number)s") % {"number": data.get("number", "")},
         "credit.created": lambda: (
-            _("Credit in your favour valid until %(date)s") % {"date": data.get("valid_until", "")}
+            _("Credit in your favour valid until %(date)s") % {"date": _short_date(data.get("valid_until", ""))}
         ),
     }
     return texts.get(event.kind, lambda: _("Update"))()
+
+
+def _short_date(iso: str) -> str:
+    """An ISO date stored in an event, in the reader's short date format (dd/mm/yyyy in Spanish)."""
+    try:
+        return date_format(date.fromisoformat(iso), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return iso
 
 
 @register.filter
