@@ -152,3 +152,12 @@ def test_hour_bank_time_used_is_executed_and_the_rest_stays_in_the_balance():
     )
     assert result.amount == Decimal("519.00") - Decimal("150.00") - Decimal("44.63")
     assert result.as_basis()["hours_unused"] == "74.37"
+
+
+@pytest.mark.parametrize(("paid", "proposal"), [(149999, 0), (150000, 0), (150001, 1)])
+def test_the_proposal_on_both_sides_of_paid_equal_to_executed(paid, proposal):
+    # 15 % of 1.000.000 executed: 150.000.
+    result = money.credit_proposal(
+        paid=Decimal(paid), service_total=Decimal(1000000), executed_percent=15, hours=NO_BANK, decimals=0
+    )
+    assert result.amount == Decimal(proposal)
