@@ -266,6 +266,20 @@ def _stop(server: subprocess.Popen) -> None:
 # ---------------------------------------------------------------- sweeps (in this process, on D1)
 
 
+def _run_queued(func: str) -> int:
+    """Run the queued tasks of `func` here, as a worker would (the bench has no cluster running)."""
+    from django.utils.module_loading import import_string
+    from django_q.models import OrmQ
+
+    done = 0
+    for queued in OrmQ.objects.all():
+        task = queued.task
+        if task["func"] == func:
+            done += import_string(func)(*task["args"], **task["kwargs"])
+            queued.delete()
+    return done
+
+
 def _sweeps() -> list[tuple[str, float, str]]:
     from django.utils import timezone
 
@@ -284,6 +298,15 @@ def _sweeps() -> list[tuple[str, float, str]]:
     actions = client_wait_sweep(now=now)
     rows.append(
         ("client-wait sweep (`apply_client_wait_rules`)", time.perf_counter() - start, f"{len(actions)} actions")
+    )
+    start = time.perf_counter()
+    mails = _run_queued("engagements.tasks.client_wait_notify")
+    rows.append(
+        (
+            "its mail task (`client_wait_notify`, in the worker: renders and queues the mail)",
+            time.perf_counter() - start,
+            f"{mails} mails",
+        )
     )
     start = time.perf_counter()
     again = client_wait_sweep(now=now)
@@ -441,8 +464,28 @@ def main() -> None:
     report.write_text(f"# Load report\n\n{stamp} · {os.cpu_count()} cores\n\n{text}\n")
 
 
+def sweeps_only() -> None:
+    """`python -m bench.load --sweeps`: D1 and the sweeps only (a few minutes instead of the whole bench)."""
+    _admin_sql("DROP DATABASE IF EXISTS load_d1 WITH (FORCE)", "CREATE DATABASE load_d1")
+    _run([PY, "manage.py", "migrate", "--no-input", "-v0"], "load_d1")
+    _, built = _run([PY, "manage.py", "build_load_dataset"], "load_d1")
+    os.environ.update(_env("load_d1", Q_SYNC="0"))
+    import django
+
+    django.setup()
+    rows = _sweeps()
+    from django.db import connections
+
+    connections.close_all()
+    _admin_sql("DROP DATABASE IF EXISTS load_d1 WITH (FORCE)")
+    print(f"D1 built in {built:.1f} s\n\n| sweep | seconds | result |\n|---|---|---|")
+    print("\n".join(f"| {label} | {seconds:.2f} | {note} |" for label, seconds, note in rows))
+
+
 if __name__ == "__main__":
     if "--query-counts" in sys.argv:
         print(json.dumps(query_counts()))
+    elif "--sweeps" in sys.argv:
+        sweeps_only()
     else:
         main()

@@ -1,10 +1,12 @@
-"""Payments and credits: every write that moves money after an invoice exists.
+"""Payments and credits: every write that moves money after a payment request exists.
 
 Credits (R3): at an administrative close the portal proposes the unexecuted
-balance (payments received - value of the milestones reached); staff confirm
-or adjust it with a reason; it is valid for `credit_validity_months` calendar
-months from the close date and can pay later invoices of the same company.
-Every movement is a CreditEntry (created, applied, expired).
+balance (money.credit_proposal: payments received - value of the work
+executed, from the phases completed and the hour-bank time used) and keeps
+its arithmetic; staff confirm or adjust it with a reason; it is valid for
+`credit_validity_months` calendar months from the close date and can pay
+later payment requests of the same company. Every movement is a CreditEntry
+(created, applied, expired).
 """
 
 from __future__ import annotations
@@ -28,17 +30,21 @@ from billing.models import (
     Payment,
     PaymentMethod,
     PaymentMilestone,
+    Quote,
+    QuoteKind,
+    QuoteStatus,
 )
+from billing.selectors import session_overage_minutes
 from billing.services import decimals_of
 from billing.templatetags.money_tags import money as format_money
 from engagements import rules
 from engagements import services as lifecycle
-from engagements.models import Engagement
+from engagements.models import Engagement, PhasePlan
 from portal.errors import DomainError
 from portal.models import User
 from portal.notifications import email_enqueue, staff_addresses
 
-PAYMENT_NOT_OPEN = _("This invoice does not accept payments (it is a draft, paid or void).")
+PAYMENT_NOT_OPEN = _("This payment request does not accept payments (it is a draft, paid or void).")
 PAYMENT_POSITIVE = _("The amount must be greater than zero.")
 PAYMENT_OVER_BALANCE = _(
     "The amount is larger than the balance of %(balance)s. "
@@ -49,7 +55,7 @@ REFUND_OVER = _("At most %(amount)s of this payment can be given back.")
 CREDIT_NOT_ACTIVE = _("This credit cannot be used (it is not active).")
 CREDIT_EXPIRED = _("This credit expired on %(date)s.")
 CREDIT_OVER_BALANCE = _("The credit has only %(balance)s left.")
-CREDIT_OTHER_COMPANY = _("A credit can only pay invoices of the same client company and currency.")
+CREDIT_OTHER_COMPANY = _("A credit can only pay payment requests of the same client company and currency.")
 CREDIT_REASON_REQUIRED = _("Explain why the amount differs from the proposal.")
 CREDIT_NOT_PROPOSED = _("This credit was already decided.")
 CREDIT_NEGATIVE = _("The credit cannot be negative.")
@@ -84,6 +90,10 @@ def _settle(invoice: Invoice, amount: Decimal) -> None:
     else:
         invoice.status = InvoiceStatus.PARTIALLY_PAID if invoice.paid_amount > 0 else InvoiceStatus.ISSUED
     invoice.save(update_fields=["paid_amount", "status"])
+    if invoice.status == InvoiceStatus.PAID and invoice.milestone_id:
+        PaymentMilestone.objects.filter(pk=invoice.milestone_id, settled_at__isnull=True).update(
+            settled_at=timezone.now()
+        )
 
 
 def _lock_open_invoice(invoice: Invoice) -> Invoice:
@@ -194,25 +204,48 @@ def payment_refund_record(*, actor: User, payment: Payment, amount: Decimal, ref
 # ---------------------------------------------------------------- credits
 
 
-def credit_proposal_amount(engagement: Engagement) -> Decimal:
-    """Payments received - value of the milestones reached, never below zero."""
-    paid = Payment.objects.filter(invoice__engagement=engagement).exclude(method=PaymentMethod.CREDIT).aggregate(
-        s=Sum("amount")
-    )["s"] or Decimal(0)
-    executed = PaymentMilestone.objects.filter(engagement=engagement, reached_at__isnull=False).aggregate(
-        s=Sum("amount")
-    )["s"] or Decimal(0)
-    return max(paid - executed, Decimal(0))
+def _hour_bank_use(engagement: Engagement, currency: str) -> money.HourBankUse:
+    banks = Quote.objects.filter(
+        engagement=engagement, kind=QuoteKind.HOUR_BANK, status=QuoteStatus.ACCEPTED, currency=currency
+    ).aggregate(total=Sum("total"), hours=Sum("hours"))
+    minutes = int((banks["hours"] or 0) * 60)
+    used = min(session_overage_minutes(engagement), minutes)
+    return money.HourBankUse(total=banks["total"] or Decimal(0), minutes=minutes, used_minutes=used)
+
+
+def credit_proposal(engagement: Engagement) -> tuple[str, money.CreditProposal]:
+    """R3 for an engagement: (currency, arithmetic). Payments count when made on
+    the payment requests of its service and hour-bank quotes in the service's
+    currency, without those made with credit; add-ons are outside the rule
+    (staff adjust for them with a reason)."""
+    service = Quote.objects.filter(engagement=engagement, kind=QuoteKind.SERVICE, status=QuoteStatus.ACCEPTED).first()
+    currency = service.currency if service else "CLP"
+    paid = Payment.objects.filter(
+        invoice__engagement=engagement,
+        invoice__currency=currency,
+        invoice__milestone__quote__kind__in=[QuoteKind.SERVICE, QuoteKind.HOUR_BANK],
+    ).exclude(method=PaymentMethod.CREDIT).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    completed = PhasePlan.objects.filter(engagement=engagement, completed_at__isnull=False).values_list(
+        "phase", flat=True
+    )
+    return currency, money.credit_proposal(
+        paid=paid,
+        service_total=service.total if service else Decimal(0),
+        executed_percent=rules.executed_share(completed, engagement.terms.phase_weights),
+        hours=_hour_bank_use(engagement, currency),
+        decimals=decimals_of(currency),
+    )
 
 
 def on_admin_closed(*, engagement: Engagement, actor: User | None, reason: str) -> None:
-    """Hook ADMIN_CLOSED: propose the credit; staff decide (credit_confirm)."""
-    currency = engagement.milestones.values_list("currency", flat=True).first() or "CLP"
+    """Hook ADMIN_CLOSED: propose the credit with its arithmetic; staff decide (credit_confirm)."""
+    currency, proposal = credit_proposal(engagement)
     Credit.objects.create(
         company=engagement.company,
         engagement=engagement,
         currency=currency,
-        proposed_amount=credit_proposal_amount(engagement),
+        proposed_amount=proposal.amount,
+        basis=proposal.as_basis(),
         status=CreditStatus.PROPOSED,
     )
     email_enqueue(to=staff_addresses(), template="credit_proposed", context={"engagement": engagement})
@@ -270,7 +303,7 @@ def _check_precision(amount: Decimal, currency: str) -> None:
 
 @transaction.atomic
 def credit_apply(*, actor: User, credit: Credit, invoice: Invoice, amount: Decimal) -> Payment:
-    """Pay (part of) a later invoice of the same company with a credit."""
+    """Pay (part of) a later payment request of the same company with a credit."""
     credit = Credit.objects.select_for_update().get(pk=credit.pk)
     invoice = _lock_open_invoice(invoice)
     _check_amount(amount, invoice.currency)

@@ -1,8 +1,14 @@
-"""Quotes, acceptance, payment milestones, invoices with gapless numbers, payments.
+"""Quotes, acceptance, payment milestones, payment requests with gapless numbers, payments.
 
-Issued quotes and invoices are immutable: corrections are new versions or
-credit notes. Amounts are Decimal with the currency's minor unit; totals are
-sums of stored, rounded lines.
+`Invoice` is the model of the portal's payment requests ("solicitudes de
+pago") and of their voids ("anulaciones", `credit_note_for`): documents that
+ask for or cancel a payment, not Chilean tax documents. The legal invoice is
+issued in the consultancy's Odoo. The model keeps its name: it is internal,
+and renaming it would rename tables, foreign keys and task arguments in use.
+
+Issued quotes and payment requests are immutable: corrections are new
+versions or voids. Amounts are Decimal with the currency's minor unit; totals
+are sums of stored, rounded lines.
 """
 
 import uuid
@@ -142,6 +148,9 @@ class PaymentMilestone(models.Model):
     amount = models.DecimalField(**AMOUNT)  # with tax
     currency = models.CharField(max_length=3, choices=Currency.choices)
     reached_at = models.DateTimeField(null=True, blank=True)
+    # Nothing left to collect: its payment request was paid, or it was reached
+    # with an amount of 0 and needed no document.
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["order"]
@@ -297,6 +306,9 @@ class Credit(models.Model):
     amount = models.DecimalField(**AMOUNT, default=0)  # what staff confirmed
     balance = models.DecimalField(**AMOUNT, default=0)
     reason = models.TextField(blank=True)  # why staff adjusted the proposal, or the origin
+    # R3's arithmetic at the administrative close (billing.money.CreditProposal.as_basis):
+    # staff decide on it and the client reads the same explanation.
+    basis = models.JSONField(default=dict, blank=True)
     starts_on = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)  # last day it can be used
     expiry_warned_at = models.DateTimeField(null=True, blank=True)

@@ -103,6 +103,14 @@ def finance_overview(today: date) -> dict:
     }
 
 
+def session_overage_minutes(engagement: Engagement) -> int:
+    """Logged session time beyond the included minutes (what hour banks cover)."""
+    used = Session.objects.filter(engagement=engagement, log_published_at__isnull=False).aggregate(
+        m=Sum("minutes_used")
+    )["m"]
+    return max(0, (used or 0) - engagement.terms.included_minutes)
+
+
 def hour_bank(engagement: Engagement) -> dict | None:
     """Hours bought in accepted hour-bank quotes, and what session overage took from them."""
     bought = Quote.objects.filter(
@@ -110,13 +118,7 @@ def hour_bank(engagement: Engagement) -> dict | None:
     ).aggregate(h=Sum("hours"))["h"]
     if not bought:
         return None
-    used = (
-        Session.objects.filter(engagement=engagement, log_published_at__isnull=False).aggregate(m=Sum("minutes_used"))[
-            "m"
-        ]
-        or 0
-    )
-    overage = max(0, used - engagement.terms.included_minutes)
+    overage = session_overage_minutes(engagement)
     bank_minutes = int(bought * 60)
     return {
         "hours": bought,

@@ -183,7 +183,7 @@ def quote_pdf_bytes(quote: Quote) -> bytes:
             "quote": quote,
             "lines": list(quote.lines.all()),
             "company": quote.engagement.company,
-            "tax_percent": (quote.tax_rate * 100).normalize(),
+            "tax_percent": quote.tax_rate * 100,
         },
     )
 
@@ -329,16 +329,28 @@ def milestones_create(*, quote: Quote) -> list[PaymentMilestone]:
 
 
 def milestones_reach(*, engagement: Engagement, event: str, quote: Quote | None = None) -> list[Invoice]:
-    """Mark the milestones of accepted quotes waiting for `event` as reached and invoice each one
-    (`quote`: only that quote's, e.g. an add-on accepted now)."""
+    """Mark the milestones of accepted quotes waiting for `event` as reached and issue a payment
+    request for each (`quote`: only that quote's, e.g. an add-on accepted now). A milestone of 0
+    (a total of 1 or 2 CLP split 40/30/30) needs no document: it is settled at once."""
     invoices = []
     pending = PaymentMilestone.objects.select_for_update().filter(
         engagement=engagement, event=event, reached_at__isnull=True, quote__status=QuoteStatus.ACCEPTED
     )
     if quote is not None:
         pending = pending.filter(quote=quote)
-    for milestone in pending:
-        milestone.reached_at = timezone.now()
+    for milestone in pending.select_related("quote"):
+        now = timezone.now()
+        milestone.reached_at = now
+        if milestone.amount == 0:
+            milestone.settled_at = now
+            milestone.save(update_fields=["reached_at", "settled_at"])
+            lifecycle.event_record(
+                engagement,
+                "milestone.nothing_to_collect",
+                actor=None,
+                data={"percent": money.percent_text(milestone.percent), "label": milestone.label_es},
+            )
+            continue
         milestone.save(update_fields=["reached_at"])
         invoices.append(invoice_for_milestone(milestone=milestone))
     return invoices
@@ -359,19 +371,28 @@ def on_closed(*, engagement: Engagement, actor: User | None) -> None:
     milestones_reach(engagement=engagement, event="closed")
 
 
-# ---------------------------------------------------------------- invoices
+# ---------------------------------------------------------------- payment requests
 
 
 def _percent_label(milestone: PaymentMilestone) -> str:
-    return f"{milestone.percent.normalize()}% {milestone.label_es} · {milestone.engagement.title}"
+    return f"{money.percent_text(milestone.percent)}\u00a0% {milestone.label_es} · {milestone.engagement.title}"
+
+
+def milestone_net_and_tax(milestone: PaymentMilestone) -> tuple[Decimal, Decimal]:
+    """The milestone's share of the quote's net and tax. The tax is allocated
+    across the quote's milestones (money.allocate_tax, remainder on the last),
+    so the documents of a quote add up to its net, tax and total exactly."""
+    quote = milestone.quote
+    siblings = list(quote.milestones.order_by("order").values_list("pk", "amount"))
+    taxes = money.allocate_tax(quote.tax, [amount for _pk, amount in siblings], decimals_of(quote.currency))
+    tax = taxes[[pk for pk, _amount in siblings].index(milestone.pk)]
+    return milestone.amount - tax, tax
 
 
 def invoice_for_milestone(*, milestone: PaymentMilestone) -> Invoice:
     """A payment request for one milestone: one line with the milestone's net share."""
     quote, company = milestone.quote, milestone.engagement.company
-    decimals = decimals_of(milestone.currency)
-    # The milestone amount includes tax; split it back into net and tax for the document.
-    net = money.quantize(milestone.amount / (1 + quote.tax_rate), decimals)
+    net, tax = milestone_net_and_tax(milestone)
     invoice = Invoice.objects.create(
         series=settings.INVOICE_SERIES,
         company=company,
@@ -381,7 +402,7 @@ def invoice_for_milestone(*, milestone: PaymentMilestone) -> Invoice:
         **Invoice.client_snapshot(company),
         tax_rate=quote.tax_rate,
         subtotal=net,
-        tax=milestone.amount - net,
+        tax=tax,
         total=milestone.amount,
     )
     InvoiceLine.objects.create(
@@ -409,7 +430,14 @@ def invoice_issue(*, invoice: Invoice) -> Invoice:
     invoice.issue_date, invoice.due_date = today, today + timedelta(days=settings.INVOICE_DUE_DAYS)
     invoice.save(update_fields=["number", "status", "issued_at", "issue_date", "due_date"])
     transaction.on_commit(lambda: async_task("billing.tasks.invoice_pdf_render", invoice.pk))
-    if invoice.engagement_id:
+    if invoice.engagement_id and invoice.credit_note_for_id:  # a void asks for no payment: no "issued" mail
+        lifecycle.event_record(
+            invoice.engagement,
+            "invoice.voided",
+            actor=None,
+            data={"number": invoice.display_number, "voids": invoice.credit_note_for.display_number},
+        )
+    elif invoice.engagement_id:
         lifecycle.event_record(
             invoice.engagement,
             "invoice.issued",
@@ -454,13 +482,14 @@ def invoice_render_pdf(*, invoice_id: int) -> Invoice:
     return invoice
 
 
-VOID_PAID = _("This invoice has payments: record a credit for the client instead of voiding it.")
-VOID_NOT_ISSUED = _("Only an issued, unpaid invoice can be voided.")
+VOID_PAID = _("This payment request has payments: record a credit for the client instead of voiding it.")
+VOID_NOT_ISSUED = _("Only an issued, unpaid payment request can be voided.")
 
 
 @transaction.atomic
 def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
-    """Void an issued invoice the only legal way: a credit note with its own number."""
+    """Void an issued payment request with an "anulación": a document with its own
+    number that cancels it (issued documents never change or disappear)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainError(VOID_PAID if invoice.paid_amount else VOID_NOT_ISSUED)
@@ -484,13 +513,13 @@ def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
     InvoiceLine.objects.create(
         invoice=note,
         order=0,
-        description=f"Anula {invoice.display_number}: {reason.strip()}"[:300],
+        description=f"Anula la solicitud de pago {invoice.display_number}: {reason.strip()}"[:300],
         quantity=Decimal(1),
         unit_price=invoice.subtotal,
         amount=invoice.subtotal,
     )
     note = invoice_issue(invoice=note)
-    # A credit note settles itself: it is not a payment request.
+    # A void settles itself: it is not a payment request.
     Invoice.objects.filter(pk=note.pk).update(status=InvoiceStatus.PAID, paid_amount=note.total)
     invoice.status = InvoiceStatus.VOID
     invoice.save(update_fields=["status"])

@@ -1,4 +1,4 @@
-"""Billing pages: quotes (editor, reading, acceptance) and invoice PDFs."""
+"""Billing pages: quotes (editor, reading, acceptance), payment requests and their PDFs, credits."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -202,7 +202,7 @@ def credit_apply(request: HttpRequest, public_id) -> HttpResponse:
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            messages.success(request, _("Credit applied to the invoice."))
+            messages.success(request, _("Credit applied to the payment request."))
     else:
         messages.error(request, _("Choose a credit and an amount."))
     return redirect("billing:invoice", public_id=invoice.public_id)
@@ -256,7 +256,7 @@ def finance(request: HttpRequest) -> HttpResponse:
 @staff_required
 def invoices_csv(request: HttpRequest) -> HttpResponse:
     invoices = selectors.invoice_list_for_user(request.user).exclude(status=InvoiceStatus.DRAFT).order_by("number")
-    return exports.invoices_csv(invoices, "facturas.csv")
+    return exports.invoices_csv(invoices, "solicitudes-de-pago.csv")
 
 
 @staff_required
@@ -270,7 +270,7 @@ def payments_csv(request: HttpRequest) -> HttpResponse:
 def invoice_issue(request: HttpRequest, public_id) -> HttpResponse:
     invoice = get_scoped_or_404(selectors.invoice_list_for_user(request.user), public_id=public_id)
     services.invoice_issue(invoice=invoice)
-    messages.success(request, _("Invoice issued."))
+    messages.success(request, _("Payment request issued."))
     return redirect("billing:invoice", public_id=invoice.public_id)
 
 
@@ -283,5 +283,5 @@ def invoice_void(request: HttpRequest, public_id) -> HttpResponse:
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("billing:invoice", public_id=invoice.public_id)
-    messages.success(request, _("Invoice voided with credit note %(number)s.") % {"number": note.display_number})
+    messages.success(request, _("Payment request voided: cancellation %(number)s.") % {"number": note.display_number})
     return redirect("billing:invoice", public_id=note.public_id)

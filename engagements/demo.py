@@ -2,7 +2,12 @@
 
 They are built through the real services and then moved back in time, so the
 dates look lived-in: sessions held weeks ago, a formal request about to cross
-the 60-day rule, an engagement about to reach the 90-day one.
+the 60-day rule, an engagement about to reach the 90-day one (staff see the
+first day an administrative close is allowed), one reactivated by staff with
+its request still open (R1 counts again from the reactivation), a phase
+completed with a session not held (the reason is on the timeline), a held
+session still without its log. The administrative closes and their credits
+are in billing's demo: they need quotes and payments.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ def _days_ago(days: int):
     return timezone.now() - timedelta(days=days)
 
 
-def _shift(engagement: Engagement, days: int) -> None:
+def shift_back(engagement: Engagement, days: int) -> None:
     """Move everything the services stamped 'now' back by `days`."""
     delta = timedelta(days=days)
     for model, fields in [
@@ -112,13 +117,20 @@ def _deliver_checklist(engagement: Engagement, client: User, consultant: User, c
         services.checklist_review(actor=consultant, item=item, accept=True)
 
 
-def _hold_session(session: Session, consultant: User, days_ago: int, number: int) -> None:
+def _held(session: Session, consultant: User, days_ago: int) -> None:
+    """Schedule the session (only future times are accepted), then let its time pass: held `days_ago` days ago."""
     services.session_schedule(
         actor=consultant,
         session=session,
         scheduled_at=timezone.now() + timedelta(days=1),
         video_link="https://meet.example.com/demo",
     )
+    Session.objects.filter(pk=session.pk).update(scheduled_at=_days_ago(days_ago))
+
+
+def _hold_session(session: Session, consultant: User, days_ago: int, number: int) -> None:
+    """Hold the session and publish its log."""
+    _held(session, consultant, days_ago)
     services.session_log_publish(
         actor=consultant,
         session=session,
@@ -141,7 +153,19 @@ def _hold_session(session: Session, consultant: User, days_ago: int, number: int
             },
         ],
     )
-    Session.objects.filter(pk=session.pk).update(scheduled_at=_days_ago(days_ago), log_published_at=_days_ago(days_ago))
+    Session.objects.filter(pk=session.pk).update(log_published_at=_days_ago(days_ago))
+
+
+def _complete_phases(engagement, consultant, *, until: str, age: int, skip: frozenset[int], override: str) -> None:
+    """Hold and log each phase's sessions (but those in `skip`), then complete the phase; a phase
+    with something not done needs `override` as its reason."""
+    sessions = {s.number: s for s in engagement.sessions.all()}
+    for index, phase in enumerate(rules.PHASES[: rules.PHASES.index(until)]):
+        for number, session in sessions.items():
+            if rules.SESSION_PHASES.get(session.kind) == phase and number not in skip:
+                _hold_session(session, consultant, max(1, age - 5 * (index + 1)), number)
+        gaps = services.phase_gaps_of(engagement, phase)
+        services.phase_complete(actor=consultant, engagement=engagement, phase=phase, reason=override if gaps else "")
 
 
 def _request(engagement: Engagement, consultant: User, subject: str, days_ago: int) -> FormalRequest:
@@ -157,35 +181,65 @@ def _request(engagement: Engagement, consultant: User, subject: str, days_ago: i
     return request
 
 
-def _build(title, company, people, service, *, status, phase=None, age=30, request_age=None, waiting_days=None):
+def _build(
+    title,
+    company,
+    people,
+    service,
+    *,
+    status,
+    phase=None,
+    age=30,
+    request_age=None,
+    waiting_days=None,
+    skip_sessions=frozenset(),
+    override="Se avanzó con la información disponible; lo pendiente se verá en la fase siguiente",
+):
     staff, consultant, client = people
     engagement = _new(title, company, staff, consultant, service)
-    if status in (rules.QUOTED, rules.ACTIVE, rules.WAITING, rules.CLOSED, rules.ADMIN_CLOSED):
+    if status in (rules.QUOTED, rules.ACTIVE, rules.WAITING, rules.CLOSED):
         services.diagnosis_save(actor=consultant, engagement=engagement, values=DIAGNOSIS, complete=True)
         services.engagement_mark_quoted(actor=staff, engagement=engagement)
-    if status in (rules.ACTIVE, rules.WAITING, rules.CLOSED, rules.ADMIN_CLOSED):
+    if status in (rules.ACTIVE, rules.WAITING, rules.CLOSED):
         services.engagement_confirm_scope(actor=staff, engagement=engagement, reason="Cotización aceptada")
-        _deliver_checklist(engagement, client, consultant, 4 if status != rules.WAITING else 2)
-        sessions = list(engagement.sessions.order_by("number"))
-        for target_phase in rules.PHASES[: rules.PHASES.index(phase or rules.CLOSING)]:
-            if target_phase in (rules.PLANNING, rules.CONFIGURATION):
-                index = rules.PHASES.index(target_phase)
-                _hold_session(sessions[index], consultant, age - 5 * (index + 1), index + 1)
-            services.phase_complete(actor=consultant, engagement=engagement, phase=target_phase)
-    if request_age is not None:
-        _request(engagement, consultant, "Acceso de administrador a la tienda", request_age)
-    if status == rules.WAITING:
-        services.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
+        _deliver_checklist(engagement, client, consultant, 4)
+        until = phase or rules.CLOSING
+        _complete_phases(engagement, consultant, until=until, age=age, skip=skip_sessions, override=override)
+    request = (
+        _request(engagement, consultant, "Acceso de administrador a la tienda", request_age) if request_age else None
+    )
+    if status == rules.WAITING:  # R1 fired on that request: answering it reactivates the engagement
+        services.engagement_transition(
+            engagement=engagement, target=rules.WAITING, actor=None, reason="R1", waiting_for=request
+        )
         Engagement.objects.filter(pk=engagement.pk).update(waiting_since=_days_ago(waiting_days))
     if status == rules.CLOSED:
         services.engagement_close(actor=consultant, engagement=engagement, reason="Puesta en marcha validada")
-    if status == rules.ADMIN_CLOSED:
-        services.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
-        services.engagement_admin_close(actor=staff, engagement=engagement, reason="90 días sin respuesta")
     if status == rules.CANCELLED:
         services.engagement_cancel(actor=staff, engagement=engagement, reason="El cliente desistió")
-    _shift(engagement, age)
+    shift_back(engagement, age)
     return engagement
+
+
+def _reactivated(engagement: Engagement, staff: User, *, held_days: int, reactivated_days: int) -> None:
+    """R1 put it on hold `held_days` ago; staff reactivated it `reactivated_days` ago with the request
+    still open: R1's clock counts from the reactivation, and the wait pushes the estimate once."""
+    request = engagement.requests.order_by("-sent_at").first()
+    services.engagement_transition(
+        engagement=engagement, target=rules.WAITING, actor=None, reason="R1", waiting_for=request
+    )
+    Engagement.objects.filter(pk=engagement.pk).update(waiting_since=_days_ago(held_days))
+    services.engagement_reactivate(actor=staff, engagement=engagement, reason="El cliente pidió 30 días más de plazo")
+    tz = services.business_tz()
+    since, back = rules.local_date(_days_ago(held_days), tz), rules.local_date(_days_ago(reactivated_days), tz)
+    Engagement.objects.filter(pk=engagement.pk).update(
+        reactivated_at=_days_ago(reactivated_days), wait_periods=[[since.isoformat(), back.isoformat()]]
+    )
+
+
+def _log_overdue(engagement: Engagement, consultant: User, number: int, days_ago: int) -> None:
+    """A session held `days_ago` days ago whose log was never written (the lists flag it after 2 business days)."""
+    _held(engagement.sessions.get(number=number), consultant, days_ago)
 
 
 def seed(out: TextIO) -> list[str]:
@@ -211,7 +265,13 @@ def seed(out: TextIO) -> list[str]:
             "Café Austral · Tienda Shopify",
             austral,
             camila,
-            {"status": rules.ACTIVE, "phase": rules.CONFIGURATION, "age": 30},
+            {
+                "status": rules.ACTIVE,
+                "phase": rules.CONFIGURATION,
+                "age": 30,
+                "skip_sessions": frozenset({2}),
+                "override": "Levantamiento y validación de flujo en una sola reunión, a pedido del cliente",
+            },
         ),
         (
             "Café Austral · Jumpseller",
@@ -219,23 +279,27 @@ def seed(out: TextIO) -> list[str]:
             camila,
             {"status": rules.WAITING, "phase": rules.CONFIGURATION, "age": 160, "request_age": 150, "waiting_days": 84},
         ),
-        (
-            "Café Austral · Tienda antigua",
-            austral,
-            camila,
-            {"status": rules.ADMIN_CLOSED, "phase": rules.CONFIGURATION, "age": 45},
-        ),
         ("Librería del Sur · WooCommerce", delsur, diego, {"status": rules.QUOTED, "age": 10}),
         ("Librería del Sur · Catálogo", delsur, diego, {"status": rules.ACTIVE, "phase": rules.PLANNING, "age": 3}),
         ("Librería del Sur · Cierre", delsur, diego, {"status": rules.ACTIVE, "phase": rules.CLOSING, "age": 35}),
         ("Librería del Sur · Primera etapa", delsur, diego, {"status": rules.CLOSED, "age": 90}),
+        (
+            "Librería del Sur · Marketplace",
+            delsur,
+            diego,
+            {"status": rules.ACTIVE, "phase": rules.CONFIGURATION, "age": 120, "request_age": 100},
+        ),
         ("Librería del Sur · Piloto", delsur, diego, {"status": rules.CANCELLED, "age": 120}),
     ]
     created = 0
     for title, company, client, options in plans:
         if Engagement.objects.filter(title=title).exists():
             continue
-        _build(title, company, (staff, consultant, client), service, **options)
+        engagement = _build(title, company, (staff, consultant, client), service, **options)
+        if title == "Librería del Sur · Marketplace":
+            _reactivated(engagement, staff, held_days=39, reactivated_days=10)
+        if title == "Tienda Andina · Marketplace B2B":
+            _log_overdue(engagement, consultant, number=4, days_ago=6)
         created += 1
     if not Engagement.objects.filter(status=rules.LEAD).exists():
         services.inquiry_submit(

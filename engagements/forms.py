@@ -147,6 +147,18 @@ class ReasonForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
+class PhaseCompleteForm(BootstrapMixin, forms.Form):
+    """The phase is named in the form: a second submit cannot complete the next one by accident."""
+
+    phase = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason to complete the phase with these items open"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+
+
 class ScheduleForm(BootstrapMixin, forms.Form):
     scheduled_at = forms.DateTimeField(
         label=_("Date and time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

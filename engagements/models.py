@@ -6,6 +6,7 @@ only the row itself. Every write lives in engagements.services.
 
 import secrets
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -77,6 +78,10 @@ class Service(models.Model):
         return Bilingual.pick(self.summary_es, self.summary_en)
 
 
+def default_phase_weights() -> dict[str, int]:
+    return dict(rules.DEFAULT_PHASE_WEIGHTS)
+
+
 class ServiceTerms(Bilingual):
     """One immutable version of what the service promises.
 
@@ -100,6 +105,10 @@ class ServiceTerms(Bilingual):
     warn_before_close_days = models.PositiveSmallIntegerField(default=10)
     policy_es = models.TextField()
     policy_en = models.TextField()
+    # Cumulative percent of the work executed once each phase is complete
+    # (rules.executed_share): the client's progress and the credit of an
+    # administrative close (R3) both read it.
+    phase_weights = models.JSONField(default=default_phase_weights)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["service", "version"], name="terms_version_unique")]
@@ -180,8 +189,13 @@ class Engagement(models.Model):
     # hold staff put by hand, which the sweep never lifts or escalates.
     waiting_since = models.DateTimeField(null=True, blank=True)
     held_manually = models.BooleanField(default=False)
-    # Days already spent waiting in earlier holds (they push the estimate).
-    days_waited = models.PositiveIntegerField(default=0)
+    # The formal request R1 fired on: answering it reactivates the engagement.
+    waiting_for = models.ForeignKey("FormalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The last reactivation: R1's clock restarts from it for requests still open.
+    reactivated_at = models.DateTimeField(null=True, blank=True)
+    # Earlier holds as [first day, day it ended] in the business time zone
+    # (ISO dates); the days after the estimate's start push it, once each.
+    wait_periods = models.JSONField(default=list, blank=True)
     progress_percent = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -203,6 +217,10 @@ class Engagement(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in rules.TERMINAL
+
+    @property
+    def past_waits(self) -> list[tuple[date, date]]:
+        return [(date.fromisoformat(begin), date.fromisoformat(end)) for begin, end in self.wait_periods]
 
 
 class EngagementEvent(models.Model):

@@ -27,7 +27,7 @@ from engagements.models import (
     Session,
     Status,
 )
-from engagements.services.lifecycle import business_tz
+from engagements.services.lifecycle import admin_close_first_day, business_tz
 from portal.models import Role, User
 
 TIMELINE_LENGTH = 15
@@ -88,10 +88,23 @@ class SessionUse:
 
 
 @dataclass
+class Waiting:
+    """While an engagement waits on the client: since when and for what."""
+
+    since: datetime
+    request: FormalRequest | None  # the request R1 fired on
+    open_requests: list[FormalRequest]  # for a hold put by hand: whatever is still open
+    items: list[ChecklistItem]
+    admin_close_from: date
+    admin_close_allowed: bool  # R2: staff may close administratively (before, only cancel)
+
+
+@dataclass
 class EngagementView:
     engagement: Engagement
     estimate: rules.EstimateWindow
-    health: str
+    health: str | None  # None once the engagement has ended
+    waiting: Waiting | None
     access_complete: date | None
     sessions: list[Session]
     session_use: SessionUse
@@ -115,9 +128,29 @@ def access_complete_on(items: list[ChecklistItem], tz) -> date | None:
     return max(rules.local_date(item.delivered_at, tz) for item in required)
 
 
-def days_waiting_total(engagement: Engagement, now: datetime, tz) -> int:
-    current = rules.days_between(engagement.waiting_since, now, tz) if engagement.waiting_since else 0
-    return engagement.days_waited + current
+def wait_periods(engagement: Engagement, now: datetime, tz) -> list[tuple[date, date]]:
+    """Every wait on the client as (first day, last day), the current one up to today."""
+    periods = engagement.past_waits
+    if engagement.waiting_since is not None:
+        periods.append((rules.local_date(engagement.waiting_since, tz), rules.local_date(now, tz)))
+    return periods
+
+
+def _waiting(
+    engagement: Engagement, requests: list[FormalRequest], pending: list[ChecklistItem], today: date
+) -> Waiting | None:
+    if engagement.status != rules.WAITING or engagement.waiting_since is None:
+        return None
+    about = next((r for r in requests if r.pk == engagement.waiting_for_id), None)
+    first_day = admin_close_first_day(engagement)
+    return Waiting(
+        since=engagement.waiting_since,
+        request=about,
+        open_requests=[] if about else [r for r in requests if r.is_open],
+        items=[] if about else pending,
+        admin_close_from=first_day,
+        admin_close_allowed=today >= first_day,
+    )
 
 
 def _prefetches(is_client: bool) -> list:
@@ -156,27 +189,39 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
     window = rules.estimate_window(
         scope_confirmed=scope,
         access_complete=access,
-        days_waiting=days_waiting_total(engagement, now, tz),
+        wait_periods=wait_periods(engagement, now, tz),
         min_weeks=engagement.terms.estimate_min_weeks,
         max_weeks=engagement.terms.estimate_max_weeks,
     )
     used = [s.minutes_used or 0 for s in sessions if s.log_published_at]
     minutes = rules.session_minutes(used, engagement.terms.included_minutes)
+    for session in sessions:
+        session.is_held = rules.session_held(session.scheduled_at, now)
+    # A closed or cancelled engagement asks the client for nothing any more.
+    pending = (
+        []
+        if engagement.is_terminal
+        else [i for i in checklist if i.status in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED)]
+    )
+    steps = [s for s in engagement.next_steps.all() if s.done_at is None]
+    for step in steps:
+        step.can_mark = rules.may_mark_step(user.role, step.owner)
     return EngagementView(
         engagement=engagement,
         estimate=window,
-        health=rules.estimate_health(window, rules.local_date(now, tz), engagement.progress_percent),
+        health=rules.estimate_health(window, rules.local_date(now, tz), engagement.progress_percent, engagement.status),
+        waiting=_waiting(engagement, requests, pending, rules.local_date(now, tz)),
         access_complete=access,
         sessions=sessions,
         session_use=SessionUse(len(used), len(sessions), *minutes),
-        open_requests=[(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
+        # An ended engagement asks for no answer any more (its open requests stay in the timeline).
+        open_requests=[]
+        if engagement.is_terminal
+        else [(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
         answered_requests=[r for r in requests if not r.is_open],
         checklist=checklist,
-        # A closed or cancelled engagement asks the client for nothing any more.
-        checklist_pending=[]
-        if engagement.is_terminal
-        else [i for i in checklist if i.status in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED)],
-        next_steps=[s for s in engagement.next_steps.all() if s.done_at is None],
+        checklist_pending=pending,
+        next_steps=steps,
         latest_logs=sorted((s for s in sessions if s.log_published_at), key=lambda s: s.log_published_at, reverse=True)[
             :3
         ],
@@ -190,7 +235,7 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
 
 
 def _with_urgency(queryset: QuerySet[Engagement]) -> QuerySet[Engagement]:
-    """Annotate the oldest unanswered request and the latest request (R1 looks at the latest only)."""
+    """Annotate the oldest unanswered request and the latest request (R1 reads the latest only)."""
     latest = FormalRequest.objects.filter(engagement=OuterRef("pk")).order_by("-sent_at", "-id")
     return queryset.annotate(
         oldest_open_request=Min("requests__sent_at", filter=Q(requests__answered_at__isnull=True)),
@@ -213,8 +258,9 @@ def _urgency(engagement: Engagement, now: datetime, tz) -> UrgencyRow:
     oldest = engagement.oldest_open_request
     days = rules.days_between(oldest, now, tz) if oldest else None
     r1_on = r2_on = None
-    if engagement.status == rules.ACTIVE and engagement.latest_request and engagement.latest_answered is None:
-        r1_on = rules.r1_fires_on(engagement.latest_request, tz, wait_rules)
+    clock = rules.r1_clock(engagement.latest_request, engagement.latest_answered is not None, engagement.reactivated_at)
+    if engagement.status == rules.ACTIVE and clock is not None:
+        r1_on = rules.r1_fires_on(clock, tz, wait_rules)
     if engagement.status == rules.WAITING and engagement.waiting_since:
         r2_on = rules.r2_fires_on(engagement.waiting_since, tz, wait_rules)
     return UrgencyRow(engagement, days, r1_on, r2_on)
@@ -229,10 +275,28 @@ def consultant_workspace(user: User, now: datetime | None = None) -> list[Urgenc
     return sorted(rows, key=lambda r: (-(r.days_oldest_open or -1), min(r.r1_on or far, r.r2_on or far)))
 
 
+def sessions_log_overdue(user: User, now: datetime | None = None, limit: int = 100) -> list[Session]:
+    """Held sessions of running engagements still without a log after
+    `rules.LOG_DUE_BUSINESS_DAYS` business days, oldest first."""
+    now, tz = now or timezone.now(), business_tz()
+    before = rules.day_starts(rules.log_overdue_before(rules.local_date(now, tz)), tz)
+    return list(
+        session_list_for_user(user)
+        .filter(
+            engagement__status__in=[rules.ACTIVE, rules.WAITING],
+            log_published_at__isnull=True,
+            scheduled_at__lt=before,
+        )
+        .select_related("engagement__consultant")
+        .order_by("scheduled_at")[:limit]
+    )
+
+
 @dataclass
 class Pipeline:
     counts: list[tuple[str, str, int]]  # (status, label, count) for every status
     near_threshold: list[UrgencyRow]
+    logs_overdue: list[Session]
     leads: list[Engagement]
     columns: list[tuple[str, str, list[Engagement]]]  # open statuses with their engagements
 
@@ -257,7 +321,7 @@ def staff_pipeline(user: User, now: datetime | None = None, horizon_days: int = 
     labels = dict(Status.choices)
     columns = [(status, labels[status], by_status[status]) for status in open_statuses]
     near.sort(key=lambda r: min(r.r1_on or date.max, r.r2_on or date.max))
-    return Pipeline(counts, near, leads, columns)
+    return Pipeline(counts, near, sessions_log_overdue(user, now), leads, columns)
 
 
 def client_engagements(user: User) -> QuerySet[Engagement]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("portal/e/<str:code>/convert/", views.lead_convert, name="lead_convert"),
     path("portal/e/<str:code>/assign/", views.assign, name="assign"),
     path("portal/e/<str:code>/action/<slug:name>/", views.action, name="action"),
+    path("portal/e/<str:code>/phase/complete/", views.phase_complete, name="phase_complete"),
     path("portal/e/<str:code>/diagnosis/", views.diagnosis, name="diagnosis"),
     path("portal/e/<str:code>/requests/new/", views.request_send, name="request_send"),
     path("portal/e/<str:code>/notes/", views.note_add, name="note_add"),

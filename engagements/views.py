@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,13 +28,14 @@ from engagements.forms import (
     FormalRequestForm,
     InquiryForm,
     NoteForm,
+    PhaseCompleteForm,
     ReasonForm,
     RecordAnswerForm,
     ReviewForm,
     ScheduleForm,
     SessionLogForm,
 )
-from engagements.models import Diagnosis, Service
+from engagements.models import ChecklistKind, Diagnosis, Service
 from portal.access import (
     client_required,
     companies_for_user,
@@ -124,7 +126,8 @@ def home(request: HttpRequest) -> HttpResponse:
         company = companies_for_user(user).only("public_id", "legal_name").first()
         return render(request, "engagements/client_home.html", {"engagements": engagements, "company": company})
     if user.role == Role.CONSULTANT:
-        return render(request, "engagements/workspace.html", {"rows": selectors.consultant_workspace(user)})
+        context = {"rows": selectors.consultant_workspace(user), "logs_overdue": selectors.sessions_log_overdue(user)}
+        return render(request, "engagements/workspace.html", context)
     return render(request, "engagements/pipeline.html", {"pipeline": selectors.staff_pipeline(user)})
 
 
@@ -243,11 +246,6 @@ ACTIONS: dict[str, tuple[frozenset[str], Callable, object]] = {
         lambda e, u, r: services.engagement_cancel(actor=u, engagement=e, reason=r),
         gettext_lazy("The engagement was cancelled."),
     ),
-    "complete_phase": (
-        frozenset({Role.STAFF, Role.CONSULTANT}),
-        lambda e, u, r: services.phase_complete(actor=u, engagement=e, phase=e.phase),
-        gettext_lazy("Phase completed."),
-    ),
 }
 
 
@@ -264,6 +262,33 @@ def action(request: HttpRequest, code: str, name: str) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     _run(request, lambda: call(engagement, request.user, reason), str(success))
     return _back(engagement)
+
+
+@consultant_required
+def phase_complete(request: HttpRequest, code: str) -> HttpResponse:
+    """Confirm the completion of the current phase, seeing first what is not done for it."""
+    engagement = _engagement(request, code)
+    if engagement.status != rules.ACTIVE or engagement.phase == rules.CLOSING:
+        messages.error(request, str(services.PHASE_NOT_CURRENT))
+        return _back(engagement)
+    form = PhaseCompleteForm(request.POST or None, initial={"phase": engagement.phase})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.phase_complete(actor=request.user, engagement=engagement, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            messages.success(request, _("Phase completed."))
+            return _back(engagement)
+    gaps = services.phase_gaps_of(engagement, engagement.phase)
+    labels = dict(ChecklistKind.choices)
+    context = {
+        "e": engagement,
+        "form": form,
+        "gaps": gaps,
+        "deliverables": [labels[k] for k in gaps.deliverables_pending],
+    }
+    return render(request, "engagements/phase_complete.html", context)
 
 
 # ---------------------------------------------------------------- consultant: diagnosis, requests, sessions
@@ -341,7 +366,9 @@ def session_log(request: HttpRequest, public_id) -> HttpResponse:
         else:
             messages.success(request, _("Log published: the client can read it now."))
             return _back(session.engagement, "sessions")
-    return render(request, "engagements/session_log.html", {"session": session, "e": session.engagement, "form": form})
+    held = rules.session_held(session.scheduled_at, timezone.now())
+    context = {"session": session, "e": session.engagement, "form": form, "held": held}
+    return render(request, "engagements/session_log.html", context)
 
 
 @consultant_required

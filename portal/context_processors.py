@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 _NAV = {
-    "client": [("engagements:home", _("My portal")), ("billing:finance", _("Invoices and credits"))],
+    "client": [("engagements:home", _("My portal")), ("billing:finance", _("Payment requests and credits"))],
     "consultant": [("engagements:home", _("Workspace"))],
     "staff": [
         ("engagements:home", _("Pipeline")),

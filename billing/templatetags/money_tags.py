@@ -1,9 +1,11 @@
-"""{{ amount|money:currency }}: Chilean style, 1.234.567 and 1.234,50."""
+"""{{ amount|money:currency }}: Chilean style, 1.234.567 and 1.234,50; {{ 40|percent }}: "40 %"."""
 
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
+
+from billing.money import percent_text
 
 register = template.Library()
 
@@ -22,3 +24,11 @@ def money(amount: Decimal | str | None, currency: str = "CLP") -> str:
 def days_until(day, today) -> int:
     """Whole days from `today` to `day` (negative once past)."""
     return (day - today).days if day and today else 0
+
+
+@register.filter
+def percent(value: Decimal | int | str | None) -> str:
+    """{{ 40|percent }} -> "40 %" (a no-break space, as Spanish writes it), from the plan's own figure."""
+    if value is None or value == "":
+        return ""
+    return f"{percent_text(Decimal(str(value)))}\u00a0%"

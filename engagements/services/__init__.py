@@ -8,7 +8,7 @@ client_wait: the R1/R2 sweep.
 """
 
 from engagements.services.catalogue import service_publish, service_publish_catalogue
-from engagements.services.client_wait import Action, client_wait_candidates, client_wait_sweep
+from engagements.services.client_wait import Action, client_wait_due, client_wait_notify, client_wait_sweep
 from engagements.services.lifecycle import (
     CLOSE_BEFORE_CLOSING,
     DIAGNOSIS_INCOMPLETE,
@@ -18,6 +18,7 @@ from engagements.services.lifecycle import (
     REASON_REQUIRED,
     TRANSITION_NOT_ALLOWED,
     TRANSITION_WRONG_ROLE,
+    admin_close_first_day,
     business_tz,
     client_addresses,
     consultant_addresses,
@@ -35,6 +36,7 @@ from engagements.services.lifecycle import (
     inquiry_submit,
     lead_convert,
     phase_complete,
+    phase_gaps_of,
     service_current_terms,
 )
 from engagements.services.work import (
@@ -75,13 +77,15 @@ __all__ = [
     "TRANSITION_NOT_ALLOWED",
     "TRANSITION_WRONG_ROLE",
     "Action",
+    "admin_close_first_day",
     "business_tz",
     "change_request_classify",
     "change_request_raise",
     "checklist_deliver",
     "checklist_review",
     "client_addresses",
-    "client_wait_candidates",
+    "client_wait_due",
+    "client_wait_notify",
     "client_wait_sweep",
     "consultant_addresses",
     "diagnosis_save",
@@ -103,6 +107,7 @@ __all__ = [
     "lead_convert",
     "next_step_set_done",
     "phase_complete",
+    "phase_gaps_of",
     "service_current_terms",
     "service_publish",
     "service_publish_catalogue",

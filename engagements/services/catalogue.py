@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from engagements import catalogue
+from engagements import catalogue, rules
 from engagements.models import Service, ServiceTerms
 
-_TERMS_FIELDS = ("sessions", "milestone_plan", "policy_es", "policy_en")
+_TERMS_FIELDS = ("sessions", "milestone_plan", "policy_es", "policy_en", "phase_weights")
 
 
 def _catalogue_terms() -> dict:
@@ -16,6 +16,7 @@ def _catalogue_terms() -> dict:
         "milestone_plan": catalogue.MILESTONE_PLAN,
         "policy_es": catalogue.POLICY_ES,
         "policy_en": catalogue.POLICY_EN,
+        "phase_weights": dict(rules.DEFAULT_PHASE_WEIGHTS),
     }
 
 

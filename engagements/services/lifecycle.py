@@ -8,7 +8,8 @@ commit through portal.notifications.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,12 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagements import hooks, rules
+from engagements.errors import AdminCloseTooEarly, PhaseIncomplete
 from engagements.models import (
     ChecklistItem,
     ChecklistKind,
+    ChecklistStatus,
     Diagnosis,
     Engagement,
     EngagementEvent,
+    FormalRequest,
     Inquiry,
     Phase,
     PhasePlan,
@@ -52,8 +56,6 @@ CONSULTANT_REQUIRED = _("Choose a consultant.")
 NOT_A_CONSULTANT = _("This person is not a consultant of the consultancy.")
 COMPANY_REQUIRED = _("Choose an existing company or enter the new company's details.")
 
-# Progress shown to the client once each phase is complete.
-PHASE_PROGRESS = {Phase.PLANNING: 15, Phase.CONFIGURATION: 60, Phase.TESTING: 85, Phase.CLOSING: 100}
 CHECKLIST = [
     (ChecklistKind.SHOP_ACCESS, True),
     (ChecklistKind.CHANNEL, True),
@@ -117,16 +119,29 @@ def _refusal(error: rules.TransitionRefused) -> DomainError:
     return DomainError(message % {"current": labels[error.current], "target": labels[error.target]})
 
 
-def _apply_waiting_clock(engagement: Engagement, target: str, now: datetime, *, manual: bool) -> list[str]:
-    """Entering waiting starts the clock; leaving it adds the days to the push."""
+def _apply_waiting_clock(
+    engagement: Engagement, target: str, now: datetime, *, manual: bool, waiting_for: FormalRequest | None
+) -> list[str]:
+    """Entering waiting starts R2's clock and records what the wait is about;
+    leaving it keeps the period (it pushes the estimate) and, back to active,
+    restarts R1's clock (rules.r1_clock)."""
     if target == rules.WAITING:
         engagement.waiting_since, engagement.held_manually = now, manual
-        return ["waiting_since", "held_manually"]
-    if engagement.status == rules.WAITING and engagement.waiting_since is not None:
-        engagement.days_waited += rules.days_between(engagement.waiting_since, now, business_tz())
-        engagement.waiting_since, engagement.held_manually = None, False
-        return ["waiting_since", "held_manually", "days_waited"]
-    return []
+        engagement.waiting_for = None if manual else waiting_for
+        return ["waiting_since", "held_manually", "waiting_for"]
+    if engagement.status != rules.WAITING:
+        return []
+    fields = ["waiting_since", "held_manually", "waiting_for"]
+    if engagement.waiting_since is not None:
+        tz = business_tz()
+        period = [rules.local_date(engagement.waiting_since, tz).isoformat(), rules.local_date(now, tz).isoformat()]
+        engagement.wait_periods = [*engagement.wait_periods, period]
+        fields.append("wait_periods")
+    if target == rules.ACTIVE:
+        engagement.reactivated_at = now
+        fields.append("reactivated_at")
+    engagement.waiting_since, engagement.held_manually, engagement.waiting_for = None, False, None
+    return fields
 
 
 @transaction.atomic
@@ -138,10 +153,12 @@ def engagement_transition(
     reason: str = "",
     data: dict | None = None,
     manual_hold: bool = False,
+    waiting_for: FormalRequest | None = None,
 ) -> Engagement:
     """Move an engagement to `target` if the table allows it for the actor's role.
 
     Idempotent: asking for the status it already has changes nothing.
+    `waiting_for`: the formal request an R1 hold is about (its answer reactivates).
     """
     engagement = _lock(engagement)
     if engagement.status == target:
@@ -152,7 +169,7 @@ def engagement_transition(
         raise _refusal(error) from error
     now = timezone.now()
     old = engagement.status
-    fields = _apply_waiting_clock(engagement, target, now, manual=manual_hold)
+    fields = _apply_waiting_clock(engagement, target, now, manual=manual_hold, waiting_for=waiting_for)
     engagement.status, engagement.status_changed_at = target, now
     engagement.save(update_fields=[*fields, "status", "status_changed_at"])
     event_record(
@@ -373,22 +390,58 @@ def engagement_confirm_scope(*, engagement: Engagement, actor: User | None, reas
 # ---------------------------------------------------------------- phases and close
 
 
+def phase_gaps_of(engagement: Engagement, phase: str, now: datetime | None = None) -> rules.PhaseGaps:
+    """What is not done for `phase`: its sessions not held or not logged, the
+    client's deliverables not verified, the formal requests still open."""
+    now = now or timezone.now()
+    sessions = engagement.sessions.order_by("number").values_list("number", "kind", "scheduled_at", "log_published_at")
+    done = ChecklistStatus.VERIFIED
+    return rules.phase_gaps(
+        phase,
+        sessions=[(n, kind, rules.session_held(at, now), logged is not None) for n, kind, at, logged in sessions],
+        deliverables=[
+            (kind, required, status == done)
+            for kind, required, status in engagement.checklist.values_list("kind", "required_for_access", "status")
+        ],
+        open_requests=list(
+            engagement.requests.filter(answered_at__isnull=True).order_by("sent_at").values_list("subject", flat=True)
+        ),
+    )
+
+
+def _progress(engagement: Engagement) -> int:
+    completed = PhasePlan.objects.filter(engagement=engagement, completed_at__isnull=False).values_list(
+        "phase", flat=True
+    )
+    return rules.executed_share(completed, engagement.terms.phase_weights)
+
+
 @transaction.atomic
-def phase_complete(*, actor: User, engagement: Engagement, phase: str) -> Engagement:
+def phase_complete(*, actor: User, engagement: Engagement, phase: str, reason: str = "") -> Engagement:
     """Complete the current phase and start the next one. Completing
-    "configuration and base implementation" triggers the 30% milestone."""
+    "configuration and base implementation" triggers the 30% milestone.
+
+    Refused with PhaseIncomplete while the phase has work not done, unless a
+    reason is given: the override and what was missing go on the timeline. The
+    client's progress is the executed share of the completed phases."""
     engagement = _lock(engagement)
     if engagement.status != rules.ACTIVE or engagement.phase != phase:
         raise DomainError(PHASE_NOT_CURRENT)
+    gaps = phase_gaps_of(engagement, phase)
+    if gaps and not reason.strip():
+        raise PhaseIncomplete(gaps)
     now = timezone.now()
     PhasePlan.objects.filter(engagement=engagement, phase=phase).update(completed_at=now)
     following = rules.next_phase(phase)
     if following is not None:
         PhasePlan.objects.filter(engagement=engagement, phase=following).update(started_at=now)
         engagement.phase = following
-    engagement.progress_percent = PHASE_PROGRESS[phase]
+    engagement.progress_percent = _progress(engagement)
     engagement.save(update_fields=["phase", "progress_percent"])
-    event_record(engagement, "engagement.phase_completed", actor=actor, data={"phase": phase})
+    data = {"phase": phase}
+    if gaps:
+        data["overridden"] = asdict(gaps)
+    event_record(engagement, "engagement.phase_completed", actor=actor, data=data, reason=reason.strip())
     hooks.run(hooks.PHASE_COMPLETED, engagement=engagement, phase=phase, actor=actor)
     return engagement
 
@@ -402,7 +455,7 @@ def engagement_close(*, actor: User, engagement: Engagement, reason: str) -> Eng
     engagement = engagement_transition(engagement=engagement, target=rules.CLOSED, actor=actor, reason=reason)
     now = timezone.now()
     PhasePlan.objects.filter(engagement=engagement, completed_at__isnull=True).update(completed_at=now)
-    engagement.progress_percent = 100
+    engagement.progress_percent = _progress(engagement)
     engagement.save(update_fields=["progress_percent"])
     hooks.run(hooks.CLOSED, engagement=engagement, actor=actor)
     email_enqueue(to=client_addresses(engagement), template="engagement_closed", context={"engagement": engagement})
@@ -427,7 +480,8 @@ def engagement_hold(*, actor: User, engagement: Engagement, reason: str) -> Enga
 
 @transaction.atomic
 def engagement_reactivate(*, actor: User | None, engagement: Engagement, reason: str) -> Engagement:
-    """The client delivered what was pending: the clock restarts."""
+    """The client answered what the wait was about, or staff reactivate: back to
+    active, and R1's clock restarts today for the requests still open."""
     engagement = engagement_transition(engagement=engagement, target=rules.ACTIVE, actor=actor, reason=reason)
     email_enqueue(
         to=client_addresses(engagement) + consultant_addresses(engagement),
@@ -437,10 +491,24 @@ def engagement_reactivate(*, actor: User | None, engagement: Engagement, reason:
     return engagement
 
 
+def admin_close_first_day(engagement: Engagement) -> date | None:
+    """R2: the first day an administrative close is allowed, while the engagement waits on the client."""
+    if engagement.status != rules.WAITING or engagement.waiting_since is None:
+        return None
+    return rules.r2_fires_on(engagement.waiting_since, business_tz(), engagement.terms.wait_rules)
+
+
 @transaction.atomic
 def engagement_admin_close(*, actor: User | None, engagement: Engagement, reason: str) -> Engagement:
-    """R2. The ADMIN_CLOSED hook is where billing turns the unexecuted balance into a credit."""
+    """R2: only after `close_after_days` calendar days waiting on the client
+    without reactivation (AdminCloseTooEarly names the first allowed day; before
+    it staff can only cancel). The ADMIN_CLOSED hook is where billing proposes
+    the unexecuted balance as a credit (R3)."""
     _require_reason(reason)
+    engagement = _lock(engagement)
+    first_day = admin_close_first_day(engagement)
+    if first_day is not None and rules.local_date(timezone.now(), business_tz()) < first_day:
+        raise AdminCloseTooEarly(first_day, engagement.terms.close_after_days)
     engagement = engagement_transition(engagement=engagement, target=rules.ADMIN_CLOSED, actor=actor, reason=reason)
     hooks.run(hooks.ADMIN_CLOSED, engagement=engagement, actor=actor, reason=reason)
     email_enqueue(
@@ -451,5 +519,7 @@ def engagement_admin_close(*, actor: User | None, engagement: Engagement, reason
 
 @transaction.atomic
 def engagement_cancel(*, actor: User, engagement: Engagement, reason: str) -> Engagement:
+    """Staff stop an engagement: a different outcome from an administrative close
+    (no credit is proposed), and the only one before R2's 90 days."""
     _require_reason(reason)
     return engagement_transition(engagement=engagement, target=rules.CANCELLED, actor=actor, reason=reason)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagements import ics, rules, uploads
+from engagements.errors import SessionNotHeld, StepNotYours
 from engagements.models import (
     Attachment,
     ChangeClassification,
@@ -231,7 +232,8 @@ def _check_log(values: dict, steps: list[dict]) -> None:
 
 @transaction.atomic
 def session_log_publish(*, actor: User, session: Session, values: dict, next_steps: list[dict]) -> Session:
-    """Write the session's log and show it to the client at once (sheet §8).
+    """Write the log of a held session (scheduled, its time come) and show it to
+    the client at once (sheet §8).
 
     `values`: objective, activity, minutes_used, progress_status.
     `next_steps`: [{"description", "owner" (client/consultant), "due_date"}].
@@ -240,6 +242,8 @@ def session_log_publish(*, actor: User, session: Session, values: dict, next_ste
     _require_running(session.engagement)
     if session.log_published_at is not None:
         raise DomainError(SESSION_ALREADY_LOGGED)
+    if not rules.session_held(session.scheduled_at, timezone.now()):
+        raise SessionNotHeld()
     _check_log(values, next_steps)
     for field in ("objective", "activity", "minutes_used", "progress_status"):
         setattr(session, field, values[field])
@@ -271,7 +275,10 @@ def session_log_publish(*, actor: User, session: Session, values: dict, next_ste
 
 @transaction.atomic
 def next_step_set_done(*, actor: User, step: NextStep, done: bool) -> NextStep:
+    """Mark a next step done (or open again): its owner side or the consultancy only."""
     step = NextStep.objects.select_for_update().get(pk=step.pk)
+    if not rules.may_mark_step(actor.role, step.owner):
+        raise StepNotYours()
     if (step.done_at is not None) == done:
         return step
     step.done_at, step.done_by = (timezone.now(), actor) if done else (None, None)
@@ -313,15 +320,20 @@ def _answer(request: FormalRequest, *, actor: User, text: str, elsewhere: bool) 
     request.save(update_fields=["answer", "answered_at", "answered_by", "answered_elsewhere"])
 
 
-def _reactivate_if_waiting(engagement: Engagement) -> None:
-    """An answer is the client delivering what was pending: an engagement put
-    on hold by R1 becomes active again once no request is left open. A manual
-    hold stays until staff lift it."""
-    engagement.refresh_from_db(fields=["status", "held_manually"])
-    if engagement.status != rules.WAITING or engagement.held_manually:
-        return
-    if not engagement.requests.filter(answered_at__isnull=True).exists():
-        engagement_reactivate(actor=None, engagement=engagement, reason="client answered the pending requests")
+def _reactivate_if_waiting(request: FormalRequest) -> None:
+    """Answering the request an R1 hold is about reactivates the engagement,
+    whatever else is open (rules.answer_reactivates). A manual hold stays until
+    staff lift it."""
+    engagement = _lock(request.engagement)
+    if rules.answer_reactivates(
+        status=engagement.status,
+        held_manually=engagement.held_manually,
+        hold_request=engagement.waiting_for_id,
+        answered_request=request.pk,
+    ):
+        engagement_reactivate(
+            actor=None, engagement=engagement, reason="client answered the request the wait was about"
+        )
 
 
 @transaction.atomic
@@ -352,7 +364,7 @@ def formal_request_answer(
         template="request_answered",
         context={"engagement": request.engagement, "request": request},
     )
-    _reactivate_if_waiting(request.engagement)
+    _reactivate_if_waiting(request)
     return request
 
 
@@ -366,5 +378,5 @@ def formal_request_record_answer(*, actor: User, request: FormalRequest, text: s
         raise DomainError(ANSWER_REQUIRED, field="answer")
     _answer(request, actor=actor, text=text, elsewhere=True)
     event_record(request.engagement, "request.answered", actor=actor, data={"subject": request.subject})
-    _reactivate_if_waiting(request.engagement)
+    _reactivate_if_waiting(request)
     return request

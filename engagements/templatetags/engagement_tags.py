@@ -1,6 +1,9 @@
 """Template helpers for engagement pages."""
 
+from datetime import date
+
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.models import ChecklistKind, EngagementEvent, Phase, Status
@@ -24,7 +27,12 @@ def event_text(event: EngagementEvent) -> str:
         ),
         "engagement.scope_confirmed": lambda: _("Scope confirmed: sessions, checklist and plan created"),
         "engagement.phase_completed": lambda: (
-            _("Phase completed: %(phase)s") % {"phase": _PHASE.get(data.get("phase"), "")}
+            (
+                _("Phase completed with items still open: %(phase)s")
+                if data.get("overridden")
+                else _("Phase completed: %(phase)s")
+            )
+            % {"phase": _PHASE.get(data.get("phase"), "")}
         ),
         "engagement.consultant_assigned": lambda: _("Consultant assigned"),
         "diagnosis.completed": lambda: _("Diagnosis completed"),
@@ -41,6 +49,14 @@ def event_text(event: EngagementEvent) -> str:
         "quote.accepted": lambda: _("Quote version %(version)s accepted") % {"version": data.get("version", "")},
         "quote.declined": lambda: _("Quote declined"),
         "invoice.issued": lambda: _("Payment request %(number)s issued") % {"number": data.get("number", "")},
+        "invoice.voided": lambda: (
+            _("Payment request %(voided)s voided (%(number)s)")
+            % {"voided": data.get("voids", ""), "number": data.get("number", "")}
+        ),
+        "milestone.nothing_to_collect": lambda: (
+            _("Payment milestone of %(percent)s %% reached: nothing to collect, no payment request")
+            % {"percent": data.get("percent", "")}
+        ),
         "invoice.payment_recorded": lambda: _("Payment received for %(number)s") % {"number": data.get("number", "")},
         "invoice.payment_refunded": lambda: _("Refund for %(number)s") % {"number": data.get("number", "")},
         "invoice.webpay_started": lambda: (
@@ -51,10 +67,18 @@ def event_text(event: EngagementEvent) -> str:
             _("Webpay payment for %(number)s not completed") % {"number": data.get("number", "")}
         ),
         "credit.created": lambda: (
-            _("Credit in your favour valid until %(date)s") % {"date": data.get("valid_until", "")}
+            _("Credit in your favour valid until %(date)s") % {"date": _short_date(data.get("valid_until", ""))}
         ),
     }
     return texts.get(event.kind, lambda: _("Update"))()
+
+
+def _short_date(iso: str) -> str:
+    """An ISO date stored in an event, in the reader's short date format (dd/mm/yyyy in Spanish)."""
+    try:
+        return date_format(date.fromisoformat(iso), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return iso
 
 
 @register.filter

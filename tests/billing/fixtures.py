@@ -35,15 +35,8 @@ def sent_quote(quoted, sam, carla):
 
 @pytest.fixture
 def first_invoice(sent_quote, alice) -> Invoice:
-    """alice accepts the quote: the 40% invoice (1.304.240) is issued."""
-    billing.quote_accept(
-        user=alice,
-        quote=sent_quote,
-        full_name="Alice",
-        accepted_policy=True,
-        shown_sha256=sent_quote.pdf_sha256,
-        request=None,
-    )
+    """alice accepts the quote: the 40% payment request (1.304.240) is issued."""
+    accept(sent_quote, alice)
     return Invoice.objects.get()
 
 
@@ -58,3 +51,24 @@ def transbank(settings):
             "api_url": server.url,
         }
         yield server.transbank
+
+
+def accept(quote, user):
+    """The client accepts the exact document they were shown."""
+    return billing.quote_accept(
+        user=user, quote=quote, full_name="Alice", accepted_policy=True, shown_sha256=quote.pdf_sha256, request=None
+    )
+
+
+def accepted_hour_bank(engagement, staff, client, *, hours: int, unit_price: int):
+    """An hour bank of `hours` at `unit_price` (net) an hour, quoted, sent and accepted (100 % on acceptance)."""
+    bank = billing.quote_create(
+        actor=staff,
+        engagement=engagement,
+        kind="hour_bank",
+        hours=Decimal(hours),
+        lines=[billing.LineInput(f"Bolsa de {hours} horas", Decimal(hours), Decimal(unit_price))],
+    )
+    bank = billing.quote_send(actor=staff, quote=bank)
+    accept(bank, client)
+    return bank

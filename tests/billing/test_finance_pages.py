@@ -10,6 +10,7 @@ from billing.models import Credit, Invoice, InvoiceStatus
 from engagements import rules
 from engagements import services as lifecycle
 from tests.conftest import login_with_mfa
+from tests.engagements.fixtures import wait_for_days
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,7 @@ def test_clients_cannot_record_payments_or_export(client, invoice, alice):
 def test_staff_confirm_the_credit_of_an_administrative_close(client, invoice, sam, alice):
     engagement = invoice.engagement
     lifecycle.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
+    wait_for_days(engagement, 90)
     lifecycle.engagement_admin_close(actor=sam, engagement=engagement, reason="90 días")
     credit = Credit.objects.get()
     login_with_mfa(client, sam)

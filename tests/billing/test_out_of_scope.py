@@ -4,22 +4,17 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from billing import selectors
 from billing import services as billing
 from billing.models import Invoice, Quote, QuoteKind
 from engagements import services as lifecycle
 from portal.errors import DomainError
+from tests.billing.fixtures import accept, accepted_hour_bank
 from tests.conftest import login_with_mfa
+from tests.engagements.fixtures import log_session
 
 pytestmark = pytest.mark.django_db
-
-
-def _accept(quote, user):
-    return billing.quote_accept(
-        user=user, quote=quote, full_name="Alice", accepted_policy=True, shown_sha256=quote.pdf_sha256, request=None
-    )
 
 
 def test_a_classified_change_becomes_an_add_on_invoiced_in_full_on_acceptance(client, engagement, alice, sam):
@@ -41,33 +36,15 @@ def test_a_classified_change_becomes_an_add_on_invoiced_in_full_on_acceptance(cl
     )
     quote = Quote.objects.get(change_request=change)
     billing.quote_send(actor=sam, quote=quote)
-    _accept(Quote.objects.get(pk=quote.pk), alice)
+    accept(Quote.objects.get(pk=quote.pk), alice)
     invoice = Invoice.objects.get()
     assert invoice.total == Decimal(595000) and invoice.milestone.percent == 100
 
 
 def test_an_hour_bank_covers_time_beyond_the_included_300_minutes(engagement, alice, sam, carla):
-    bank = billing.quote_create(
-        actor=sam,
-        engagement=engagement,
-        kind=QuoteKind.HOUR_BANK,
-        hours=Decimal(2),
-        lines=[billing.LineInput("Bolsa de 2 horas", Decimal(2), Decimal(60000))],
-    )
-    _accept(billing.quote_send(actor=sam, quote=bank), alice)
+    accepted_hour_bank(engagement, sam, alice, hours=2, unit_price=60000)
     for session in engagement.sessions.all():
-        lifecycle.session_schedule(
-            actor=carla,
-            session=session,
-            scheduled_at=timezone.now() + timezone.timedelta(days=1),
-            video_link="https://meet.x/a",
-        )
-        lifecycle.session_log_publish(
-            actor=carla,
-            session=session,
-            values={"objective": "o", "activity": "a", "minutes_used": 75, "progress_status": "on_track"},
-            next_steps=[{"description": "s", "owner": "client", "due_date": timezone.localdate()}],
-        )
+        log_session(session, carla, minutes=75)
     summary = selectors.hour_bank(engagement)  # 5 x 75 = 375 minutes: 75 beyond the included 300
     assert summary == {"hours": Decimal("2.00"), "used_minutes": 75, "remaining_minutes": 45, "uncovered_minutes": 0}
 

@@ -89,15 +89,18 @@ class TestAcceptance:
     def test_phase_and_close_issue_the_other_two(self, sent_quote, alice, carla):
         _accept(sent_quote, alice)
         engagement = sent_quote.engagement
-        lifecycle.phase_complete(actor=carla, engagement=engagement, phase=rules.PLANNING)
+        lifecycle.phase_complete(actor=carla, engagement=engagement, phase=rules.PLANNING, reason="r")
         assert Invoice.objects.count() == 1
-        lifecycle.phase_complete(actor=carla, engagement=engagement, phase=rules.CONFIGURATION)
+        lifecycle.phase_complete(actor=carla, engagement=engagement, phase=rules.CONFIGURATION, reason="r")
         assert Invoice.objects.count() == 2
-        lifecycle.phase_complete(actor=carla, engagement=engagement, phase=rules.TESTING)
+        lifecycle.phase_complete(actor=carla, engagement=engagement, phase=rules.TESTING, reason="r")
         lifecycle.engagement_close(actor=carla, engagement=engagement, reason="Puesta en marcha")
         invoices = list(Invoice.objects.order_by("number"))
         assert [i.number for i in invoices] == [1, 2, 3]
         assert sum(i.total for i in invoices) == sent_quote.total
+        assert (
+            sum(i.subtotal for i in invoices) == sent_quote.subtotal and sum(i.tax for i in invoices) == sent_quote.tax
+        )
         assert PaymentMilestone.objects.filter(reached_at__isnull=True).count() == 0
 
     def test_accepting_twice_is_refused(self, sent_quote, alice):

@@ -1,6 +1,5 @@
 """A client in headless Chromium: dashboard, answering a formal request with a file, reading a log."""
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ from django.utils import timezone
 from engagements import services
 from engagements.models import FormalRequest
 from tests.conftest import PASSWORD
-from tests.engagements.fixtures import send_request
+from tests.engagements.fixtures import hold_session, send_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -20,10 +19,7 @@ def test_a_client_answers_a_request_with_a_file_and_reads_the_log(
 ):
     ARTIFACTS.mkdir(exist_ok=True)
     request = send_request(engagement, carla, days_ago=12, subject="Usuario API de la tienda")
-    session = engagement.sessions.first()
-    services.session_schedule(
-        actor=carla, session=session, scheduled_at=timezone.now() + timedelta(hours=2), video_link="https://meet.x/a"
-    )
+    session = hold_session(engagement.sessions.first(), carla)
     services.session_log_publish(
         actor=carla,
         session=session,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing.models import Invoice
+from engagements.models import Session
 from tests.browser.helpers import sign_in
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
@@ -142,6 +143,12 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
     first_session.get_by_label("Enlace de la videollamada").fill("https://meet.example.test/andes")
     first_session.get_by_role("button", name="Agendar").click()
     _success(consultant, "Sesión agendada")
+    expect(consultant.locator("#sessions")).to_contain_text("El registro se puede escribir una vez realizada")
+    # The next day: the session has been held (a log needs a held session).
+    Session.objects.filter(engagement__code=engagement_url.rstrip("/").rsplit("/", 1)[-1], number=1).update(
+        scheduled_at=timezone.now() - timedelta(hours=1)
+    )
+    consultant.reload()
     consultant.locator("#sessions").get_by_role("link", name="Escribir el registro").first.click()
     consultant.get_by_label("Objetivo de la sesión").fill("Levantar el flujo de pedidos")
     consultant.get_by_label("Actividad realizada").fill("Revisamos pedidos, catálogo e impuestos")
@@ -178,10 +185,15 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
     expect(nina.get_by_role("link", name="credenciales.pdf")).to_be_visible()
     _shot(nina, "07-request-answered")
 
-    # 8. Planning and configuration completed: the 30 % payment request is issued.
-    for _phase in ("planning", "configuration"):
+    # 8. Planning and configuration completed: the confirmation page lists what is not done (session 2
+    # never held, the checklist not delivered), the consultant gives a reason; the 30 % is issued.
+    for missing in ("La sesión 2 no se ha realizado", "La sesión 3 no se ha realizado"):
         consultant.goto(engagement_url)
-        consultant.get_by_role("button", name="Completar fase actual").click()
+        consultant.get_by_role("link", name="Completar fase actual").click()
+        expect(consultant.locator("#phase-gaps")).to_contain_text(missing)
+        _shot(consultant, "08a-phase-confirmation")
+        consultant.get_by_label("Motivo para completar la fase").fill("Acordado con el cliente en la sesión 1")
+        consultant.get_by_role("button", name="Completar la fase de todas formas").click()
         _success(consultant, "Fase completada.")
     second = Invoice.objects.get(milestone__event="phase_completed:configuration")
     nina.goto(engagement_url)
@@ -236,7 +248,9 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
 
     # 10. Testing completed, then the close: the last 30 % payment request is issued.
     consultant.goto(engagement_url)
-    consultant.get_by_role("button", name="Completar fase actual").click()
+    consultant.get_by_role("link", name="Completar fase actual").click()
+    consultant.get_by_label("Motivo para completar la fase").fill("Pruebas validadas por Operaciones")
+    consultant.get_by_role("button", name="Completar la fase de todas formas").click()
     _success(consultant, "Fase completada.")
     close = consultant.locator("#actions form", has=consultant.get_by_role("button", name="Cerrar: entregado"))
     close.get_by_label("Motivo").fill("Integración validada por Operaciones")
@@ -250,4 +264,5 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
     billing = nina.locator("#billing")
     for invoice in (first, second, last):
         expect(billing.get_by_role("link", name=invoice.display_number)).to_be_visible()
+    expect(billing).to_contain_text("documentos no tributarios")
     _shot(nina, "10b-client-closed-three-invoices")

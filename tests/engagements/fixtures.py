@@ -1,12 +1,13 @@
 """Engagement fixtures built through the real services."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from engagements import rules, services
-from engagements.models import Engagement, FormalRequest
+from engagements.models import Engagement, FormalRequest, Session
+from engagements.services.lifecycle import business_tz
 
 DIAGNOSIS = {
     "as_is_order_flow": "Pedidos copiados a mano.",
@@ -62,10 +63,11 @@ def make_engagement(service, sam, carla):
             services.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
         if status == rules.CLOSED:
             for phase in rules.PHASES[:-1]:
-                services.phase_complete(actor=carla, engagement=engagement, phase=phase)
+                services.phase_complete(actor=carla, engagement=engagement, phase=phase, reason="fixture")
             services.engagement_close(actor=carla, engagement=engagement, reason="ok")
         if status == rules.ADMIN_CLOSED:
             services.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
+            wait_for_days(engagement, 90)
             services.engagement_admin_close(actor=sam, engagement=engagement, reason="90 días")
         return Engagement.objects.get(pk=engagement.pk)
 
@@ -85,3 +87,32 @@ def send_request(engagement, actor, days_ago: int = 0, subject: str = "Accesos")
     FormalRequest.objects.filter(pk=request.pk).update(sent_at=timezone.now() - timedelta(days=days_ago))
     request.refresh_from_db()
     return request
+
+
+def wait_for_days(engagement, days: int) -> None:
+    """The engagement has been waiting on the client for `days` calendar days (since noon that day)."""
+    since = datetime.combine(timezone.localdate() - timedelta(days=days), time(12), tzinfo=business_tz())
+    Engagement.objects.filter(pk=engagement.pk).update(waiting_since=since)
+    engagement.refresh_from_db()
+
+
+def hold_session(session, actor, *, hours_ago: int = 2) -> Session:
+    """Schedule a session the normal way (only future times are accepted), then let its time pass."""
+    services.session_schedule(
+        actor=actor, session=session, scheduled_at=timezone.now() + timedelta(days=1), video_link="https://meet.x/s"
+    )
+    Session.objects.filter(pk=session.pk).update(scheduled_at=timezone.now() - timedelta(hours=hours_ago))
+    session.refresh_from_db()
+    return session
+
+
+LOG = {"objective": "Obj", "activity": "Act", "minutes_used": 60, "progress_status": "on_track"}
+
+
+def log_session(session, actor, *, minutes: int = 60, steps: list[dict] | None = None) -> Session:
+    """Hold a session and publish its log with one next step for the client."""
+    hold_session(session, actor)
+    steps = steps or [{"description": "Paso", "owner": "client", "due_date": timezone.localdate()}]
+    return services.session_log_publish(
+        actor=actor, session=session, values={**LOG, "minutes_used": minutes}, next_steps=steps
+    )

@@ -1,12 +1,15 @@
 """The R1/R2 sweep on stored dates: boundaries, idempotency, holds and terminal states, the command."""
 
-from datetime import datetime, time, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from engagements import rules, services
@@ -82,6 +85,113 @@ class TestR1Sweep:
         services.client_wait_sweep(now=timezone.now())
         services.formal_request_answer(actor=alice, request=request, text="Aquí está", files=[])
         assert _status(engagement) == rules.ACTIVE
+
+
+class TestReactivation:
+    """R1 and reactivation read the same clock (issue: the answer that mattered left it on hold)."""
+
+    def _on_hold(self, engagement, carla, *others: str):
+        for subject in others:
+            _sent_on(send_request(engagement, carla, subject=subject), timezone.localdate() - timedelta(days=80))
+        latest = send_request(engagement, carla, subject="Accesos")
+        _sent_on(latest, timezone.localdate() - timedelta(days=61))
+        services.client_wait_sweep(now=timezone.now())
+        engagement.refresh_from_db()
+        assert engagement.status == rules.WAITING and engagement.waiting_for == latest
+        return latest
+
+    def test_answering_the_request_of_the_hold_reactivates_with_others_still_open(self, engagement, carla, alice):
+        latest = self._on_hold(engagement, carla, "Listado de bodegas")
+        services.formal_request_answer(actor=alice, request=latest, text="Aquí están", files=[])
+        assert _status(engagement) == rules.ACTIVE
+        assert engagement.requests.filter(answered_at__isnull=True).count() == 1  # the older one, still open
+
+    def test_answering_another_request_does_not_reactivate(self, engagement, carla, alice):
+        self._on_hold(engagement, carla, "Listado de bodegas")
+        older = engagement.requests.get(subject="Listado de bodegas")
+        services.formal_request_answer(actor=alice, request=older, text="Enviado", files=[])
+        assert _status(engagement) == rules.WAITING
+
+    def test_an_answer_recorded_by_the_consultant_reactivates_too(self, engagement, carla):
+        latest = self._on_hold(engagement, carla)
+        services.formal_request_record_answer(actor=carla, request=latest, text="Respondió por teléfono")
+        assert _status(engagement) == rules.ACTIVE
+
+    def test_a_reactivation_restarts_r1_for_the_request_still_open(self, engagement, carla, sam):
+        self._on_hold(engagement, carla)
+        services.engagement_reactivate(actor=sam, engagement=engagement, reason="El cliente llamó")
+        today = timezone.localdate()
+        assert services.client_wait_sweep(now=_noon(today)) == []  # not straight back on hold
+        assert _status(engagement) == rules.ACTIVE
+        services.client_wait_sweep(now=_noon(today + timedelta(days=60)))
+        assert _status(engagement) == rules.ACTIVE
+        actions = services.client_wait_sweep(now=_noon(today + timedelta(days=61)))
+        assert [(a.rule, a.days) for a in actions] == [("r1", 61)] and _status(engagement) == rules.WAITING
+
+    def test_a_warning_goes_out_again_for_the_restarted_clock(self, engagement, carla, sam):
+        self._on_hold(engagement, carla)
+        services.engagement_reactivate(actor=sam, engagement=engagement, reason="El cliente llamó")
+        actions = services.client_wait_sweep(now=_noon(timezone.localdate() + timedelta(days=46)))
+        assert [a.rule for a in actions] == ["r1_warning"]
+
+    def test_a_manual_hold_waits_for_staff_even_when_the_client_answers(self, engagement, carla, sam, alice):
+        request = send_request(engagement, carla)
+        services.engagement_hold(actor=sam, engagement=engagement, reason="Vacaciones del cliente")
+        services.formal_request_answer(actor=alice, request=request, text="Listo", files=[])
+        assert _status(engagement) == rules.WAITING
+
+
+class TestBoundariesOnChangeDays:
+    """The sweep runs at 08:00 on the business clock; requests sent late on Chile's DST change days."""
+
+    def _at(self, day, hour, minute=0):
+        return datetime.combine(day, time(hour, minute), tzinfo=business_tz())
+
+    @pytest.mark.parametrize(
+        ("sent", "last_active_day"),
+        [
+            ((2026, 4, 4, 23, 30), date(2026, 6, 3)),  # the night before clocks go back
+            ((2026, 9, 5, 23, 30), date(2026, 11, 4)),  # the night before clocks go forward
+            ((2026, 2, 5, 9, 0), date(2026, 4, 6)),  # day 61 falls on 7 April, after the change
+        ],
+    )
+    def test_r1_on_both_sides_of_day_61(self, engagement, carla, sent, last_active_day):
+        request = send_request(engagement, carla)
+        FormalRequest.objects.filter(pk=request.pk).update(sent_at=self._at(date(*sent[:3]), *sent[3:]))
+        services.client_wait_sweep(now=self._at(last_active_day, 8))
+        assert _status(engagement) == rules.ACTIVE
+        services.client_wait_sweep(now=self._at(last_active_day + timedelta(days=1), 8))
+        assert _status(engagement) == rules.WAITING
+
+    def test_r2_on_both_sides_of_day_90_across_the_september_change(self, engagement):
+        services.engagement_transition(engagement=engagement, target=rules.WAITING, actor=None, reason="R1")
+        Engagement.objects.filter(pk=engagement.pk).update(waiting_since=self._at(date(2026, 7, 9), 23, 45))
+        assert [a.rule for a in services.client_wait_sweep(now=self._at(date(2026, 10, 6), 8))] == ["r2_warning"]
+        assert [a.rule for a in services.client_wait_sweep(now=self._at(date(2026, 10, 7), 8))] == ["r2_eligible"]
+
+
+class TestSetBased:
+    def test_one_query_finds_nothing_to_do_however_many_engagements(self, make_engagement, andes, carla):
+        for _ in range(6):
+            _sent_on(send_request(make_engagement(andes), carla), timezone.localdate() - timedelta(days=5))
+        with CaptureQueriesContext(connection) as queries:
+            assert services.client_wait_sweep(now=timezone.now()) == []
+        assert len(queries) <= 3  # the terms versions, then the due engagements
+
+    def test_only_the_engagements_that_move_are_locked(self, make_engagement, andes, carla):
+        moving, warned, quiet = make_engagement(andes), make_engagement(andes), make_engagement(andes)
+        for engagement, days in ((moving, 61), (warned, 50), (quiet, 5)):
+            _sent_on(send_request(engagement, carla), timezone.localdate() - timedelta(days=days))
+        with CaptureQueriesContext(connection) as queries:
+            actions = services.client_wait_sweep(now=timezone.now())
+        assert sorted((a.engagement, a.rule) for a in actions) == sorted(
+            [(moving.code, "r1"), (warned.code, "r1_warning")]
+        )
+        locked = set()
+        for query in (q["sql"] for q in queries if "FOR UPDATE" in q["sql"]):
+            for one, many in re.findall(r'"engagements_engagement"\."id" (?:= (\d+)|IN \(([\d, ]+)\))', query):
+                locked.update(int(pk) for pk in (one or many).split(","))
+        assert locked == {moving.pk}
 
 
 class TestR2Sweep:

@@ -1,6 +1,6 @@
 """Lifecycle services: each move is one service, evented, guarded; hooks run in the same transaction."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from engagements import hooks, rules, services
 from engagements.models import ChecklistItem, Engagement, EngagementEvent, ServiceTerms, Session
+from engagements.services.lifecycle import business_tz
 from portal.errors import DomainError
-from tests.engagements.fixtures import INQUIRY
+from tests.engagements.fixtures import INQUIRY, hold_session, wait_for_days
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +142,8 @@ class TestPhasesAndClose:
         subscriber = lambda **kw: calls.append(kw["phase"])  # noqa: E731
         hooks.register(hooks.PHASE_COMPLETED, subscriber)
         try:
-            services.phase_complete(actor=carla, engagement=engagement, phase=rules.PLANNING)
-            services.phase_complete(actor=carla, engagement=engagement, phase=rules.CONFIGURATION)
+            services.phase_complete(actor=carla, engagement=engagement, phase=rules.PLANNING, reason="r")
+            services.phase_complete(actor=carla, engagement=engagement, phase=rules.CONFIGURATION, reason="r")
         finally:
             hooks.unregister(hooks.PHASE_COMPLETED, subscriber)
         engagement.refresh_from_db()
@@ -181,12 +182,23 @@ class TestPhasesAndClose:
 
 
 class TestWaitingClock:
-    def test_days_on_hold_push_the_estimate(self, engagement, sam):
+    def test_a_hold_is_kept_as_a_period_and_reactivation_restarts_the_clock(self, engagement, sam):
         services.engagement_hold(actor=sam, engagement=engagement, reason="x")
-        Engagement.objects.filter(pk=engagement.pk).update(waiting_since=timezone.now() - timedelta(days=12))
+        wait_for_days(engagement, 12)
         services.engagement_reactivate(actor=sam, engagement=engagement, reason="entregó")
         engagement.refresh_from_db()
-        assert engagement.days_waited == 12 and engagement.waiting_since is None and not engagement.held_manually
+        today = timezone.localdate()
+        assert engagement.past_waits == [(today - timedelta(days=12), today)]
+        assert engagement.waiting_since is None and not engagement.held_manually
+        assert rules.local_date(engagement.reactivated_at, business_tz()) == today
+
+    def test_a_wait_begun_in_the_repeated_hour_of_the_april_change_starts_that_local_day(self, engagement, sam):
+        services.engagement_hold(actor=sam, engagement=engagement, reason="x")
+        since = datetime(2026, 4, 4, 23, 30, fold=1, tzinfo=business_tz())  # already 5 April in UTC
+        Engagement.objects.filter(pk=engagement.pk).update(waiting_since=since)
+        services.engagement_reactivate(actor=sam, engagement=engagement, reason="entregó")
+        engagement.refresh_from_db()
+        assert engagement.past_waits[0][0] == date(2026, 4, 4)
 
 
 class TestChecklist:
@@ -216,14 +228,15 @@ class TestChecklist:
 
 
 def test_a_failed_service_leaves_nothing_half_saved(engagement, carla):
-    session = engagement.sessions.first()
-    with pytest.raises(DomainError), transaction.atomic():
+    session = hold_session(engagement.sessions.first(), carla)
+    with pytest.raises(DomainError) as refused, transaction.atomic():
         services.session_log_publish(
             actor=carla,
             session=session,
             values={"objective": "o", "activity": "a", "minutes_used": 60, "progress_status": "on_track"},
             next_steps=[],
         )
+    assert refused.value.message == services.NEXT_STEPS_REQUIRED
     session.refresh_from_db()
     assert session.log_published_at is None and not session.next_steps.exists()
 
@@ -242,7 +255,7 @@ class TestSessionEmails:
         assert "https://meet.x/k" in to_alice.body
 
     def test_publishing_a_log_emails_the_client(self, engagement, carla, django_capture_on_commit_callbacks):
-        session = engagement.sessions.get(number=1)
+        session = hold_session(engagement.sessions.get(number=1), carla)
         with django_capture_on_commit_callbacks(execute=True):
             services.session_log_publish(
                 actor=carla,
@@ -253,7 +266,7 @@ class TestSessionEmails:
         assert any(m.to == ["alice@andes.test"] and "Paso" in m.body for m in mail.outbox)
 
     def test_a_published_log_cannot_be_published_again(self, engagement, carla):
-        session = engagement.sessions.get(number=1)
+        session = hold_session(engagement.sessions.get(number=1), carla)
         values = {"objective": "Obj", "activity": "Act", "minutes_used": 70, "progress_status": "on_track"}
         steps = [{"description": "Paso", "owner": "client", "due_date": timezone.localdate()}]
         services.session_log_publish(actor=carla, session=session, values=values, next_steps=steps)

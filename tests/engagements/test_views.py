@@ -1,7 +1,5 @@
 """Engagement pages: ownership (404), roles (403), what clients never see, bad input, query counts."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +11,7 @@ from django.utils import timezone, translation
 from engagements import rules, services, uploads
 from engagements.models import Attachment, ChangeRequest, Engagement, FormalRequest, Inquiry
 from tests.conftest import login_with_mfa, make_user
-from tests.engagements.fixtures import INQUIRY, send_request
+from tests.engagements.fixtures import INQUIRY, hold_session, send_request
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +23,7 @@ def objects(engagement, carla, alice):
     answered = send_request(engagement, carla, subject="Validación")
     pdf = SimpleUploadedFile("flujo.pdf", b"%PDF-1.4 demo", content_type="application/pdf")
     services.formal_request_answer(actor=alice, request=answered, text="ok", files=[pdf])
-    session = engagement.sessions.first()
-    services.session_schedule(
-        actor=carla, session=session, scheduled_at=timezone.now() + timedelta(days=1), video_link="https://meet.x/1"
-    )
+    session = hold_session(engagement.sessions.first(), carla)
     services.session_log_publish(
         actor=carla,
         session=session,
@@ -54,6 +49,7 @@ def _urls(o) -> dict[str, tuple[str, str]]:
     return {
         "detail": ("get", reverse("engagements:detail", args=[code])),
         "diagnosis": ("get", reverse("engagements:diagnosis", args=[code])),
+        "phase_complete": ("get", reverse("engagements:phase_complete", args=[code])),
         "convert": ("get", reverse("engagements:lead_convert", args=[code])),
         "assign": ("post", reverse("engagements:assign", args=[code])),
         "action": ("post", reverse("engagements:action", args=[code, "hold"])),
@@ -200,7 +196,7 @@ class TestConsultantActions:
         assert session.log_published_at is None
 
     def test_publishing_a_log_shows_it_to_the_client_at_once(self, client, objects, carla, alice):
-        session = objects["engagement"].sessions.get(number=2)
+        session = hold_session(objects["engagement"].sessions.get(number=2), carla)
         login_with_mfa(client, carla)
         client.post(
             reverse("engagements:session_log", args=[session.public_id]),

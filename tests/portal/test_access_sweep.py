@@ -49,7 +49,7 @@ from engagements.integration.models import SyncRun
 from portal.models import ClientCompany, Role
 from portal.services import invitation_create
 from tests.conftest import make_user
-from tests.engagements.fixtures import DIAGNOSIS, INQUIRY
+from tests.engagements.fixtures import DIAGNOSIS, INQUIRY, hold_session
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def _build_company_a(w: World, service) -> None:
     )
     upload = SimpleUploadedFile("zx-adjunto.pdf", PDF, content_type="application/pdf")
     services.formal_request_answer(actor=alice, request=request, text="ZX-RESPUESTA-ALICE", files=[upload])
-    session = engagement.sessions.order_by("number").first()
+    session = hold_session(engagement.sessions.order_by("number").first(), carla)
     services.session_log_publish(
         actor=carla,
         session=session,
@@ -309,6 +309,7 @@ RULES: dict[str, Rule] = {
     "engagements:assign": staff("engagements:assign", POST, **ENG),
     "engagements:action": consultant("engagements:action", POST, name=const("close"), **ENG),
     "engagements:diagnosis": consultant("engagements:diagnosis", **ENG),
+    "engagements:phase_complete": consultant("engagements:phase_complete", **ENG),
     "engagements:request_send": consultant("engagements:request_send", POST, **ENG),
     "engagements:note_add": consultant("engagements:note_add", POST, **ENG),
     "engagements:change_raise": obj("engagements:change_raise", POST, (302,), "engagement", **ENG),

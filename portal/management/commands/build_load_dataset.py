@@ -26,6 +26,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from stdnum.cl import rut as stdnum_rut
 
@@ -245,7 +246,7 @@ class Builder:
                         status_changed_at=changed,
                         scope_confirmed_at=self.days_ago(age * 0.8) if active_once else None,
                         waiting_since=changed if status == rules.WAITING else None,
-                        days_waited=(k % 4) * 3 if active_once else 0,
+                        wait_periods=self.earlier_wait(k, changed) if active_once else [],
                         progress_percent=100 if status == rules.CLOSED else PROGRESS.get(phase, 0),
                     )
                 )
@@ -254,6 +255,13 @@ class Builder:
         # created_at is auto_now_add: set it after the insert, in one statement.
         Engagement.objects.filter(pk__in=[e.pk for e in engagements]).update(created_at=self.now - timedelta(days=400))
         return engagements
+
+    def earlier_wait(self, k: int, changed) -> list[list[str]]:
+        """Three engagements in four waited on the client before, 3 to 9 days ending a week before the last change."""
+        if k % 4 == 0:
+            return []
+        end = (changed - timedelta(days=7)).date()
+        return [[(end - timedelta(days=(k % 4) * 3)).isoformat(), end.isoformat()]]
 
     def sessions(self, engagements: list[Engagement]) -> int:
         working = [e for e in engagements if e.status in WITH_SESSIONS]
@@ -382,6 +390,11 @@ class Builder:
                     )
                 )
         FormalRequest.objects.bulk_create(rows, batch_size=BATCH)
+        # An R1 hold is about the latest request sent before it (its answer reactivates).
+        latest = FormalRequest.objects.filter(engagement=OuterRef("pk")).order_by("-sent_at", "-id").values("pk")[:1]
+        Engagement.objects.filter(pk__in=[e.pk for e in engagements], status=rules.WAITING).update(
+            waiting_for=Subquery(latest)
+        )
         return len(rows)
 
     def events(self, engagements: list[Engagement]) -> int:
