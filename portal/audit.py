@@ -35,6 +35,12 @@ class Code:
     WEBPAY_REVIEW = "billing.webpay.review"  # authorized but not recordable as is: staff decide
     WEBPAY_UNCONFIRMED = "billing.webpay.unconfirmed"  # Transbank did not answer: still pending
     WEBPAY_REFUNDED = "billing.webpay.refunded"
+    # The consultancy's books in Odoo (books): its connection and what staff decide for a push.
+    BOOKS_CONNECTION_SAVED = "books.connection.saved"
+    BOOKS_SETTINGS_SAVED = "books.settings.saved"
+    BOOKS_DOCUMENT_SENT = "books.document.sent"
+    BOOKS_PUSH_RETRIED = "books.push.retried"
+    BOOKS_PUSH_HANDLED = "books.push.handled"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

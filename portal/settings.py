@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "engagements",
     "engagements.integration",
     "billing",
+    "books",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,10 @@ INTEGRATION_ODOO_TIMEOUT = float(env_str("INTEGRATION_ODOO_TIMEOUT", "60"))  # s
 # A run still "running" after this long lost its worker (killed, restarted): the
 # next run marks it interrupted instead of waiting forever. Above the task timeout.
 INTEGRATION_RUN_STALE_SECONDS = env_int("INTEGRATION_RUN_STALE_SECONDS", env_int("Q_TIMEOUT", 300) + 60)
+
+# ---------------------------------------------------------------- the consultancy's books (Odoo)
+# Seconds per call to the consultancy's Odoo. Pushes run in the worker, never in a web request.
+BOOKS_ODOO_TIMEOUT = float(env_str("BOOKS_ODOO_TIMEOUT", "30"))
 
 # ---------------------------------------------------------------- billing
 # Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".
