@@ -26,7 +26,7 @@ from billing.money import quantize
 from billing.services import decimals_of
 from books import partners, rules
 from books.context import MOVE, Pass
-from books.documents import read_move
+from books.documents import mirror, read_move
 from books.models import BooksDocument, BooksPush, PushKind, PushState
 from books.runs import NeedsAttention, PushWaits, Report
 
@@ -76,6 +76,7 @@ def push_payment(ctx: Pass, push: BooksPush, report: Report) -> int:
     wizard = ctx.gateway.create("account.payment.register", [values], context=context)
     action = ctx.gateway.call("account.payment.register", "action_create_payments", wizard, context=context)
     report.add("created", kind="payment", push=push, odoo_id=action["res_id"], message=payment.get_method_display())
+    mirror(ctx, doc, read_move(ctx, doc.odoo_id))
     return action["res_id"]  # a window action on the new payment, not an id
 
 

@@ -419,7 +419,6 @@ class Accounting:
         settled = min(invoice["amount_residual"], refund["amount_total"])
         invoice["amount_residual"] = _rounded(invoice["amount_residual"] - settled, self._decimals(invoice))
         invoice["payment_state"] = "reversed" if invoice["amount_residual"] == 0 else "partial"
-        invoice["reversal_move_id"] = [*invoice["reversal_move_id"], refund["id"]]
         invoice["write_date"] = refund["write_date"] = _now()
         refund.update(amount_residual=0.0, payment_state="paid")
 
@@ -517,7 +516,9 @@ class Accounting:
         }
         if wizard.get("l10n_latam_document_type_id"):
             values["l10n_latam_document_type_id"] = wizard["l10n_latam_document_type_id"][0]
-        return self._create_move(values, numbered=False)  # a reversal's draft is "/" (file 31)
+        refund_id = self._create_move(values, numbered=False)  # a reversal's draft is "/" (file 31)
+        move["reversal_move_id"] = [*move["reversal_move_id"], refund_id]  # its one2many, draft or not
+        return refund_id
 
     # ------------------------------------------------------------ payments
     def account_payment_register_create(self, context, values):
