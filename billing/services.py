@@ -363,7 +363,7 @@ def on_closed(*, engagement: Engagement, actor: User | None) -> None:
 
 
 def _percent_label(milestone: PaymentMilestone) -> str:
-    return f"{milestone.percent.normalize()}% {milestone.label_es} · {milestone.engagement.title}"
+    return f"{milestone.percent.normalize():f}% {milestone.label_es} · {milestone.engagement.title}"  # 100, not 1E+2
 
 
 def invoice_for_milestone(*, milestone: PaymentMilestone) -> Invoice:

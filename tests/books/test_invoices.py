@@ -174,3 +174,31 @@ def test_refused_credentials_pause_the_pushes_until_a_check_passes(connected, an
     assert verdict.get("problem") is None
     push.refresh_from_db()
     assert push.state == PushState.DONE  # the check's pass took it
+
+
+def test_each_line_type_goes_with_its_product(connected, engagement, sam, alice):
+    """An add-on accepted in the portal: its payment request's line carries the add-ons' product."""
+    from billing import services as billing
+    from billing.models import Invoice, QuoteKind
+
+    quote = billing.quote_create(
+        actor=sam,
+        engagement=engagement,
+        lines=[billing.LineInput("Conector B2B", Decimal(1), Decimal(300000))],
+        kind=QuoteKind.ADD_ON,
+    )
+    quote = billing.quote_send(actor=sam, quote=quote)
+    with committed():
+        billing.quote_accept(
+            user=alice,
+            quote=quote,
+            full_name="Alice",
+            accepted_policy=True,
+            shown_sha256=quote.pdf_sha256,
+            request=None,
+        )
+    invoice = Invoice.objects.get(milestone__quote=quote)
+    [move] = connected.invoices(invoice.display_number)
+    [line] = [connected.odoo.data["account.move.line"][i] for i in move["invoice_line_ids"]]
+    assert line["product_id"][0] == 31 and line["name"].startswith("100% al aceptar")
+    assert move["amount_total"] == float(invoice.total)
