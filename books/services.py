@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -41,7 +42,6 @@ from portal.errors import DomainError
 from portal.models import User
 
 logger = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)  # longer than a push's calls can take at the gateway's timeout
 PAUSING = ("odoo_auth", "odoo_database")  # refused credentials: retrying only locks the user out
 STOPPING = ("odoo_unreachable", "odoo_timeout", "odoo_http")  # Odoo is down: the rest of the pass waits too
 PULL_PDF_BATCH = 20  # PDFs fetched per read-back for posted documents that have none yet
@@ -203,10 +203,10 @@ HANDLERS: dict[str, Callable[[Pass, BooksPush, Report], int | None]] = {
 def _claim(push_ids: list[int], now) -> list[BooksPush]:
     """Take the pending pushes no other worker holds (a lease, not a long transaction: a push makes
     several calls to Odoo), in the order a payment needs: invoices, voids, payments, refunds."""
-    claimed = []
+    claimed, lease = [], timedelta(seconds=settings.BOOKS_LEASE_SECONDS)
     for pk in push_ids:
         free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        if BooksPush.objects.filter(free, pk=pk, state=PushState.PENDING).update(lease_until=now + LEASE):
+        if BooksPush.objects.filter(free, pk=pk, state=PushState.PENDING).update(lease_until=now + lease):
             claimed.append(pk)
     order = Case(*[When(kind=kind, then=Value(i)) for i, kind in enumerate(PUSH_ORDER)], output_field=IntegerField())
     pushes = BooksPush.objects.filter(pk__in=claimed).select_related("invoice__company", "payment")

@@ -169,6 +169,9 @@ INTEGRATION_RUN_STALE_SECONDS = env_int("INTEGRATION_RUN_STALE_SECONDS", env_int
 # ---------------------------------------------------------------- the consultancy's books (Odoo)
 # Seconds per call to the consultancy's Odoo. Pushes run in the worker, never in a web request.
 BOOKS_ODOO_TIMEOUT = float(env_str("BOOKS_ODOO_TIMEOUT", "30"))
+# A worker holds a push this long (its lease); a killed worker's push is taken again after it.
+# Above the task timeout, so a slow push is never taken twice at once.
+BOOKS_LEASE_SECONDS = env_int("BOOKS_LEASE_SECONDS", env_int("Q_TIMEOUT", 300) + 60)
 
 # ---------------------------------------------------------------- billing
 # Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".

@@ -267,6 +267,7 @@ class Accounting:
         company = self.data["res.company"][journal["company_id"][0]]
         currency = vals.get("currency_id") or company["currency_id"][0]
         lines = [line for _cmd, _zero, line in vals.get("invoice_line_ids", [])]
+        move_id = self.odoo._new_id("account.move")  # taken even if a check below fails (file 35)
         for line in lines:
             for tax in _commands(line.get("tax_ids")):
                 if self._record("account.tax", tax)["company_id"][0] != company["id"]:
@@ -276,7 +277,6 @@ class Accounting:
                         f"company '{company['name']}' and 'Taxes' (tax_ids: '{self.data['account.tax'][tax]['name']} "
                         "(CL)') belongs to another company.",
                     )
-        move_id = self.odoo._new_id("account.move")
         move = {
             "id": move_id,
             "name": "/",
@@ -708,6 +708,7 @@ def _ir_fields(accounting: Accounting) -> dict[int, dict]:
 
 def _seed(accounting: Accounting) -> None:
     data, cl = accounting.data, [CHILE, "Chile"]
+    data["res.country"][CHILE]["currency_id"] = [CLP, "CLP"]
     data["res.company"] = {
         COMPANY: {
             "id": COMPANY,
