@@ -75,6 +75,8 @@ def connection_save(
     current.url, current.database, current.login, current.company_id = url, database, login.strip(), company_id
     current.health = Health.UNKNOWN
     current.save()
+    if api_key:  # pushes that waited on a refused key try the new one
+        resume_paused()
     audit_record(
         code=Code.BOOKS_CONNECTION_SAVED,
         actor=actor,

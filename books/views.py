@@ -91,22 +91,23 @@ def run_detail(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "books/run_detail.html", {"run": run, "items": items})
 
 
+def _push_decision(request: HttpRequest, public_id, decide, message: str) -> HttpResponse:
+    push = get_scoped_or_404(selectors.push_list_for_user(request.user), public_id=public_id)
+    decide(actor=request.user, push=push)
+    messages.info(request, message)
+    return redirect("books:page")
+
+
 @staff_required
 @require_POST
 def push_retry(request: HttpRequest, public_id) -> HttpResponse:
-    push = get_scoped_or_404(selectors.push_list_for_user(request.user), public_id=public_id)
-    services.push_retry(actor=request.user, push=push)
-    messages.info(request, _("Sent again to Odoo."))
-    return redirect("books:page")
+    return _push_decision(request, public_id, services.push_retry, _("Sent again to Odoo."))
 
 
 @staff_required
 @require_POST
 def push_handled(request: HttpRequest, public_id) -> HttpResponse:
-    push = get_scoped_or_404(selectors.push_list_for_user(request.user), public_id=public_id)
-    services.push_handled(actor=request.user, push=push)
-    messages.success(request, _("Marked as done by hand in Odoo."))
-    return redirect("books:page")
+    return _push_decision(request, public_id, services.push_handled, _("Marked as done by hand in Odoo."))
 
 
 @staff_required

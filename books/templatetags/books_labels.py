@@ -1,5 +1,7 @@
 """Template filters that turn the books' codes into labels (books/labels.py)."""
 
+from functools import partial
+
 from django import template
 
 from books import labels
@@ -11,29 +13,16 @@ def _label(table: dict, code: str) -> str:
     return str(table.get(code, code or ""))
 
 
-@register.filter
-def odoo_state(code: str) -> str:
-    return _label(labels.STATES, code)
-
-
-@register.filter
-def odoo_payment_state(code: str) -> str:
-    return _label(labels.PAYMENT_STATES, code)
-
-
-@register.filter
-def sii_status(code: str) -> str:
-    return _label(labels.SII_STATUSES, code)
-
-
-@register.filter
-def books_action(code: str) -> str:
-    return _label(labels.ACTIONS, code)
-
-
-@register.filter
-def books_kind(code: str) -> str:
-    return _label(labels.KINDS, code)
+# One filter per table: {{ doc.state|odoo_state }}, {{ push.kind|books_kind }}...
+for _name, _table in {
+    "odoo_state": labels.STATES,
+    "odoo_payment_state": labels.PAYMENT_STATES,
+    "sii_status": labels.SII_STATUSES,
+    "books_action": labels.ACTIONS,
+    "books_kind": labels.KINDS,
+    "setting_problem": labels.SETTING_PROBLEMS,
+}.items():
+    register.filter(_name, partial(_label, _table))
 
 
 @register.filter
@@ -50,11 +39,6 @@ def books_problem(code: str) -> str:
 def books_reason_summary(summary: str) -> str:
     """A failed pass's summary is `code: technical message`; people get the code's label."""
     return labels.problem_text(summary.split(":", 1)[0].strip()) if summary else ""
-
-
-@register.filter
-def setting_problem(code: str) -> str:
-    return _label(labels.SETTING_PROBLEMS, code)
 
 
 @register.filter

@@ -18,22 +18,10 @@ from billing import ledger
 from billing import services as billing
 from billing.models import Invoice, InvoiceLine, Payment
 from books import services
+from books.demo import SETTINGS
 from books.models import BooksConnection, BooksDocument, BooksPush
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.odoo_books import Accounting, install
-
-SETTINGS = {
-    "active": True,
-    "post_invoices": True,
-    "sale_journal_id": 1,
-    "payment_journal_id": 6,
-    "service_product_id": 30,
-    "service_tax_id": 1,
-    "add_on_product_id": 31,
-    "add_on_tax_id": 1,
-    "hour_bank_product_id": 32,
-    "hour_bank_tax_id": 1,
-}
 
 
 @dataclass
@@ -48,6 +36,12 @@ class Books:
 
     def invoices(self, ref: str) -> list[dict]:
         return self.records("account.move", move_type="out_invoice", ref=ref)
+
+
+def unreachable() -> str:
+    """An address where nothing listens any more (a server started and stopped): Odoo is down."""
+    with FakeOdooServer(FakeOdoo()) as probe:
+        return probe.url
 
 
 def committed():
@@ -92,6 +86,14 @@ def draft(company, *, net="1000000", tax_rate="0.19", currency="CLP", descriptio
         invoice=invoice, order=0, description=description, quantity=Decimal(1), unit_price=net, amount=net
     )
     return invoice
+
+
+def accept(quote, user) -> None:
+    """The client accepts the quote (its payment request is issued and what the commit enqueues runs)."""
+    with committed():
+        billing.quote_accept(
+            user=user, quote=quote, full_name="Alice", accepted_policy=True, shown_sha256=quote.pdf_sha256, request=None
+        )
 
 
 def issue(company, **kwargs) -> Invoice:

@@ -9,8 +9,7 @@ from django.urls import reverse
 from books import check, services
 from books.models import BooksConnection, Health
 from portal.models import AuditEvent
-from tests.books.conftest import committed, connect
-from tests.fakes.odoo import FakeOdoo, FakeOdooServer
+from tests.books.conftest import committed, connect, unreachable
 
 pytestmark = pytest.mark.django_db
 SECRET = "key-Zq81-never-shown"
@@ -87,8 +86,7 @@ def test_a_refused_key_fails_the_check_and_pauses_the_books(connected, sam):
 
 
 def test_an_unreachable_odoo_is_told_as_such(books, sam):
-    with FakeOdooServer(FakeOdoo()) as probe:
-        down = probe.url
+    down = unreachable()
     connect(down, sam)
     verdict = check.connection_check()
     assert verdict["problem"] == "odoo_unreachable" and verdict["reachable"] is False

@@ -1,13 +1,14 @@
 """Payment requests become customer invoices in the consultancy's Odoo, exactly once, whether or not
 Odoo is up when the document is issued."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from books import check, services
 from books.models import BooksConnection, BooksPush, BooksRun, Health, PushState
-from tests.books.conftest import committed, connect, document, issue, push_of
+from tests.books.conftest import accept, committed, connect, document, issue, push_of, unreachable
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.odoo_books import install
 
@@ -109,12 +110,11 @@ def test_odoo_down_while_issuing_the_document_is_issued_and_the_push_waits(books
 
 def test_a_push_that_never_succeeds_needs_attention_after_its_retries(books, andes, sam, in_a_while):
     connect(books.url, sam)
-    with FakeOdooServer(FakeOdoo()) as probe:
-        down = probe.url
+    down = unreachable()
     BooksConnection.objects.filter(pk=1).update(url=down)
     invoice = issue(andes)
-    for _ in range(12):
-        services.retry_due(now=in_a_while)
+    for _ in range(12):  # a day on: past the longest back-off (6 h plus 20 % jitter)
+        services.retry_due(now=in_a_while + timedelta(days=1))
     push = push_of(invoice)
     assert push.state == PushState.ATTENTION and push.reason_code == "odoo_unreachable,retries_exhausted"
     assert push.attempts == 10
@@ -187,16 +187,7 @@ def test_each_line_type_goes_with_its_product(connected, engagement, sam, alice)
         lines=[billing.LineInput("Conector B2B", Decimal(1), Decimal(300000))],
         kind=QuoteKind.ADD_ON,
     )
-    quote = billing.quote_send(actor=sam, quote=quote)
-    with committed():
-        billing.quote_accept(
-            user=alice,
-            quote=quote,
-            full_name="Alice",
-            accepted_policy=True,
-            shown_sha256=quote.pdf_sha256,
-            request=None,
-        )
+    accept(billing.quote_send(actor=sam, quote=quote), alice)
     invoice = Invoice.objects.get(milestone__quote=quote)
     [move] = connected.invoices(invoice.display_number)
     [line] = [connected.odoo.data["account.move.line"][i] for i in move["invoice_line_ids"]]

@@ -5,10 +5,9 @@ needs attention, what waits and the passes."""
 import pytest
 from django.urls import reverse
 
-from billing import services as billing
 from billing.models import Invoice
 from books.models import BooksConnection, BooksPush, BooksRun, PushState
-from tests.books.conftest import committed, connect, document, issue, push_of
+from tests.books.conftest import accept, committed, connect, document, issue, push_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +24,7 @@ def make_user_carlos(db):
 @pytest.fixture
 def accepted(connected, sent_quote, alice):
     """The client accepts the quote: its 40 % payment request is issued and pushed (the real chain)."""
-    with committed():
-        billing.quote_accept(
-            user=alice,
-            quote=sent_quote,
-            full_name="Alice",
-            accepted_policy=True,
-            shown_sha256=sent_quote.pdf_sha256,
-            request=None,
-        )
+    accept(sent_quote, alice)
     return Invoice.objects.get()
 
 
@@ -60,15 +51,7 @@ def test_another_companys_client_and_an_unassigned_consultant_get_404(accepted, 
 
 def test_no_pdf_before_odoo_posted_the_invoice(connected, sent_quote, sam, alice, client):
     connect(connected.url, sam, post_invoices=False)
-    with committed():
-        billing.quote_accept(
-            user=alice,
-            quote=sent_quote,
-            full_name="Alice",
-            accepted_policy=True,
-            shown_sha256=sent_quote.pdf_sha256,
-            request=None,
-        )
+    accept(sent_quote, alice)
     invoice = Invoice.objects.get()
     client.force_login(alice)
     assert client.get(reverse("books:document_pdf", args=[invoice.public_id])).status_code == 404

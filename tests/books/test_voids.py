@@ -6,8 +6,7 @@ import pytest
 from billing import services as billing
 from books import services
 from books.models import BooksConnection, PushState
-from tests.books.conftest import committed, connect, document, issue, push_of
-from tests.fakes.odoo import FakeOdoo, FakeOdooServer
+from tests.books.conftest import committed, connect, document, issue, push_of, unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +71,7 @@ def test_voiding_an_invoice_left_in_draft_cancels_it_in_odoo(connected, andes, s
 def test_a_void_made_while_odoo_was_down_follows_its_invoice(books, andes, sam, in_a_while):
     """Both wait; the retry pass takes the invoice first, then its credit note."""
     connect(books.url, sam)
-    with FakeOdooServer(FakeOdoo()) as probe:
-        down = probe.url
+    down = unreachable()
     BooksConnection.objects.filter(pk=1).update(url=down)
     invoice = issue(andes)
     note = _void(invoice, sam)

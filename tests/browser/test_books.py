@@ -14,13 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def violations(page):
-    seen: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and seen.append(message.text))
-    return seen
-
-
-@pytest.fixture
 def odoo_url(settings):
     settings.BOOKS_ODOO_TIMEOUT = 5
     odoo = FakeOdoo()

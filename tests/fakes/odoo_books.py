@@ -229,10 +229,15 @@ class Accounting:
         move["display_name"] = f"{move['name']} ({move['ref']})" if move["ref"] else move["name"]
 
     # ------------------------------------------------------------ partners (l10n_cl)
-    def res_partner_create(self, context, values):
+    @staticmethod
+    def _each(values, create) -> int | list[int]:
+        """`create` with a dict answers an id; with a list of dicts, the list of ids (Odoo's create)."""
         many = isinstance(values, list)
-        ids = [self._partner(dict(vals)) for vals in (values if many else [values])]
+        ids = [create(dict(vals)) for vals in (values if many else [values])]
         return ids if many else ids[0]
+
+    def res_partner_create(self, context, values):
+        return self._each(values, self._partner)
 
     def _partner(self, vals: dict) -> int:
         """base_vat stores a Chilean RUT without dots and refuses a wrong check digit (file 28)."""
@@ -256,9 +261,7 @@ class Accounting:
 
     # ------------------------------------------------------------ invoices and credit notes
     def account_move_create(self, context, values):
-        many = isinstance(values, list)
-        ids = [self._create_move(dict(vals)) for vals in (values if many else [values])]
-        return ids if many else ids[0]
+        return self._each(values, self._create_move)
 
     def _create_move(self, vals: dict, *, numbered: bool = True) -> int:
         self.odoo._check_fields("account.move", [k for k in vals if k != "invoice_line_ids"])
