@@ -63,7 +63,11 @@ def page(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("books:page")
-    context.update(connection_form=connection_form, settings_form=settings_form)
+    found = context["connection"].last_check.get("settings", {}) if context["connection"] else {}
+    problems = [
+        (settings_form.fields[name].label, code) for name, code in found.items() if name in settings_form.fields
+    ]
+    context.update(connection_form=connection_form, settings_form=settings_form, setting_problems=problems)
     return render(request, "books/page.html", context)
 
 

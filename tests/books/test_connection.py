@@ -65,7 +65,7 @@ def test_the_check_says_what_it_found(connected):
     assert saved.health == Health.OK and saved.odoo_major == 17 and saved.last_check == verdict
 
 
-def test_the_check_names_each_setting_odoo_does_not_have(connected, sam):
+def test_the_check_names_each_setting_odoo_does_not_have(connected, sam, client):
     connect(connected.url, sam, sale_journal_id=6, payment_journal_id=99, service_product_id=999, add_on_tax_id=27)
     connected.odoo.data["account.tax"][27]["amount"] = 10.0
     verdict = check.connection_check()
@@ -76,6 +76,10 @@ def test_the_check_names_each_setting_odoo_does_not_have(connected, sam):
         "service_product_id": "missing",
         "add_on_tax_id": "tax_kind",
     }
+    client.force_login(sam)
+    page = client.get(reverse("books:page")).content.decode()
+    assert "Diario de ventas (id): no es un diario de ese tipo" in page
+    assert "Producto de los hitos del servicio (id): no existe en Odoo" in page
 
 
 def test_a_refused_key_fails_the_check_and_pauses_the_books(connected, sam):
