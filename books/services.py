@@ -359,7 +359,7 @@ def pull_run(*, trigger: str = BooksRun.Trigger.SCHEDULE) -> BooksRun | None:
     try:
         with open_gateway(current) as gateway:
             ctx = Pass(gateway, capabilities(gateway), current)
-            _pull(ctx, report)
+            _pull(ctx, report, pdf_retry=trigger == BooksRun.Trigger.MANUAL)
             calls = gateway.calls
     except (GatewayError, PushStop) as error:
         failure = f"{error.code}: {error}"
@@ -368,7 +368,7 @@ def pull_run(*, trigger: str = BooksRun.Trigger.SCHEDULE) -> BooksRun | None:
     return run_finish(run=run, report=report, calls=calls, summary=failure, failed=bool(failure))
 
 
-def _pull(ctx: Pass, report: Report) -> None:
+def _pull(ctx: Pass, report: Report, *, pdf_retry: bool) -> None:
     docs = {d.odoo_id: d for d in BooksDocument.objects.filter(odoo_id__isnull=False).select_related("invoice")}
     cursor = ctx.connection.pull_cursor
     seen: list[str] = []
@@ -384,7 +384,11 @@ def _pull(ctx: Pass, report: Report) -> None:
             payments.read_back(doc, row, report)
             documents.fetch_pdf(ctx, doc, report)
             seen.append(row["write_date"])
+    # Posted documents without their PDF; one Odoo refused already waits for a manual read-back
+    # (e.g. once wkhtmltopdf is installed there) instead of failing every quarter of an hour.
     missing = BooksDocument.objects.filter(state="posted", pdf="", odoo_id__isnull=False).select_related("invoice")
+    if not pdf_retry:
+        missing = missing.filter(pdf_problem="")
     for doc in missing[:PULL_PDF_BATCH]:
         documents.fetch_pdf(ctx, doc, report)
     BooksConnection.objects.filter(pk=1).update(pull_cursor=rules.latest(cursor, seen))

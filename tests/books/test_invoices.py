@@ -193,3 +193,29 @@ def test_each_line_type_goes_with_its_product(connected, engagement, sam, alice)
     [line] = [connected.odoo.data["account.move.line"][i] for i in move["invoice_line_ids"]]
     assert line["product_id"][0] == 31 and line["name"].startswith("100% al aceptar")
     assert move["amount_total"] == float(invoice.total)
+
+
+def test_an_odoo_without_wkhtmltopdf_keeps_the_invoice_and_a_manual_read_back_fetches_the_pdf_later(
+    connected, andes, sam
+):
+    connected.accounting.wkhtmltopdf = False
+    invoice = issue(andes)
+    doc = document(invoice)
+    assert push_of(invoice).state == PushState.DONE and doc.folio == "FAC 000001"
+    assert not doc.pdf and doc.pdf_problem.startswith("odoo_pdf_failed")
+    services.pull_run()  # the schedule does not hammer it again
+    assert not document(invoice).pdf
+    connected.accounting.wkhtmltopdf = True  # installed on the Odoo server
+    services.pull_run(trigger=BooksRun.Trigger.MANUAL)
+    doc = document(invoice)
+    assert doc.pdf and doc.pdf_problem == ""
+
+
+def test_an_api_key_refused_for_the_web_login_gets_the_pdf_by_the_portal_link(connected, andes):
+    connected.accounting.web_password = "the-users-password"  # the stored secret is an API key
+    invoice = issue(andes)
+    assert document(invoice).pdf and BooksConnection.objects.get().pdf_via_portal
+    second = issue(andes)
+    assert document(second).pdf
+    assert len([c for c in connected.odoo.calls if c[2] == "get_portal_url"]) == 2  # each PDF by its link
+    assert connected.accounting.web_logins == [False]  # the refused web login was tried once, not per PDF

@@ -161,6 +161,7 @@ class Accounting:
     # Odoo committed (e.g. ("account.payment.register", "action_create_payments")).
     stall_after: dict = field(default_factory=dict)
     sessions: set[str] = field(default_factory=set)
+    web_logins: list[bool] = field(default_factory=list)  # each /web/session/authenticate: accepted?
     sequences: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------ composition hooks (tests/fakes/odoo.py)
@@ -655,6 +656,7 @@ class Accounting:
             self.odoo.login_name,
             accepted,
         )
+        self.web_logins.append(ok)
         if not ok:
             answer = _envelope(request.get("id"), error=OdooError("odoo.exceptions.AccessDenied", "Access Denied"))
             return 200, json.dumps(answer).encode(), JSON, {}
