@@ -19,7 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing import money
+from billing import hooks, money
 from billing.models import (
     Credit,
     CreditEntry,
@@ -152,6 +152,7 @@ def payment_record(
             actor=actor,
         )
     _invoice_event(invoice, "invoice.payment_recorded", actor=actor, amount=applied)
+    hooks.run(hooks.PAYMENT_RECORDED, payment=payment)
     return payment
 
 
@@ -198,6 +199,7 @@ def payment_refund_record(*, actor: User, payment: Payment, amount: Decimal, ref
     )
     _settle(invoice, -amount)
     _invoice_event(invoice, "invoice.payment_refunded", actor=actor, amount=amount)
+    hooks.run(hooks.PAYMENT_REFUNDED, refund=refund)
     return refund
 
 
@@ -330,6 +332,7 @@ def credit_apply(*, actor: User, credit: Credit, invoice: Invoice, amount: Decim
         credit.status = CreditStatus.USED
     credit.save(update_fields=["balance", "status"])
     CreditEntry.objects.create(credit=credit, kind=LedgerKind.APPLIED, amount=-amount, invoice=invoice, actor=actor)
+    hooks.run(hooks.PAYMENT_RECORDED, payment=payment)
     return payment
 
 

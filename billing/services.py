@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 
-from billing import money, pdf
+from billing import hooks, money, pdf
 from billing.models import (
     Invoice,
     InvoiceCounter,
@@ -430,6 +430,7 @@ def invoice_issue(*, invoice: Invoice) -> Invoice:
     invoice.issue_date, invoice.due_date = today, today + timedelta(days=settings.INVOICE_DUE_DAYS)
     invoice.save(update_fields=["number", "status", "issued_at", "issue_date", "due_date"])
     transaction.on_commit(lambda: async_task("billing.tasks.invoice_pdf_render", invoice.pk))
+    hooks.run(hooks.INVOICE_ISSUED, invoice=invoice)
     if invoice.engagement_id and invoice.credit_note_for_id:  # a void asks for no payment: no "issued" mail
         lifecycle.event_record(
             invoice.engagement,
@@ -523,4 +524,5 @@ def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
     Invoice.objects.filter(pk=note.pk).update(status=InvoiceStatus.PAID, paid_amount=note.total)
     invoice.status = InvoiceStatus.VOID
     invoice.save(update_fields=["status"])
+    hooks.run(hooks.INVOICE_VOIDED, invoice=invoice, credit_note=note)
     return note

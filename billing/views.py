@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import exports, ledger, selectors, services
+from billing import exports, ledger, panels, selectors, services
 from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
 from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, QuoteStatus
 from billing.selectors import OPEN
@@ -161,6 +161,7 @@ def invoice_detail(request: HttpRequest, public_id) -> HttpResponse:
         "lines": list(invoice.lines.all()),
         "attempts": list(invoice.webpay_attempts.all()),
         "bank_transfer": settings.BANK_TRANSFER if _owes_by_transfer(invoice) else None,
+        "panels": panels.panels_for(panels.INVOICE, invoice, request.user),
     }
     if request.user.role == Role.STAFF:
         credits = selectors.credit_list_for_user(request.user).filter(
@@ -246,6 +247,7 @@ def finance(request: HttpRequest) -> HttpResponse:
         "today": today,
         "statuses": InvoiceStatus.choices,
         "companies": ClientCompany.objects.order_by("legal_name") if user.role == Role.STAFF else [],
+        "panels": panels.panels_for(panels.FINANCE, user),
     }
     if user.role == Role.STAFF:
         context["overview"] = selectors.finance_overview(today)

@@ -46,6 +46,12 @@ class Code:
     ADMIN_ADDED = "portal.admin.added"
     ADMIN_CHANGED = "portal.admin.changed"
     ADMIN_DELETED = "portal.admin.deleted"
+    # The consultancy's books in Odoo (books): its connection and what staff decide for a push.
+    BOOKS_CONNECTION_SAVED = "books.connection.saved"
+    BOOKS_SETTINGS_SAVED = "books.settings.saved"
+    BOOKS_DOCUMENT_SENT = "books.document.sent"
+    BOOKS_PUSH_RETRIED = "books.push.retried"
+    BOOKS_PUSH_HANDLED = "books.push.handled"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "engagements",
     "engagements.integration",
     "billing",
+    "books",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,13 @@ INTEGRATION_ALLOW_LOCAL = env_bool("INTEGRATION_ALLOW_LOCAL", DEBUG)
 # A connection check (a person waits for it) gets one try per call and this many
 # seconds in all, never more than 10.
 INTEGRATION_CHECK_SECONDS = min(10.0, float(env_str("INTEGRATION_CHECK_SECONDS", "10")))
+
+# ---------------------------------------------------------------- the consultancy's books (Odoo)
+# Seconds per call to the consultancy's Odoo. Pushes run in the worker, never in a web request.
+BOOKS_ODOO_TIMEOUT = float(env_str("BOOKS_ODOO_TIMEOUT", "30"))
+# A worker holds a push this long (its lease); a killed worker's push is taken again after it.
+# Above the task timeout, so a slow push is never taken twice at once.
+BOOKS_LEASE_SECONDS = env_int("BOOKS_LEASE_SECONDS", env_int("Q_TIMEOUT", 300) + 60)
 
 # ---------------------------------------------------------------- billing
 # Currencies and their minor unit (decimals), e.g. "CLP:0,USD:2,EUR:2".

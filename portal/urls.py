@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("engagements.urls")),
     path("", include("billing.urls")),
     path("", include("engagements.integration.urls")),
+    path("", include("books.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Web server, one django-q2 worker, and the simulated Odoo, the WooCommerce,
-# Shopify and Jumpseller shops the demo engagements are wired to, and a simulated
-# Transbank that the demo's "Pagar con Webpay" pays through. Ctrl-C stops them all.
+# Web server, one django-q2 worker, and the simulated Odoo (with the consultancy's
+# books in it: account + l10n_cl), the WooCommerce, Shopify and Jumpseller shops the
+# demo engagements are wired to, and a simulated Transbank that the demo's "Pagar con
+# Webpay" pays through. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
 pids=()
-$PY -m tests.fakes.odoo --port 8069 & pids+=($!)
+$PY -m tests.fakes.odoo_books --port 8069 & pids+=($!)
 $PY -m tests.fakes.woocommerce --port 8070 & pids+=($!)
 $PY -m tests.fakes.shopify --port 8071 & pids+=($!)
 $PY -m tests.fakes.jumpseller --port 8072 & pids+=($!)

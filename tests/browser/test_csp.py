@@ -9,14 +9,6 @@ from tests.browser.helpers import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def violations(page):
-    """Chromium's console reports of anything the CSP refused."""
-    seen: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and seen.append(message.text))
-    return seen
-
-
 def test_a_client_uses_the_portal_with_no_csp_violation(live_server, page, violations, engagement, alice):
     page.goto(f"{live_server.url}/accounts/login/")
     assert "script-src 'self'" in page.request.get(page.url).headers["content-security-policy"]

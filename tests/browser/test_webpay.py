@@ -19,13 +19,6 @@ CASES = {  # the fake form's button -> the portal's heading, the attempt's statu
 }
 
 
-@pytest.fixture
-def violations(page):
-    seen: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and seen.append(message.text))
-    return seen
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_the_client_pays_with_webpay(live_server, page, violations, first_invoice, alice, transbank, case):
     button, heading, status, payments = CASES[case]

@@ -401,6 +401,7 @@ class FakeOdoo:
         }
     )
     reserved: dict = field(default_factory=lambda: {(4, WH_STOCK): 3.0})
+    accounting: Any = None  # the consultancy's books (tests/fakes/odoo_books.py install()), when composed in
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_ids: dict = field(
         default_factory=lambda: {
@@ -470,6 +471,8 @@ class FakeOdoo:
             result = self._call(model, name, args, kwargs)
         if name in ("create", "write") and self.commit_then_stall and model in (self.stall_models or {model}):
             time.sleep(self.commit_then_stall)  # committed; the client may give up meanwhile
+        if self.accounting is not None:
+            self.accounting.after_call(model, name)  # the same, after an accounting action (a wizard's)
         return result
 
     # ------------------------------------------------------------ JSON-2 (Odoo 19+)
@@ -523,6 +526,8 @@ class FakeOdoo:
             raise OdooError(
                 "odoo.exceptions.AccessError", f"Private methods (such as {name}) cannot be called remotely."
             )
+        if self.accounting is not None and self.accounting.serves(model, name):
+            return self.accounting.call(model, name, kwargs.pop("context", {}) or {}, *args, **kwargs)
         if name not in PUBLIC_METHODS:
             raise OdooError("builtins.AttributeError", f"The method '{name}' does not exist on the model '{model}'")
         context = kwargs.pop("context", {}) or {}
@@ -532,6 +537,8 @@ class FakeOdoo:
     def _known(self, model: str) -> set[str]:
         keys = set().union(*(r.keys() for r in self.data[model].values())) if self.data[model] else set()
         known = keys | EXTRA_FIELDS.get(model, set()) | {"id"}
+        if self.accounting is not None:
+            known |= self.accounting.known(model)
         if model in ("product.product", "product.template"):  # Odoo 18: detailed_type became is_storable
             known -= {"is_storable"} if self.version_info["server_version_info"][0] < 18 else {"detailed_type"}
         return known
@@ -543,6 +550,8 @@ class FakeOdoo:
             return record.get("detailed_type") == "product"
         if name == "type" and record.get("type") == "product" and self.version_info["server_version_info"][0] >= 18:
             return "consu"  # Odoo 18 has no "product" type: storable goods are "consu" + is_storable
+        if name == "write_date" and isinstance(record.get(name), str):
+            return record[name][:19]  # Odoo stores microseconds and reads the second (README, notable facts)
         return record.get(name, False)
 
     def _quantity(self, pid: int, name: str, context: dict) -> float:
@@ -928,11 +937,22 @@ class FakeOdooServer(LoopbackServer):
                 else:
                     reply(self, status, json.dumps(payload).encode(), "application/json; charset=utf-8", {})
 
+            def _accounting(self, raw: bytes) -> bool:
+                """The books' web routes (session login, PDFs) when the accounting is composed in."""
+                answer = fake.accounting.http(self.command, self.path, self.headers, raw) if fake.accounting else None
+                if answer is not None:
+                    reply(self, *answer)
+                return answer is not None
+
             def do_GET(self):
-                self._answer(*(fake.web_version() if self.path == "/web/version" else (404, None)))
+                if not self._accounting(b""):
+                    self._answer(*(fake.web_version() if self.path == "/web/version" else (404, None)))
 
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self._accounting(raw):
+                    return
+                body = json.loads(raw or b"{}")
                 if self.path.startswith("/json/2/"):
                     auth, database = self.headers.get("Authorization", ""), self.headers.get("X-Odoo-Database")
                     return self._answer(*fake.json2(self.path, auth, database, body))

@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Credit, Invoice, Payment, WebpayAttempt, WebpayStatus
+from books.models import BooksDocument, BooksPush, BooksRun
 from engagements import services
 from engagements.integration import services as integration
 from engagements.integration.models import SyncRun
@@ -141,6 +142,9 @@ def _build_company_a(w: World, service) -> None:
         api_secret="cs",
     )
     invoice = Invoice.objects.get(engagement=engagement)
+    BooksDocument.objects.create(  # its legal invoice, as the books' worker left it after Odoo posted it
+        invoice=invoice, odoo_id=1, name="FAC 000001", state="posted", pdf=SimpleUploadedFile("fac.pdf", PDF)
+    )
     payment = Payment.objects.create(
         invoice=invoice, paid_on=timezone.localdate(), amount=Decimal(1000), method="webpay", recorded_by=sam
     )
@@ -169,6 +173,8 @@ def _build_company_a(w: World, service) -> None:
         invitation=invitation,
         shop=shop,
         run=SyncRun.objects.create(engagement=engagement, flow="orders"),  # still running: no counts yet
+        books_run=BooksRun.objects.create(kind="push", trigger="event"),
+        books_push=BooksPush.objects.create(kind="invoice", invoice=invoice, state="attention"),
         credit=Credit.objects.create(
             company=andes, engagement=engagement, currency="CLP", proposed_amount=Decimal(12345)
         ),
@@ -359,6 +365,15 @@ RULES: dict[str, Rule] = {
     "billing:finance": signed_in("billing:finance", "each person's own invoices and credits"),
     "billing:invoices_csv": staff("billing:invoices_csv"),
     "billing:payments_csv": staff("billing:payments_csv"),
+    # the consultancy's books in Odoo (staff; a client downloads the legal PDF of their own document)
+    "books:page": staff("books:page"),
+    "books:check": staff("books:check", POST),
+    "books:pull": staff("books:pull", POST),
+    "books:run": staff("books:run", public_id=pid("books_run")),
+    "books:push_retry": staff("books:push_retry", POST, public_id=pid("books_push")),
+    "books:push_handled": staff("books:push_handled", POST, public_id=pid("books_push")),
+    "books:document_send": staff("books:document_send", POST, public_id=pid("invoice")),
+    "books:document_pdf": obj("books:document_pdf", public_id=pid("invoice")),
     # integration (consultants and staff only; clients never see connection settings)
     "integration:page": consultant("integration:page", **ENG),
     "integration:odoo_check": consultant("integration:odoo_check", POST, **ENG),
@@ -538,7 +553,7 @@ def leaked(response) -> list[str]:
 def _count_sql() -> str:
     tables = [
         model._meta.db_table
-        for label in ("portal", "engagements", "integration", "billing")
+        for label in ("portal", "engagements", "integration", "billing", "books")
         for model in apps.get_app_config(label).get_models()
         if model.__name__ != "AuditEvent"  # a refused attempt may well be audited
     ]

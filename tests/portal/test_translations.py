@@ -8,7 +8,7 @@ from pathlib import Path
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["manage.py", "portal", "engagements", "billing", "templates", "locale"]
+SOURCES = ["manage.py", "portal", "engagements", "billing", "books", "templates", "locale"]
 
 
 def _entries(po: Path, flag: str) -> int:

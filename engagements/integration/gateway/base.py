@@ -15,6 +15,7 @@ from engagements.integration import destinations
 
 READ_BATCH = 1000  # ids per read: one call per thousand records at most
 CREATE_BATCH = 200  # records per create call (one transaction each in Odoo)
+PDF_LIMIT = 20 * 1024 * 1024  # bytes of a report PDF we accept (an invoice is a few hundred KB)
 
 
 class GatewayError(Exception):
@@ -101,6 +102,18 @@ def timeout_error(method: str) -> GatewayError:
     return RetryableError(f"Odoo did not answer {method} in time.", code="odoo_timeout")
 
 
+def pdf_body(status: int, content_type: str, body: bytes) -> bytes:
+    """A report's PDF as Odoo sent it, or why not: 5xx is retryable; 4xx (e.g. 400 when the server
+    has no wkhtmltopdf) and a page that is not a PDF (the web login page) are not."""
+    if status >= 500:
+        raise RetryableError(f"Odoo answered HTTP {status} for the PDF.", code="odoo_http")
+    if status != 200 or not content_type.startswith("application/pdf") or not body.startswith(b"%PDF"):
+        raise PermanentError(f"Odoo did not send the PDF (HTTP {status}, {content_type}).", code="odoo_pdf_failed")
+    if len(body) > PDF_LIMIT:
+        raise PermanentError("Odoo's PDF is larger than we accept.", code="odoo_pdf_failed")
+    return body
+
+
 def version_major(version: str) -> int:
     """ "17.0" -> 17, "saas~18.2" -> 18, "" -> 0."""
     return int(str(version).split(".")[0].split("saas~")[-1] or 0)
@@ -181,8 +194,14 @@ class OdooGateway(Protocol):
 
     def search_count(self, model: str, domain: list) -> int: ...
 
-    def create(self, model: str, values: list[dict]) -> list[int]: ...
+    def create(self, model: str, values: list[dict], *, context: dict | None = None) -> list[int]: ...
 
     def write(self, model: str, ids: Sequence[int], values: dict) -> bool: ...
 
     def call(self, model: str, method: str, ids: Sequence[int], *, context: dict | None = None) -> Any: ...
+
+    def report_pdf(self, model: str, record_id: int, report: str, *, via_portal: bool = False) -> bytes:
+        """The PDF of one record's report, over HTTP (odoorpc's report.download cannot since Odoo 14):
+        a web session then /report/pdf/<report>/<id>, or with `via_portal` the record's customer
+        portal link (its access token; the way for API keys, which Odoo refuses for web logins)."""
+        ...

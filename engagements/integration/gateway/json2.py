@@ -56,6 +56,7 @@ from engagements.integration.gateway.base import (
     RetryableError,
     Versioned,
     batches,
+    pdf_body,
     require_https,
     search_options,
     server_error,
@@ -185,9 +186,10 @@ class Json2Gateway(Versioned):
     def search_count(self, model, domain) -> int:
         return self._execute(model, "search_count", {"domain": domain})
 
-    def create(self, model, values) -> list[int]:
+    def create(self, model, values, *, context=None) -> list[int]:
+        named = {"context": context} if context else {}
         chunks = batches(values, CREATE_BATCH)
-        return [new for chunk in chunks for new in self._execute(model, "create", {"vals_list": chunk})]
+        return [new for chunk in chunks for new in self._execute(model, "create", {"vals_list": chunk, **named})]
 
     def write(self, model, ids, values) -> bool:
         return self._execute(model, "write", {"ids": list(ids), "vals": values})
@@ -195,3 +197,11 @@ class Json2Gateway(Versioned):
     def call(self, model: str, method: str, ids: Sequence[int], *, context: dict | None = None) -> Any:
         body: dict[str, Any] = {"ids": list(ids)} if ids else {}
         return self._execute(model, method, {**body, "context": context} if context else body)
+
+    def report_pdf(self, model, record_id, report, *, via_portal=False) -> bytes:
+        """JSON-2 has no web login: the PDF always comes from the record's portal link."""
+        if not via_portal:
+            raise PermanentError("JSON-2 has no web login: use the record's portal link.", code="odoo_web_login")
+        link = self._execute(model, "get_portal_url", {"ids": [record_id], "report_type": "pdf", "download": True})
+        response = self._send("report", str(link))
+        return pdf_body(response.status_code, response.headers.get("content-type", ""), response.content)

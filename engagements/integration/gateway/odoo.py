@@ -19,6 +19,7 @@ from odoorpc.error import RPCError
 
 from engagements.integration.gateway.base import (
     CREATE_BATCH,
+    PDF_LIMIT,
     READ_BATCH,
     Deadline,
     GatewayError,
@@ -26,6 +27,7 @@ from engagements.integration.gateway.base import (
     RetryableError,
     Versioned,
     batches,
+    pdf_body,
     require_https,
     search_options,
     server_error,
@@ -79,7 +81,7 @@ class OdoorpcGateway(Versioned):
         parts = require_https(url)  # the API key travels in every call: never in clear over a network
         ssl = parts.scheme == "https"
         self.calls = 0
-        self._db, self._key = database, api_key
+        self._db, self._login, self._key = database, login, api_key
         self._timeout, self._deadline = timeout, deadline
         try:
             self.calls += 1  # version_info
@@ -129,11 +131,42 @@ class OdoorpcGateway(Versioned):
     def search_count(self, model, domain) -> int:
         return self._execute(model, "search_count", [domain])
 
-    def create(self, model, values) -> list[int]:
-        return [new for chunk in batches(values, CREATE_BATCH) for new in self._execute(model, "create", [chunk])]
+    def create(self, model, values, *, context=None) -> list[int]:
+        kwargs = {"context": context} if context else None
+        chunks = batches(values, CREATE_BATCH)
+        return [new for chunk in chunks for new in self._execute(model, "create", [chunk], kwargs)]
 
     def write(self, model, ids, values) -> bool:
         return self._execute(model, "write", [list(ids), values])
 
     def call(self, model: str, method: str, ids: Sequence[int], *, context: dict | None = None) -> Any:
         return self._execute(model, method, [list(ids)], {"context": context} if context else None)
+
+    def report_pdf(self, model, record_id, report, *, via_portal=False) -> bytes:
+        if via_portal:
+            link = self._execute(model, "get_portal_url", [[record_id]], {"report_type": "pdf", "download": True})
+            return self._download(str(link).lstrip("/"))
+        self.calls += 1
+        credentials = {"db": self._db, "login": self._login, "password": self._key}
+        try:
+            self._odoo.json("/web/session/authenticate", credentials)  # the session cookie stays in odoorpc's jar
+        except RPCError as error:
+            data = error.info.get("data", {}) if isinstance(error.info, dict) else {}
+            if data.get("name") == "odoo.exceptions.AccessDenied":
+                raise PermanentError("Odoo refused a web login with this key.", code="odoo_web_login") from None
+            raise _classify(error, "report") from None
+        except Exception as error:
+            raise _classify(error, "report") from None
+        return self._download(f"report/pdf/{report}/{record_id}")
+
+    def _download(self, path: str) -> bytes:
+        self.calls += 1
+        try:
+            response = self._odoo.http(path)
+            status, content_type = response.status, response.headers.get("Content-Type", "")
+            body = response.read(PDF_LIMIT + 1)
+        except urllib.error.HTTPError as error:
+            status, content_type, body = error.code, error.headers.get("Content-Type", ""), b""
+        except Exception as error:
+            raise _classify(error, "report") from None
+        return pdf_body(status, content_type, body)
