@@ -191,7 +191,7 @@ def test_each_line_type_goes_with_its_product(connected, engagement, sam, alice)
     invoice = Invoice.objects.get(milestone__quote=quote)
     [move] = connected.invoices(invoice.display_number)
     [line] = [connected.odoo.data["account.move.line"][i] for i in move["invoice_line_ids"]]
-    assert line["product_id"][0] == 31 and line["name"].startswith("100% al aceptar")
+    assert line["product_id"][0] == 31 and line["name"].startswith("100\u00a0% al aceptar")
     assert move["amount_total"] == float(invoice.total)
 
 

@@ -28,7 +28,7 @@ def test_a_void_is_a_credit_note_reversing_the_invoice(connected, andes, sam):
     assert refund["l10n_latam_document_type_id"] == [3, "(61) Electronic Credit Note"]
     assert (
         refund["ref"]
-        == f"Reversal of: FAC 000001, {note.display_number}: Anula {invoice.display_number}: Monto mal calculado"
+        == f"Reversal of: FAC 000001, {note.display_number}: Anula la solicitud de pago {invoice.display_number}: Monto mal calculado"
     )
     assert refund["amount_total"] == move["amount_total"]
     credit = document(note)
