@@ -390,7 +390,7 @@ def test_shopify_a_create_that_timed_out_but_succeeded_is_found_by_sku(shopify, 
     monkeypatch.setattr(clients, "ShopifyClient", partial(clients.ShopifyClient, timeout=0.3))
     shop.slow_replies, shop.reply_delay = 1, 1.0
     first = _products(engagement)
-    assert first.items.get(odoo_id=TAZA).reason_code == "shop_timeout" and first.counts["failed"] == 1
+    assert first.items.get(odoo_id=TAZA).reason_code == "shop_write_ambiguous" and first.counts["failed"] == 1
     assert first.counts["created"] == 3 and "TAZ-350" in _shopify_by_sku(shop)
     second = _products(engagement)
     assert second.items.get(odoo_id=TAZA).outcome == "updated", list(second.items.values("reason_code"))

@@ -8,6 +8,7 @@ import pytest
 
 from engagements.integration.shops.base import (
     ProductPayload,
+    ShopAmbiguousError,
     ShopAuthError,
     ShopPermanentError,
     ShopRetryableError,
@@ -244,7 +245,7 @@ def test_a_webhook_whose_create_got_a_502_is_not_created_twice(shop):
     fake, server = shop
     fake.lost_answers = 1
     client, _ = _client(server)
-    with pytest.raises(ShopRetryableError) as lost:
+    with pytest.raises(ShopAmbiguousError) as lost:
         client.ensure_webhooks("https://portal.example/integration/webhooks/t/", "secret", ("order.created",))
     assert lost.value.code == "shop_write_ambiguous" and len(fake.webhooks) == 1
     assert client.ensure_webhooks("https://portal.example/integration/webhooks/t/", "secret", ("order.created",)).ok

@@ -84,7 +84,7 @@ def _error(response: httpx.Response) -> GatewayError:
         )
     if status == 429 or status >= 500:
         return RetryableError(f"Odoo answered HTTP {status}.", code="odoo_http")
-    return PermanentError(f"Odoo answered HTTP {status}.")
+    return PermanentError(f"Odoo answered HTTP {status}.", code="odoo_rejected")
 
 
 def probe_version(url: str, *, timeout: float) -> str:
