@@ -3,7 +3,7 @@
 Run through `make bench` (a migrated PostgreSQL database in DATABASE_URL).
 The fake Odoo and the fake WooCommerce shop (tests/fakes, real HTTP on
 loopback) answer every call after 25 ms and 50 ms. Our flows run through
-`services.sync_run`, as in production; the baseline is written here, one call
+`runner.run_flow`, as in production; the baseline is written here, one call
 per record, with the same Odoo gateway and shop client. Each side gets its own
 fresh fakes built from the same seeded data, and both results are checked.
 Prints Markdown (progress goes to stderr); timings are wall-clock on this machine.
@@ -33,7 +33,7 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from engagements.integration import services  # noqa: E402
+from engagements.integration import runner  # noqa: E402
 from engagements.integration.gateway.odoo import OdoorpcGateway  # noqa: E402
 from engagements.integration.models import (  # noqa: E402
     Binding,
@@ -311,11 +311,11 @@ def ours(variants: list[Variant], orders: dict[int, dict]) -> tuple[Measure, Mea
     with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
         engagement = wire(odoo_server.url, shop_server.url, variants)
         _say(f"ours: importing {ORDERS} orders…")
-        order_measure, run = measured(odoo, shop, lambda: services.sync_run(engagement=engagement, flow="orders"))
+        order_measure, run = measured(odoo, shop, lambda: runner.run_flow(engagement=engagement, flow="orders"))
         check_run(run, "created", ORDERS)
         check_orders(odoo, orders, "ours")
         _say(f"ours: {order_measure.seconds:.0f} s; exporting stock of {VARIANTS} variants…")
-        stock_measure, run = measured(odoo, shop, lambda: services.sync_run(engagement=engagement, flow="stock"))
+        stock_measure, run = measured(odoo, shop, lambda: runner.run_flow(engagement=engagement, flow="stock"))
         check_run(run, "updated", VARIANTS)
         check_stock(shop, variants, "ours")
         _say(f"ours: {stock_measure.seconds:.0f} s")

@@ -269,8 +269,7 @@ def _stop(server: subprocess.Popen) -> None:
 def _sweeps() -> list[tuple[str, float, str]]:
     from django.utils import timezone
 
-    from engagements.integration import reconcile, webhooks
-    from engagements.integration import services as integration
+    from engagements.integration import reconcile, runner, webhooks
     from engagements.models import Engagement
     from engagements.services import client_wait_sweep
 
@@ -289,7 +288,7 @@ def _sweeps() -> list[tuple[str, float, str]]:
     again = client_wait_sweep(now=now)
     rows.append(("client-wait sweep, second run the same day", time.perf_counter() - start, f"{len(again)} actions"))
     start = time.perf_counter()
-    runs = integration.retry_due(now=now)
+    runs = runner.retry_due(now=now)
     webhooks.drain_stale()
     rows.append(
         ("integration retry sweep (`retry_due` + stale webhooks)", time.perf_counter() - start, f"{len(runs)} runs")

@@ -26,7 +26,6 @@ against a concurrent approval.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,17 +33,16 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from engagements.integration import clients
+from engagements.integration import runner
 from engagements.integration.flows import runs
-from engagements.integration.gateway.base import READ_BATCH, GatewayError, OdooGateway
+from engagements.integration.gateway.base import READ_BATCH, OdooGateway
 from engagements.integration.models import Binding, Flow, SyncRun
-from engagements.integration.shops.base import ShopVariant
+from engagements.integration.shops.base import ShopClient, ShopVariant
 from engagements.models import Engagement
 from engagements.services import event_record
 from portal.errors import DomainError
 from portal.models import User
 
-logger = logging.getLogger(__name__)
 KIND = "product_variant"
 ODOO_FIELDS = ["default_code", "barcode", "product_tmpl_id", "name", "display_name"]
 
@@ -321,23 +319,14 @@ def _bind(engagement: Engagement, pair: Match) -> bool:
 
 
 def _run(engagement: Engagement, *, dry_run: bool, body: Callable[[runs.Report, Proposal], None]) -> SyncRun:
-    """Read both sides, match, let `body` fill the report; a connection failure ends the run as failed."""
-    run = runs.run_start(engagement=engagement, flow=Flow.MATCHING, dry_run=dry_run)
-    report, failure = runs.Report(), ""
-    odoo = shop = None
-    try:
-        odoo, shop = clients.odoo_gateway_for(engagement), clients.shop_client_for(engagement)
+    """Read both sides, match, let `body` fill the report (a run of flow "matching", through run_flow)."""
+
+    def work(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient) -> runs.Report:
+        report = runs.Report()
         body(report, match(odoo_products(odoo), list(shop.iter_variants())))
-    except GatewayError as error:
-        failure = f"{error.code}: {error}"
-    except Exception as error:  # never leave a run "running": that would block the next proposal
-        logger.exception("product matching run %s failed", run.public_id)
-        failure = f"unexpected_error: {type(error).__name__}"
-    finally:
-        usage = {"odoo_calls": getattr(odoo, "calls", 0), "shop_calls": getattr(shop, "calls", 0)}
-        if shop is not None:
-            shop.close()
-    return runs.run_finish(run=run, report=report, api_usage=usage, summary=failure, failed=bool(failure))
+        return report
+
+    return runner.run_flow(engagement=engagement, flow=Flow.MATCHING, dry_run=dry_run, work=work)
 
 
 def bindings_propose(*, engagement: Engagement) -> SyncRun:

@@ -48,11 +48,10 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from engagements.integration import services
-from engagements.integration.flows.runs import RUN_IN_PROGRESS
-from engagements.integration.models import InboxEvent, ShopConnection, SyncRun
+from engagements.integration import runner
+from engagements.integration.errors import FlowPaused, RunInProgress
+from engagements.integration.models import Flow, InboxEvent, ShopConnection, SyncRun
 from engagements.models import Engagement
-from portal.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -368,16 +367,18 @@ def _triage(engagement: Engagement, events: list[InboxEvent], counts: Counter) -
 def _run_orders(engagement: Engagement, events: list[InboxEvent], counts: Counter) -> bool:
     """One webhook run of the orders flow for the named orders; False when it could not start."""
     try:
-        run = services.sync_run(
+        run = runner.run_flow(
             engagement=engagement,
-            flow="orders",
+            flow=Flow.ORDERS,
             trigger=SyncRun.Trigger.WEBHOOK,
             external_ids=[event.external_id for event in events],
         )
-    except DomainError as refused:  # a run of the flow is going (a poll, another drain), or it is paused
+    except RunInProgress:  # a poll or another drain: drained again once it is over
         counts["deferred"] += len(events)  # they stay NEW
-        if refused.message is RUN_IN_PROGRESS or str(refused) == str(RUN_IN_PROGRESS):  # not FLOW_PAUSED
-            _drain_later(engagement)
+        _drain_later(engagement)
+        return False
+    except FlowPaused:  # the retry schedule drains them once a connection check passes
+        counts["deferred"] += len(events)
         return False
     # Marked only now, after the run. An order that failed leaves its event FAILED: the run report
     # says why, and the flow's own retries and the next poll take it from there (a webhook run

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection as db
 from django.urls import reverse
 
-from engagements.integration import services
+from engagements.integration import connections
 from engagements.integration.models import Health, OdooConnection
 from portal.fields import MASK, Secret
 from tests.conftest import login_with_mfa
@@ -78,29 +78,29 @@ def test_a_blank_key_keeps_the_stored_one_while_the_address_stays(client, engage
 class TestConnectionCheck:
     def test_a_working_connection_reports_version_and_rights(self, engagement, carla):
         with FakeOdooServer() as server:
-            connection = services.odoo_connection_save(
+            connection = connections.odoo_connection_save(
                 actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key="admin"
             )
-            verdict = services.odoo_connection_check(connection=connection)
+            verdict = connections.odoo_connection_check(connection=connection)
         connection.refresh_from_db()
         assert verdict["version"] == "17.0" and all(verdict["rights"].values()) and "problem" not in verdict
         assert connection.health == Health.OK and connection.odoo_major == 17
 
     def test_a_wrong_key_is_a_clear_failure_without_the_key(self, engagement, carla):
         with FakeOdooServer() as server:
-            connection = services.odoo_connection_save(
+            connection = connections.odoo_connection_save(
                 actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key=CANARY
             )
-            verdict = services.odoo_connection_check(connection=connection)
+            verdict = connections.odoo_connection_check(connection=connection)
         connection.refresh_from_db()
         assert verdict["problem"] == "odoo_auth" and connection.health == Health.FAILING
         assert CANARY not in str(connection.last_check) and CANARY not in verdict["message"]
 
     def test_an_unreachable_odoo(self, engagement, carla):
-        connection = services.odoo_connection_save(
+        connection = connections.odoo_connection_save(
             actor=carla, engagement=engagement, url="http://127.0.0.1:9", database="lab", login="a", api_key="b"
         )
-        assert services.odoo_connection_check(connection=connection)["problem"] == "odoo_unreachable"
+        assert connections.odoo_connection_check(connection=connection)["problem"] == "odoo_unreachable"
 
 
 @pytest.mark.django_db
@@ -165,7 +165,7 @@ def test_the_shop_connection_check(connected, carla, client, django_capture_on_c
     connection = ShopConnection.objects.get(engagement=engagement)
     assert connection.health == Health.OK and connection.last_check["version"] == "8.6.1"
     shop.revoked = True
-    verdict = services.shop_connection_check(connection=connection)
+    verdict = connections.shop_connection_check(connection=connection)
     connection.refresh_from_db()
     assert verdict["problem"] == "shop_auth" and connection.health == Health.FAILING
     assert "cs_demo" not in str(connection.last_check)
@@ -175,7 +175,7 @@ def test_the_consultant_reads_the_webhook_address_but_never_its_secret(connected
     from engagements.integration.models import ShopConnection
 
     engagement, _, _ = connected
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=carla,
         engagement=engagement,
         platform="woocommerce",

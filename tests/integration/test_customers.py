@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from stdnum.cl import rut as stdnum_rut
 
-from engagements.integration import clients, services
+from engagements.integration import clients, connections, runner
+from engagements.integration.calls import Client
 from engagements.integration.flows import partners
 from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops.base import ShopPermanentError
@@ -47,7 +48,7 @@ def _rut(body: int) -> str:
 # ---------------------------------------------------------------- the shop-side test double
 
 
-class CustomerShop:
+class CustomerShop(Client):
     """A shop that only lists and fetches customers, from raw platform payloads mapped by the real
     mappers. It has no write method at all: the flow cannot write to the shop (G47)."""
 
@@ -56,9 +57,6 @@ class CustomerShop:
         self.requests: list[tuple] = []
         self.raw: dict[str, dict] = {}
         self.modified: dict[str, datetime] = {}  # Jumpseller: the adapter's version times
-
-    def close(self) -> None:
-        pass
 
     def status(self) -> dict:
         return {"version": "test double", "name": ""}
@@ -121,7 +119,7 @@ def flow(engagement, carla, monkeypatch):
 
 
 def run(engagement, **kwargs) -> SyncRun:
-    return services.sync_run(engagement=engagement, flow="customers", **kwargs)
+    return runner.run_flow(engagement=engagement, flow="customers", **kwargs)
 
 
 def item(result: SyncRun, customer_id):
@@ -463,7 +461,7 @@ def test_the_number_of_odoo_calls_does_not_grow_with_the_customers(flow, carla):
     def calls_for(count: int) -> tuple[int, int]:
         odoo = FakeOdoo()
         with FakeOdooServer(odoo) as server:
-            services.odoo_connection_save(
+            connections.odoo_connection_save(
                 actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key="admin"
             )
             Binding.objects.all().delete()
@@ -522,7 +520,7 @@ def test_the_order_import_finds_the_partner_the_customer_import_made(flow, carla
     first = run(engagement)
     FlowSettings.objects.create(engagement=engagement, flow="orders", enabled=True, options=ORDER_OPTIONS)
     with FakeShopServer(FakeShop()) as woo_server:
-        services.shop_connection_save(
+        connections.shop_connection_save(
             actor=carla,
             engagement=engagement,
             platform="woocommerce",
@@ -531,7 +529,7 @@ def test_the_order_import_finds_the_partner_the_customer_import_made(flow, carla
             api_secret="cs_demo",
         )
         monkeypatch.undo()
-        orders_run = services.sync_run(engagement=engagement, flow="orders")
+        orders_run = runner.run_flow(engagement=engagement, flow="orders")
     assert orders_run.counts["created"] == 2, list(orders_run.items.values_list("reason_code", flat=True))
     order = next(o for o in odoo.data["sale.order"].values() if o["client_order_ref"] == "WOO-2002")
     assert order["partner_id"][0] == item(first, 31).odoo_id

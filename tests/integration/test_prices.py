@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from engagements.integration import services
+from engagements.integration import runner
 from engagements.integration.flows.prices import shop_price
 from engagements.integration.models import Binding, FlowSettings, SyncRun
 from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
@@ -45,7 +45,7 @@ def priced(connected):
 
 
 def _prices(engagement, **kw) -> SyncRun:
-    return services.sync_run(engagement=engagement, flow="prices", **kw)
+    return runner.run_flow(engagement=engagement, flow="prices", **kw)
 
 
 # ---------------------------------------------------------------- the rule (pure)
@@ -105,7 +105,7 @@ def test_a_price_only_change_does_not_touch_stock_nor_the_stock_flows_memory(pri
     the stock flow then has nothing to push."""
     engagement, odoo, shop = priced
     FlowSettings.objects.create(engagement=engagement, flow="stock", options={"location_id": WH_STOCK})
-    services.sync_run(engagement=engagement, flow="stock")
+    runner.run_flow(engagement=engagement, flow="stock")
     stock_before = (shop.products[501]["stock_quantity"], shop.variations[511]["stock_quantity"])
     pushed_qty = Binding.objects.get(external_id="501").last_pushed_value["qty"]
     writes_before = len(shop.writes)
@@ -115,10 +115,10 @@ def test_a_price_only_change_does_not_touch_stock_nor_the_stock_flows_memory(pri
     assert {key for _path, body in price_writes for item in body["update"] for key in item} == {"id", "regular_price"}
     assert (shop.products[501]["stock_quantity"], shop.variations[511]["stock_quantity"]) == stock_before
     assert Binding.objects.get(external_id="501").last_pushed_value == {"qty": pushed_qty, "price": "15990"}
-    stock_again = services.sync_run(engagement=engagement, flow="stock", full=True)
+    stock_again = runner.run_flow(engagement=engagement, flow="stock", full=True)
     assert stock_again.counts["unchanged"] == 3 and len(shop.writes) == writes_before + len(price_writes)
     odoo.move(CAFE, 5, when="2026-11-23 10:00:00")  # and a stock change keeps the price it does not send
-    services.sync_run(engagement=engagement, flow="stock")
+    runner.run_flow(engagement=engagement, flow="stock")
     assert Binding.objects.get(external_id="501").last_pushed_value == {"qty": pushed_qty + 5, "price": "15990"}
 
 

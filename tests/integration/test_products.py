@@ -8,7 +8,7 @@ from functools import partial
 
 import pytest
 
-from engagements.integration import clients, services
+from engagements.integration import clients, runner
 from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncRun
 from tests.fakes.odoo import VERSION_INFO, FakeOdoo, FakeOdooServer
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
@@ -67,7 +67,7 @@ def _archive(odoo: FakeOdoo, *, template: int | None = None, variant: int | None
 
 
 def _products(engagement, **kw) -> SyncRun:
-    return services.sync_run(engagement=engagement, flow="products", **kw)
+    return runner.run_flow(engagement=engagement, flow="products", **kw)
 
 
 def _done(run: SyncRun) -> int:

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from engagements.integration import services, tasks, webhooks
+from engagements.integration import runner, tasks, webhooks
 from engagements.integration.models import FlowSettings, Health, InboxEvent, ShopConnection, SyncItem, SyncRun
 from engagements.models import Engagement
 from portal.errors import DomainError
@@ -578,9 +578,7 @@ def test_the_same_order_by_webhook_and_by_poll_at_once_makes_one_sale_order(clie
                 db_connection.close()
 
         threads = [
-            threading.Thread(
-                target=race, args=("poll", lambda: services.sync_run(engagement=engagement, flow="orders"))
-            ),
+            threading.Thread(target=race, args=("poll", lambda: runner.run_flow(engagement=engagement, flow="orders"))),
             threading.Thread(target=race, args=("webhook", lambda: webhooks.inbox_drain(engagement=engagement))),
         ]
         for thread in threads:

@@ -27,14 +27,14 @@ from django.db import transaction
 
 from engagements.integration.flows import partners
 from engagements.integration.flows.orders import MARKER_PREFIXES
-from engagements.integration.flows.runs import Report, keep_shop_cursor, shop_window, stamp
+from engagements.integration.flows.runs import Report, flow_options, keep_shop_cursor, shop_window, stamp
 from engagements.integration.gateway.base import (
     AmbiguousWriteError,
     GatewayError,
     OdooGateway,
     PermanentError,
 )
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
+from engagements.integration.models import Flow, SyncRun
 from engagements.integration.shops.base import ShopClient, ShopCustomer
 from engagements.models import Engagement
 
@@ -50,8 +50,7 @@ KIND = "partner"
 
 
 def _options(engagement: Engagement) -> dict:
-    stored = FlowSettings.objects.filter(engagement=engagement, flow=Flow.CUSTOMERS).values_list("options", flat=True)
-    return {**DEFAULTS, **(stored.first() or {})}
+    return flow_options(engagement, Flow.CUSTOMERS, DEFAULTS)
 
 
 @dataclass
@@ -204,12 +203,14 @@ def _round(ctx: Context, batch: list[ShopCustomer], buyers: dict[str, partners.B
 def _settle(ctx: Context, customer: ShopCustomer, plan: partners.Plan) -> None:
     """Bind what was done and report it: one item per customer, so the counts add up."""
     if plan.blocked:
-        if plan.blocked == "odoo_record_deleted" and not ctx.dry_run:
-            Binding.objects.filter(engagement=ctx.engagement, kind=KIND, external_id=f"customer:{customer.id}").update(
-                state=Binding.State.ORPHANED
-            )
         message = partners.BLOCKED_MESSAGES.get(plan.blocked, "")
-        ctx.add("review", customer, odoo_id=plan.partner_id, action="skip", reason=plan.blocked, message=message)
+        binding = ctx.upsert.bindings.get(plan.buyer.key)
+        if plan.blocked == "odoo_record_deleted" and binding is not None:
+            ctx.report.orphaned(
+                binding, kind=KIND, dry_run=ctx.dry_run, message=message, action="skip", external_id=customer.id
+            )
+        else:
+            ctx.add("review", customer, odoo_id=plan.partner_id, action="skip", reason=plan.blocked, message=message)
         return
     if plan.error is not None:
         _failed(ctx, customer, plan.error)

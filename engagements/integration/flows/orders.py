@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from engagements.integration.flows import partners
-from engagements.integration.flows.runs import Report, keep_shop_cursor, shop_window, stamp
+from engagements.integration.flows.runs import Report, flow_options, keep_shop_cursor, shop_window, stamp
 from engagements.integration.gateway.base import (
     AmbiguousWriteError,
     GatewayError,
@@ -41,7 +41,7 @@ from engagements.integration.gateway.base import (
     PermanentError,
     field_map,
 )
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
+from engagements.integration.models import Binding, Flow, SyncRun
 from engagements.integration.shops import base as shop_base
 from engagements.integration.shops.base import ShopClient, ShopOrder
 from engagements.models import Engagement
@@ -70,8 +70,7 @@ MARKER_PREFIXES = {"woocommerce": "WOO-", "shopify": "SHOPIFY-", "jumpseller": "
 
 
 def _options(engagement: Engagement) -> dict:
-    stored = FlowSettings.objects.filter(engagement=engagement, flow=Flow.ORDERS).values_list("options", flat=True)
-    options = {**DEFAULTS, **(stored.first() or {})}
+    options = flow_options(engagement, Flow.ORDERS, DEFAULTS)
     options["statuses"] = [LEGACY_STATUSES.get(status, status) for status in options["statuses"]]
     return options
 
@@ -259,7 +258,8 @@ def _process(ctx: Context, order: ShopOrder) -> None:
     marker = _marker(ctx, order)
     found = ctx.existing.get(marker)
     if binding and not found and not ctx.options["recreate_deleted"]:
-        _orphaned(ctx, order, binding)
+        message = "Its sale order was deleted in Odoo; it is not re-created unless the flow settings allow it."
+        ctx.report.orphaned(binding, kind="sale_order", dry_run=ctx.dry_run, message=message)
         return
     if order.status not in ctx.options["statuses"]:
         if found:
@@ -271,19 +271,6 @@ def _process(ctx: Context, order: ShopOrder) -> None:
         _follow(ctx, order, found, binding)
         return
     _create(ctx, order, marker)
-
-
-def _orphaned(ctx: Context, order: ShopOrder, binding: Binding) -> None:
-    if not ctx.dry_run:
-        Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
-    ctx.report.add(
-        "review",
-        kind="sale_order",
-        external_id=order.id,
-        odoo_id=binding.odoo_id,
-        reason="odoo_record_deleted",
-        message="Its sale order was deleted in Odoo; it is not re-created unless the flow settings allow it.",
-    )
 
 
 def _follow(ctx: Context, order: ShopOrder, found: dict, binding: Binding | None) -> None:

@@ -31,9 +31,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from engagements.integration.flows.pushed import remember_pushed
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, flow_options
 from engagements.integration.gateway.base import OdooGateway, PermanentError
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
+from engagements.integration.models import Binding, Flow, SyncRun
 from engagements.integration.shops.base import PriceUpdate, ShopClient
 
 DEFAULTS = {"pricelist_id": None, "tax_included": True, "tax_rate": "19", "currency": "CLP"}
@@ -51,9 +51,9 @@ def shop_price(odoo_price: Decimal, *, add_tax: bool, tax_rate: Decimal, decimal
     return price.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def _options(run: SyncRun) -> dict:
-    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.PRICES).values_list("options", flat=True)
-    options = {**DEFAULTS, **(stored.first() or {})}
+def price_options(run: SyncRun) -> dict:
+    """The price flow's options, checked (the product export prices by the same rule)."""
+    options = flow_options(run.engagement, Flow.PRICES, DEFAULTS)
     options["tax_rate"] = Decimal(str(options["tax_rate"]))
     if options["currency"] not in DECIMALS:
         raise PermanentError(f"No rounding rule for the currency {options['currency']}.", code="price_currency_unknown")
@@ -62,7 +62,7 @@ def _options(run: SyncRun) -> dict:
 
 def export_prices(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
     """Every bound variant is a candidate on every run (`full` changes nothing): prices have no cursor."""
-    options = _options(run)
+    options = price_options(run)
     report = Report()
     active = Binding.objects.filter(engagement=run.engagement, kind="product_variant", state=Binding.State.ACTIVE)
     bindings = list(active.order_by("pk"))
@@ -124,10 +124,7 @@ def _price(
     """The price to show in the shop, or None when the item was reported instead."""
     where = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
     if product is None:
-        if not run.dry_run:
-            Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
-        message = "The Odoo product no longer exists: the binding is set aside until someone re-maps it."
-        report.add("review", reason="odoo_record_deleted", message=message, **where)
+        report.orphaned(binding, kind="price", dry_run=run.dry_run)
         return None
     try:
         odoo_price = _odoo_price(odoo, product, options)

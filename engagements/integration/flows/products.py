@@ -47,9 +47,9 @@ from django.db import IntegrityError, transaction
 
 from engagements.integration.flows import prices
 from engagements.integration.flows.pushed import remember_pushed
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, flow_options
 from engagements.integration.gateway.base import FIELD_MAPS, OdooGateway
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
+from engagements.integration.models import Binding, Flow, SyncCursor, SyncRun
 from engagements.integration.shops.base import (
     ProductPayload,
     ProductResult,
@@ -73,16 +73,9 @@ ODOO_TIME = "%Y-%m-%d %H:%M:%S"
 HIDDEN = "hidden"
 
 
-def _options(run: SyncRun) -> dict:
-    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.PRODUCTS).values_list(
-        "options", flat=True
-    )
-    return {**DEFAULTS, **(stored.first() or {})}
-
-
 def _price_rule(run: SyncRun) -> dict:
     """The price flow's options (IVA, currency), read by that flow's own helper, so both send one price."""
-    options = prices._options(run)
+    options = prices.price_options(run)
     return {
         "add_tax": bool(options["tax_included"]),
         "tax_rate": options["tax_rate"],
@@ -92,7 +85,7 @@ def _price_rule(run: SyncRun) -> dict:
 
 def export_products(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
     """Create, update and hide the shop's products from the Odoo templates changed since the cursor."""
-    options = _options(run)
+    options = flow_options(run.engagement, Flow.PRODUCTS, DEFAULTS)
     report = Report()
     cursor = SyncCursor.objects.filter(engagement=run.engagement, flow=Flow.PRODUCTS, source="odoo").first()
     run.cursor_before = cursor.value if cursor else ""

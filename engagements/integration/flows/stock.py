@@ -19,7 +19,7 @@ from datetime import datetime
 
 from engagements.integration.flows import orders
 from engagements.integration.flows.pushed import remember_pushed
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, flow_options
 from engagements.integration.gateway.base import FIELD_MAPS, OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops.base import BatchResult, ShopClient, StockUpdate
@@ -39,8 +39,7 @@ RETRYABLE_ITEM_ERRORS = {"shop_busy", "shop_timeout", "shop_stock_changed"}
 
 
 def _options(run: SyncRun) -> dict:
-    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.STOCK).values_list("options", flat=True)
-    options = {**DEFAULTS, **(stored.first() or {})}
+    options = flow_options(run.engagement, Flow.STOCK, DEFAULTS)
     if options["stock_field"] not in STOCK_FIELDS:
         options["stock_field"] = DEFAULTS["stock_field"]
     return options
@@ -99,16 +98,7 @@ def export_stock(
             )
             continue
         if qty is None:
-            if not run.dry_run:
-                Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
-            report.add(
-                "review",
-                kind="stock",
-                external_id=binding.external_id,
-                odoo_id=binding.odoo_id,
-                reason="odoo_record_deleted",
-                message="The Odoo product no longer exists: the binding is set aside until someone re-maps it.",
-            )
+            report.orphaned(binding, kind="stock", dry_run=run.dry_run)
             continue
         targets.append((binding, max(0, qty - in_transit[binding.external_id])))
     # The nightly reconciliation compares with what the shop has (someone may have edited it there).
