@@ -27,7 +27,7 @@ from engagements.models import (
     Session,
     Status,
 )
-from engagements.services.lifecycle import business_tz
+from portal.clock import business_tz
 from portal.models import Role, User
 
 TIMELINE_LENGTH = 15

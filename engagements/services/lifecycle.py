@@ -9,9 +9,7 @@ commit through portal.notifications.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,6 +32,7 @@ from engagements.models import (
 )
 from portal import services as people
 from portal.audit import client_ip
+from portal.clock import business_tz
 from portal.errors import DomainError
 from portal.models import ClientCompany, Role, User
 from portal.notifications import email_enqueue, staff_addresses
@@ -61,10 +60,6 @@ CHECKLIST = [
     (ChecklistKind.VALIDATION_OWNER, True),
     (ChecklistKind.VALIDATIONS, False),
 ]
-
-
-def business_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def actor_role(actor: User | None) -> str:
