@@ -137,11 +137,15 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
     )
     settings = FlowSettings.objects.get(engagement=engagement, flow="orders")
     assert settings.enabled and settings.options["statuses"] == ["paid", "on_hold"]
-    FlowSettings.objects.filter(pk=settings.pk).update(options={**settings.options, "pricelists": {"USD": 3}})
-    client.post(url, {"statuses": ["paid"], "marker_prefix": "SHOP-", "shipping_product_id": "12"})  # switched off
+    FlowSettings.objects.filter(pk=settings.pk).update(options={**settings.options, "reconcile_days": 3})
+    fields = {"statuses": ["paid"], "marker_prefix": "SHOP-", "shipping_product_id": "12", "pricelists": "usd=3"}
+    client.post(url, fields)  # switched off
     settings.refresh_from_db()
     assert not settings.enabled and settings.options["statuses"] == ["paid"]
-    assert settings.options["pricelists"] == {"USD": 3}  # what the form does not show is kept
+    assert settings.options["reconcile_days"] == 3  # what the form does not show is kept
+    assert settings.options["pricelists"] == {"USD": 3} and 'value="USD=3"' in client.get(url).content.decode()
+    refused = client.post(url, {**fields, "pricelists": "USD=tres"})
+    assert refused.context["form"].errors["pricelists"] and 'value="USD=tres"' in refused.content.decode()
     assert _options(engagement)["marker_prefix"] == "SHOP-" and _options(engagement)["shipping_product_id"] == 12
     response = client.post(
         reverse("integration:flow_settings", args=[engagement.code, "stock"]),

@@ -40,19 +40,23 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from engagements.integration.gateway.base import GatewayError, OdooGateway, PermanentError
+from engagements.integration.errors import IntegrationError, PermanentError, RetryableError
+from engagements.integration.gateway.base import OdooGateway
 from engagements.integration.models import Binding
 from engagements.integration.shops.base import Address
 from engagements.models import Engagement
 from portal.rut import normalize_rut
 
+T = TypeVar("T")
 COMPANY_RUT_FROM = 50_000_000
 PARTNER_FIELDS = [
     "name",
@@ -107,12 +111,7 @@ BLOCKED_MESSAGES = {  # why nothing was written for a buyer (the run report's me
 }
 
 
-def marker(prefix: str, customer_id: str) -> str:
-    """The `ref` we give a partner we create for a registered customer ("WOO-C31")."""
-    return f"{prefix}C{customer_id}" if customer_id else ""
-
-
-class PartnerBusy(GatewayError):
+class PartnerBusy(RetryableError):
     """Another worker is writing this buyer's partner: try again later."""
 
     code = "locked"
@@ -255,6 +254,26 @@ def digest(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def rounds(items: list[T], buyer_of: Callable[[T], Buyer]) -> list[list[T]]:
+    """`items` whose buyers share an e-mail or a RUT go in successive rounds, so the second finds the
+    partner the first created instead of creating another (one round when nobody shares: the usual
+    case). Items of one buyer (`key`) stay in one round: they share one plan."""
+    found: list[tuple[list[T], set]] = []
+    for item in items:
+        buyer = buyer_of(item)
+        identities = {("email", buyer.email)} if buyer.email else set()
+        if rut := parse_rut(buyer.tax_id).compact:
+            identities.add(("rut", rut))
+        for members, seen in found:
+            if ("key", buyer.key) in seen or not identities & seen:
+                members.append(item)
+                seen |= identities | {("key", buyer.key)}
+                break
+        else:
+            found.append(([item], identities | {("key", buyer.key)}))
+    return [members for members, _ in found]
+
+
 def lock(engagement: Engagement, key: str) -> bool:
     """A transaction-scoped advisory lock per buyer (PostgreSQL): the order and customer imports never
     create one partner twice at the same moment. SQLite runs one writer anyway."""
@@ -287,7 +306,7 @@ class Plan:
     blocked: str = ""  # a reason no write happens (ambiguous match, deleted partner)
     desired: dict = field(default_factory=dict)  # what we want in Odoo: the next merge's base
     unchanged: bool = False  # our own last values: nothing to do
-    error: GatewayError | None = None
+    error: IntegrationError | None = None
 
     @property
     def creates(self) -> bool:
@@ -530,7 +549,7 @@ class Partners:
             for target, values in p.writes if p.error is None else []:
                 try:
                     self.odoo.write("res.partner", [target], values)
-                except GatewayError as error:
+                except IntegrationError as error:
                     p.error = error
                     break
 
@@ -546,7 +565,7 @@ class Partners:
                 for item in batch:
                     self._create([item])
             return
-        except GatewayError as error:  # timed out (maybe created) or unreachable: the next run looks again
+        except IntegrationError as error:  # timed out (maybe created) or unreachable: the next run looks again
             for plan, _, _ in batch:
                 plan.error = plan.error or error
             return
