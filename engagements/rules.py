@@ -142,7 +142,7 @@ def r2_fires_on(waiting_since: datetime, tz: ZoneInfo, rules: WaitRules) -> date
     return local_date(waiting_since, tz) + timedelta(days=rules.close_after_days)
 
 
-# ---------------------------------------------------------------- estimate window (sheet §12)
+# ---------------------------------------------------------------- estimate window
 
 ON_TRACK, AT_RISK, LATE, NOT_STARTED = "on_track", "at_risk", "late", "not_started"
 
@@ -174,7 +174,7 @@ def estimate_window(
 def estimate_health(window: EstimateWindow, today: date, progress_percent: int) -> str:
     """late after the latest end; at risk once past the earliest end, or when
     the elapsed share of the window runs ahead of progress by over 25 points."""
-    if window.starts is None:
+    if window.starts is None or window.earliest_end is None or window.latest_end is None:
         return NOT_STARTED
     if today > window.latest_end:
         return LATE

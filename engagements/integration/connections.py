@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_q.tasks import async_task
@@ -24,7 +25,7 @@ from engagements.integration.errors import IntegrationError, PermanentError
 from engagements.integration.gateway.base import OdooGateway, version_major
 from engagements.integration.gateway.json2 import JSON2_FROM, Json2Gateway, probe_version
 from engagements.integration.gateway.odoo import OdoorpcGateway
-from engagements.integration.models import CheckState, Connection, Health, OdooConnection, ShopConnection
+from engagements.integration.models import CheckState, Health, OdooConnection, ShopConnection
 from engagements.integration.shops.base import PLATFORM_LABELS, ShopAuthError, ShopClient
 from engagements.models import Engagement
 from engagements.services import event_record
@@ -33,6 +34,7 @@ from portal.errors import DomainError
 from portal.models import User
 
 logger = logging.getLogger(__name__)
+AnyConnection = OdooConnection | ShopConnection
 CHECK_TIMEOUT = 10.0  # seconds a check's call may take (the check as a whole: INTEGRATION_CHECK_SECONDS)
 CHECK_TASK = "engagements.integration.tasks.connection_check"
 RIGHTS = ("res.partner", "product.product", "sale.order", "stock.move")
@@ -54,12 +56,14 @@ NOT_CONTACTED = (NO_KEYS, "odoo_https_required", "odoo_local_address")  # refuse
 class SecretsRequired(DomainError):
     """Secrets a save needs and did not get: the page shows the message next to each of `fields`."""
 
-    def __init__(self, message: str, fields: list[str]):
+    def __init__(self, message: str | Promise, fields: list[str]) -> None:
         super().__init__(message, field=fields[0])
         self.fields = fields
 
 
-def _bind_secrets(connection: Connection, new: Destination, typed: dict[str, str], required: tuple[str, ...]) -> bool:
+def _bind_secrets(
+    connection: AnyConnection, new: Destination, typed: dict[str, str], required: tuple[str, ...]
+) -> bool:
     """Keep the typed secrets. When the destination moved, the stored ones are cleared first: keys
     saved for one address never follow the connection to another. A required secret still missing
     is refused next to its field. Returns whether the stored secrets were cleared."""
@@ -81,7 +85,7 @@ def moved(saved: Destination | None, new: Destination) -> bool:
     return saved is not None and saved != new
 
 
-def destination(connection: Connection) -> Destination:
+def destination(connection: AnyConnection) -> Destination:
     """Where the connection's keys may go: its URL's scheme, host and port, and its database or platform."""
     if isinstance(connection, OdooConnection):
         return Destination.of(connection.url, connection.database)
@@ -93,11 +97,13 @@ def _typed(secrets: dict[str, str]) -> list[str]:
     return sorted(name for name, value in secrets.items() if value)
 
 
-def _kind(connection: Connection) -> str:
+def _kind(connection: AnyConnection) -> str:
     return "odoo" if isinstance(connection, OdooConnection) else "shop"
 
 
-def _audit(code: str, connection: Connection, *, actor: User | None, request: HttpRequest | None = None, **data):
+def _audit(
+    code: str, connection: AnyConnection, *, actor: User | None, request: HttpRequest | None = None, **data: object
+) -> None:
     """One audit event about a connection: where its keys go (never a key), and `data`."""
     where = destination(connection)
     where_data = {"connection": _kind(connection), "host": where.host, "port": where.port, "scope": where.scope}
@@ -181,7 +187,7 @@ def shop_connection_save(
 # ---------------------------------------------------------------- checking
 
 
-def connection_check_request(*, actor: User, connection: Connection, request: HttpRequest | None = None) -> None:
+def connection_check_request(*, actor: User, connection: AnyConnection, request: HttpRequest | None = None) -> None:
     """Queue a check of the connection for the worker (a person waits on the page, which polls
     `check_state`). Refused while one is going on."""
     model = type(connection)
@@ -202,17 +208,19 @@ def connection_check(*, kind: str, connection_id: int, actor: User | None = None
     connection = model.objects.select_related("engagement").filter(pk=connection_id).first()
     if connection is None:
         return None  # deleted meanwhile
-    check = odoo_connection_check if kind == "odoo" else shop_connection_check
-    verdict = check(connection=connection)
+    if isinstance(connection, OdooConnection):
+        verdict = odoo_connection_check(connection=connection)
+    else:
+        verdict = shop_connection_check(connection=connection)
     _audit(Code.CONNECTION_CHECKED, connection, actor=actor, problem=verdict.get("problem", ""))
     return verdict
 
 
-def _progress(connection: Connection, state: str) -> None:
+def _progress(connection: AnyConnection, state: str) -> None:
     type(connection).objects.filter(pk=connection.pk).update(check_state=state)
 
 
-def _check_finished(connection: Connection, verdict: dict, **fields) -> None:
+def _check_finished(connection: AnyConnection, verdict: dict, **fields) -> None:
     """Store the verdict, unless the connection was saved again while the check ran (its verdict would
     be about keys or an address it no longer has); the check is over either way."""
     model = type(connection)
@@ -310,8 +318,9 @@ def webhook_url(connection: ShopConnection) -> str:
 
 
 def _ensure_webhooks(connection: ShopConnection, client: ShopClient, verdict: dict) -> None:
-    """Our order webhooks exist and are active in the shop (research §5.8: they go missing). A refusal
-    here leaves the connection healthy (polling goes on) and is told in `webhooks_problem`."""
+    """Our order webhooks exist and are active in the shop (a shop disables or deletes a hook whose
+    deliveries keep failing). A refusal here leaves the connection healthy (polling goes on) and is told
+    in `webhooks_problem`."""
     if not connection.webhook_secret:  # every delivery would be refused: registering them is pointless
         verdict["webhooks"] = {"skipped": "no_secret"}
         verdict["message"] += " " + _("Webhooks not configured (no secret).")

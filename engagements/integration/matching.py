@@ -1,4 +1,4 @@
-"""Product matching: which Odoo variant is which shop item (research §5.3 bootstrap_bindings, case C17).
+"""Product matching: which Odoo variant is which shop item (`bootstrap_bindings`).
 
 Run once at onboarding, before any price or stock push: it is what keeps a catalogue from
 being duplicated. It reads the active, non-service Odoo `product.product` records (explicit
@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -232,7 +233,7 @@ def _bindable(report: runs.Report, engagement: Engagement, proposal: Proposal) -
     by_odoo, by_external = _existing(engagement)
     free = []
     for pair in proposal.matches:
-        where = {"kind": KIND, "external_id": pair.shop.external_id, "odoo_id": pair.odoo.id}
+        where: dict[str, Any] = {"kind": KIND, "external_id": pair.shop.external_id, "odoo_id": pair.odoo.id}
         diff = _describe(pair.odoo, pair.shop, by=pair.by, key=pair.key)
         bound = by_odoo.get(pair.odoo.id) or by_external.get(pair.shop.external_id)
         if bound is None:
@@ -274,7 +275,12 @@ def _apply(report: runs.Report, engagement: Engagement, proposal: Proposal, appr
         diff = _describe(pair.odoo, pair.shop, by=pair.by, key=pair.key)
         signature = _signature(pair.odoo.id, pair.shop.external_id, diff)
         fresh.add(signature)
-        where = {"kind": KIND, "external_id": pair.shop.external_id, "odoo_id": pair.odoo.id, "diff": diff}
+        where: dict[str, Any] = {
+            "kind": KIND,
+            "external_id": pair.shop.external_id,
+            "odoo_id": pair.odoo.id,
+            "diff": diff,
+        }
         if signature[:2] in approved_pairs and signature not in approved:  # the same pair, other evidence
             report.add("skipped", reason="proposal_changed", message=changed, **where)
         elif signature not in approved:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Protocol
@@ -39,7 +40,7 @@ class Work(Protocol):
     def __call__(self, *, run: SyncRun, odoo: OdooGateway, shop: ShopClient) -> Report: ...
 
 
-FLOWS = {
+FLOWS: dict[str, Callable[..., Report]] = {
     Flow.ORDERS: orders.import_orders,
     Flow.STOCK: stock.export_stock,
     Flow.PRICES: prices.export_prices,

@@ -55,6 +55,7 @@ def sync_schedules(engagement: Engagement) -> None:
     wanted = {
         settings.flow: settings.every_minutes
         for settings in FlowSettings.objects.filter(engagement=engagement, enabled=True, every_minutes__isnull=False)
+        if settings.every_minutes is not None
     }
     prefix = schedule_name(engagement, "")
     Schedule.objects.filter(name__startswith=prefix).exclude(

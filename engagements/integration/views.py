@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from engagements.integration import connections, links, runner, selectors, services, webhooks
 from engagements.integration.flows import orders
@@ -21,13 +22,22 @@ from engagements.integration.forms import (
     ShopConnectionForm,
     StockSettingsForm,
 )
-from engagements.integration.models import OdooConnection, SyncRun
+from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
+from engagements.models import Engagement
 from engagements.selectors import engagement_list_for_user
 from portal.access import consultant_required, get_scoped_or_404
 from portal.errors import DomainError
+from portal.models import User
 
 
-def _engagement(request: HttpRequest, code: str):
+class PortalRequest(HttpRequest):
+    """What these views get: a request past `consultant_required` (its user signed in), with django-htmx's details."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+def _engagement(request: PortalRequest, code: str):
     return get_scoped_or_404(engagement_list_for_user(request.user), code=code)
 
 
@@ -36,7 +46,7 @@ def _initial(connection, fields: tuple[str, ...]) -> dict:
 
 
 @consultant_required
-def integration(request: HttpRequest, code: str) -> HttpResponse:
+def integration(request: PortalRequest, code: str) -> HttpResponse:
     engagement = _engagement(request, code)
     odoo, shop = selectors.connections_for_user(request.user, engagement)
     odoo_form = OdooConnectionForm(
@@ -76,7 +86,7 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "integration/page.html", context)
 
 
-def _saved(request: HttpRequest, form, save, engagement) -> bool:
+def _saved(request: PortalRequest, form, save, engagement) -> bool:
     """Call the save service; a secret it still needs is shown next to its field (nothing typed is lost)."""
     try:
         save(actor=request.user, engagement=engagement, request=request, **form.cleaned_data)
@@ -98,13 +108,13 @@ def _seen(*values) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
-def _polled(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def _polled(request: PortalRequest, template: str, context: dict) -> HttpResponse:
     if request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
     return render(request, template, {**context, "oob": True})
 
 
-def _runs_context(request: HttpRequest, engagement) -> dict:
+def _runs_context(request: PortalRequest, engagement) -> dict:
     runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement)[:20])
     running = any(r.status == SyncRun.Status.RUNNING for r in runs)
     status = _("A run is in progress; the list follows it.") if running else _("No run in progress.")
@@ -133,25 +143,27 @@ def _check_context(engagement, connection) -> dict:
 
 
 @consultant_required
-def integration_part(request: HttpRequest, code: str, part: str) -> HttpResponse:
+def integration_part(request: PortalRequest, code: str, part: str) -> HttpResponse:
     """The runs table, or a connection's check, for the page's polling."""
     engagement = _engagement(request, code)
     if part == "runs":
         return _polled(request, "integration/_runs.html", _runs_context(request, engagement))
-    if part not in CONNECTION_LISTS:
+    if part not in ("odoo", "shop"):
         raise Http404
-    connection = get_scoped_or_404(CONNECTION_LISTS[part](request.user), engagement=engagement)
-    check = _check_context(engagement, connection)
+    check = _check_context(engagement, _connection(request, engagement, part))
     return _polled(request, "integration/_check.html", {"check": check, "seen": check["seen"]})
 
 
-CONNECTION_LISTS = {"odoo": selectors.odoo_connection_list_for_user, "shop": selectors.shop_connection_list_for_user}
+def _connection(request: PortalRequest, engagement: Engagement, kind: str) -> OdooConnection | ShopConnection:
+    if kind == "odoo":
+        return get_scoped_or_404(selectors.odoo_connection_list_for_user(request.user), engagement=engagement)
+    return get_scoped_or_404(selectors.shop_connection_list_for_user(request.user), engagement=engagement)
 
 
-def _check(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+def _check(request: PortalRequest, code: str, kind: str) -> HttpResponse:
     """Queue a check for the worker. From htmx, the answer is the check's part, which then polls."""
     engagement = _engagement(request, code)
-    connection = get_scoped_or_404(CONNECTION_LISTS[kind](request.user), engagement=engagement)
+    connection = _connection(request, engagement, kind)
     refused = None
     try:
         connections.connection_check_request(actor=request.user, connection=connection, request=request)
@@ -162,7 +174,7 @@ def _check(request: HttpRequest, code: str, kind: str) -> HttpResponse:
         context = {"check": {**_check_context(engagement, connection), "refused": refused}, "oob": True}
         return render(request, "integration/_check.html", context)
     if refused:
-        messages.error(request, refused)
+        messages.error(request, str(refused))
     else:
         messages.info(request, _("Checking the connection; the result appears on this page."))
     return redirect("integration:page", code=engagement.code)
@@ -170,19 +182,19 @@ def _check(request: HttpRequest, code: str, kind: str) -> HttpResponse:
 
 @consultant_required
 @require_POST
-def odoo_check(request: HttpRequest, code: str) -> HttpResponse:
+def odoo_check(request: PortalRequest, code: str) -> HttpResponse:
     return _check(request, code, "odoo")
 
 
 @consultant_required
 @require_POST
-def shop_check(request: HttpRequest, code: str) -> HttpResponse:
+def shop_check(request: PortalRequest, code: str) -> HttpResponse:
     return _check(request, code, "shop")
 
 
 @consultant_required
 @require_POST
-def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
+def run_now(request: PortalRequest, code: str, flow: str) -> HttpResponse:
     """Queue a run (or a dry run) for the worker; the page follows its progress."""
     engagement = _engagement(request, code)
     if flow not in runner.FLOWS:
@@ -191,13 +203,13 @@ def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
     try:
         services.run_request(engagement=engagement, flow=flow, dry_run=dry_run)
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, str(refused.message))
     else:
         messages.info(request, _("Dry run queued.") if dry_run else _("Run queued."))
     return redirect("integration:page", code=engagement.code)
 
 
-def _run_context(request: HttpRequest, public_id) -> dict:
+def _run_context(request: PortalRequest, public_id) -> dict:
     run = get_scoped_or_404(selectors.run_list_for_user(request.user), public_id=public_id)
     odoo, shop = selectors.connections_for_user(request.user, run.engagement)
     items = [(item, links.odoo_link(odoo, item), links.shop_link(shop, item)) for item in run.items.all()]
@@ -211,12 +223,12 @@ def _run_context(request: HttpRequest, public_id) -> dict:
 
 
 @consultant_required
-def run_detail(request: HttpRequest, public_id) -> HttpResponse:
+def run_detail(request: PortalRequest, public_id) -> HttpResponse:
     return render(request, "integration/run_detail.html", _run_context(request, public_id))
 
 
 @consultant_required
-def run_progress(request: HttpRequest, public_id) -> HttpResponse:
+def run_progress(request: PortalRequest, public_id) -> HttpResponse:
     """The run's report, for the run page's polling while it runs."""
     return _polled(request, "integration/_run_report.html", _run_context(request, public_id))
 
@@ -230,7 +242,7 @@ SETTINGS_FORMS = {
 
 
 @consultant_required
-def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
+def flow_settings(request: PortalRequest, code: str, flow: str) -> HttpResponse:
     engagement = _engagement(request, code)
     if flow not in SETTINGS_FORMS:
         raise Http404
@@ -259,7 +271,7 @@ def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-def webhook(request: HttpRequest, token: str) -> HttpResponse:
+def webhook(request: PortalRequest, token: str) -> HttpResponse:
     """A shop's webhook: no login and no CSRF token; the HMAC over the raw body authenticates it.
     Answers with a status only (nothing rendered); the work happens in the worker."""
     connection = selectors.shop_connection_for_webhook(token)
@@ -274,7 +286,7 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(status=200)
 
 
-def _matching_context(request: HttpRequest, engagement) -> dict:
+def _matching_context(request: PortalRequest, engagement) -> dict:
     matching_runs = list(selectors.matching_run_list_for_user(request.user, engagement)[:20])
     proposal = next((r for r in matching_runs if r.dry_run), None)
     applied = next((r for r in matching_runs if not r.dry_run), None)
@@ -293,29 +305,30 @@ def _matching_context(request: HttpRequest, engagement) -> dict:
         "running": running,
         "status": status,
         "seen": _seen([(r.public_id, r.status, r.counts) for r in matching_runs]),
-        "can_approve": finished
+        "can_approve": proposal is not None
+        and finished
         and proposal.counts.get("created", 0) > 0
         and not (applied and applied.started_at > proposal.started_at),
     }
 
 
 @consultant_required
-def bindings(request: HttpRequest, code: str) -> HttpResponse:
+def bindings(request: PortalRequest, code: str) -> HttpResponse:
     """Product matching: the latest proposal, grouped for review, and its approval."""
     return render(request, "integration/bindings.html", _matching_context(request, _engagement(request, code)))
 
 
 @consultant_required
-def bindings_state(request: HttpRequest, code: str) -> HttpResponse:
+def bindings_state(request: PortalRequest, code: str) -> HttpResponse:
     """The matching part of the page, for its polling while a proposal or an approval runs."""
     return _polled(request, "integration/_matching.html", _matching_context(request, _engagement(request, code)))
 
 
-def _matching_queued(request: HttpRequest, engagement, proposal: SyncRun | None = None) -> HttpResponse:
+def _matching_queued(request: PortalRequest, engagement, proposal: SyncRun | None = None) -> HttpResponse:
     try:
         services.matching_request(engagement=engagement, proposal=proposal, actor=request.user)
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, str(refused.message))
     else:
         messages.info(request, _("Queued: the result appears on this page."))
     return redirect("integration:bindings", code=engagement.code)
@@ -323,13 +336,13 @@ def _matching_queued(request: HttpRequest, engagement, proposal: SyncRun | None 
 
 @consultant_required
 @require_POST
-def bindings_propose(request: HttpRequest, code: str) -> HttpResponse:
+def bindings_propose(request: PortalRequest, code: str) -> HttpResponse:
     return _matching_queued(request, _engagement(request, code))
 
 
 @consultant_required
 @require_POST
-def bindings_approve(request: HttpRequest, code: str) -> HttpResponse:
+def bindings_approve(request: PortalRequest, code: str) -> HttpResponse:
     """Approve one proposal: the worker matches again and binds only what is still proposed the same way."""
     engagement = _engagement(request, code)
     proposals = selectors.matching_run_list_for_user(request.user, engagement).filter(dry_run=True)

@@ -17,7 +17,7 @@ Delivery keys (unique per engagement and source, so a re-delivery is stored once
   on retries) is not covered by the signature, so a captured body re-sent with new ids would pass
   as new deliveries. A body older than SHOPIFY_MAX_AGE, or than a version of the same record the
   inbox has, is stale: not stored, not run.
-- WooCommerce: `<resource>:<id>:<date_modified_gmt>` (research case A6). Its Delivery-ID is
+- WooCommerce: `<resource>:<id>:<date_modified_gmt>`. Its Delivery-ID is
   `wp_hash(id . time())`, new on every delivery, so one saved version sent twice (order.created
   and order.updated for one save, or a hook re-sent by hand) would pass as two. Bodies without
   `date_modified_gmt` (`order.deleted` sends `{"id": N}`; `action.*`) use the Delivery-ID:
@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -148,8 +149,8 @@ def verify_signature(*, platform: str, secret: str, headers: Mapping[str, str], 
     digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
     if hmac.compare_digest(given.encode(), base64.b64encode(digest)):
         return
-    # Jumpseller documents base64; one integration compares a hex digest (fixtures README, open
-    # point 8). Both spell the same 256-bit HMAC, so taking either is no weaker.
+    # Jumpseller documents base64; some integrations compare a hex digest. Both spell the same
+    # 256-bit HMAC, so taking either is no weaker.
     if platform == "jumpseller" and hmac.compare_digest(given.lower().encode(), digest.hex().encode()):
         return
     raise Refused("signature_mismatch")
@@ -207,7 +208,8 @@ def _shopify(headers: Mapping[str, str], body: bytes, data: dict) -> Delivery:
 def _jumpseller(headers: Mapping[str, str], body: bytes, data: dict) -> Delivery:
     topic = headers.get("Jumpseller-Event") or ""
     kind = topic.partition("_")[0]  # "order_paid" → order, "product_stock_updated" → product
-    resource = data.get(kind) if isinstance(data.get(kind), dict) else data  # {"order": {…}}
+    nested = data.get(kind)
+    resource: dict[str, Any] = nested if isinstance(nested, dict) else data  # {"order": {…}}
     external_id = str(resource.get("id") or "")
     key = f"{topic}:{external_id}:{_digest(body)}"
     return Delivery(topic, kind, external_id, _moment(headers.get("Jumpseller-Triggered-At")), key, _kept(resource))
@@ -354,7 +356,8 @@ def _triage(engagement: Engagement, events: list[InboxEvent], counts: Counter) -
         .values("source", "external_id")
         .annotate(latest=Max("external_updated_at"))
     )
-    ignored, orders = [], []
+    ignored: list[InboxEvent] = []
+    orders: list[InboxEvent] = []
     for event in events:
         seen = latest.get((event.source, event.external_id))
         older = bool(seen and event.external_updated_at and event.external_updated_at < seen)

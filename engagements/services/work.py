@@ -228,7 +228,7 @@ def _check_log(values: dict, steps: list[dict]) -> None:
 
 @transaction.atomic
 def session_log_publish(*, actor: User, session: Session, values: dict, next_steps: list[dict]) -> Session:
-    """Write the session's log and show it to the client at once (sheet §8).
+    """Write the session's log and show it to the client at once.
 
     `values`: objective, activity, minutes_used, progress_status.
     `next_steps`: [{"description", "owner" (client/consultant), "due_date"}].

@@ -881,7 +881,7 @@ class FakeOdoo:
         field, gone = (
             ("tax_ids", "tax_id") if self.version_info["server_version_info"][0] >= 19 else ("tax_id", "tax_ids")
         )
-        if gone in line:  # Odoo 19 renamed the line's taxes field (research §4.4)
+        if gone in line:  # Odoo 19 renamed the line's taxes field
             raise OdooError("builtins.ValueError", f"Invalid field '{gone}' on model 'sale.order.line'")
         taxes = [c[2] for c in line.get(field, []) if c[0] == 6]
         tax_ids = taxes[0] if taxes else product["taxes_id"]

@@ -1,4 +1,4 @@
-"""The hard cases of research §6 for the order import (ids A1…H53 in each docstring).
+"""The hard cases of the order import (the test names keep their case ids: a1, f33, h49...).
 
 Everything runs against the fake Odoo and the fake WooCommerce shop over loopback HTTP;
 the shop's data is changed the way a shop owner or a customer would change it.
@@ -37,7 +37,7 @@ def _writes(odoo):
 
 
 def test_a1_an_order_another_worker_holds_waits_and_is_created_once(orders_flow):
-    """A1/A5: the same order handled elsewhere at the same moment (webhook, other worker) is not touched;
+    """The same order handled elsewhere at the same moment (webhook, other worker) is not touched;
     the cursor stays before it, and the next run creates it exactly once."""
     engagement, odoo, _ = orders_flow
     held, release = threading.Event(), threading.Event()

@@ -72,7 +72,7 @@ def test_shopify_stock_goes_to_the_bound_variant(shopify):
 
 
 def test_shopify_stock_goes_to_the_configured_location_only(shopify):
-    """E30: several Shopify locations; the stock flow writes to the one in its settings."""
+    """Several Shopify locations; the stock flow writes to the one in its settings."""
     engagement, _odoo, shop = shopify
     variant = bind_shopify_variant(engagement, shop, "CAF-1KG", 4)
     item, primary, second = variant["inventoryItem"]["id"], shop.locations[0], "gid://shopify/Location/70000000002"
@@ -153,7 +153,7 @@ def test_the_customers_flow_reads_each_real_shop_adapter(platform, engagement, c
 
 
 def test_shopify_stock_that_moved_in_the_shop_is_read_again_then_set(shopify):
-    """E31: compare-and-set with the quantity we pushed last; the shop sold some meanwhile, so it is
+    """Compare-and-set with the quantity we pushed last; the shop sold some meanwhile, so it is
     refused as stale, read again, and Odoo's quantity set from what the shop has now."""
     engagement, odoo, shop = shopify
     variant = bind_shopify_variant(engagement, shop, "CAF-1KG", 4)

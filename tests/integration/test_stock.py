@@ -64,7 +64,7 @@ def test_a_shop_item_error_is_reported_and_the_others_kept(wired):
 
 
 def test_a_receipt_and_a_return_each_count_once(wired):
-    """E27: quantities are absolute, read from Odoo, never deltas added up: nothing counts twice."""
+    """Quantities are absolute, read from Odoo, never deltas added up: nothing counts twice."""
     engagement, odoo, shop = wired
     runner.run_flow(engagement=engagement, flow="stock")
     odoo.move(4, 5, when="2026-11-23 10:00:00")  # a receipt of 5
@@ -78,7 +78,7 @@ def test_a_receipt_and_a_return_each_count_once(wired):
 
 
 def test_units_sold_in_the_shop_and_not_imported_yet_are_held_back(wired):
-    """E26: orders 2001 and 2002 (paid, not imported) took 3 CAF-1KG and 3 POL-M-AZUL off the shop's
+    """Orders 2001 and 2002 (paid, not imported) took 3 CAF-1KG and 3 POL-M-AZUL off the shop's
     stock. Pushing Odoo's quantity as it is would put them back on sale."""
     engagement, odoo, shop = wired
     FlowSettings.objects.create(
@@ -97,7 +97,7 @@ def test_units_sold_in_the_shop_and_not_imported_yet_are_held_back(wired):
 
 
 def test_a_shop_item_without_stock_management_is_reported_or_switched_on(wired):
-    """E28: WooCommerce answers 200 and silently drops the quantity of an item that does not manage stock."""
+    """WooCommerce answers 200 and silently drops the quantity of an item that does not manage stock."""
     engagement, _, shop = wired
     shop.products[501]["manage_stock"] = False
     run = runner.run_flow(engagement=engagement, flow="stock")
@@ -112,7 +112,7 @@ def test_a_shop_item_without_stock_management_is_reported_or_switched_on(wired):
 
 
 def test_a_deleted_odoo_product_sets_its_binding_aside(wired):
-    """A8: reported, no crash, and no longer a candidate until someone re-maps it."""
+    """Reported, no crash, and no longer a candidate until someone re-maps it."""
     engagement, odoo, _ = wired
     del odoo.data["product.product"][16]
     run = runner.run_flow(engagement=engagement, flow="stock")
@@ -122,7 +122,7 @@ def test_a_deleted_odoo_product_sets_its_binding_aside(wired):
 
 
 def test_the_quantity_field_and_location_are_the_configured_ones(wired):
-    """E25: on-hand (`qty_available`) instead of free quantity, at the returns location."""
+    """On-hand (`qty_available`) instead of free quantity, at the returns location."""
     engagement, _, shop = wired
     FlowSettings.objects.filter(engagement=engagement, flow="stock").update(
         options={"location_id": 17, "stock_field": "qty_available", "buffer": 0}
@@ -138,7 +138,7 @@ def test_the_quantity_field_and_location_are_the_configured_ones(wired):
 
 @pytest.mark.parametrize("major", [17, 18])
 def test_a_service_is_never_pushed_as_stock_whatever_the_odoo_version(wired, major):
-    """C20 and H54: the storable flag is `detailed_type` on 16/17 and `is_storable` on 18 (the other
+    """The storable flag is `detailed_type` on 16/17 and `is_storable` on 18 (the other
     field does not exist there: reading it would fail the whole run)."""
     engagement, odoo, shop = wired
     version = {"server_version": f"{major}.0", "server_version_info": [major, 0, 0, "final", 0, ""]}

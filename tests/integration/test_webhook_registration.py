@@ -1,6 +1,5 @@
 """The shop connection check makes sure our order webhooks exist and are active in each shop
-(research §5.8: WooCommerce disables a hook after 5 failed deliveries, Shopify deletes a failing
-subscription), re-creating or re-activating them, and says so in its verdict."""
+(WooCommerce disables a hook after 5 failed deliveries, Shopify deletes a failing subscription), re-creating or re-activating them, and says so in its verdict."""
 
 import json
 import logging

@@ -1,6 +1,5 @@
 """Shop webhooks: signed deliveries from WooCommerce, Shopify and Jumpseller are stored once and
-drained in the background into the orders flow, which re-fetches each order (research §5.8, cases
-A1, A6, A7). Signatures are checked against the stored bodies, headers and worked examples in
+drained in the background into the orders flow, which re-fetches each order. Signatures are checked against the stored bodies, headers and worked examples in
 tests/fakes/data (SHOPS-README.md, "Webhooks" and "Worked signature examples")."""
 
 import base64
@@ -557,7 +556,7 @@ def test_an_order_the_shop_does_not_have_ends_failed(client, jumpseller):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_order_by_webhook_and_by_poll_at_once_makes_one_sale_order(client, engagement, carla, monkeypatch):
-    """Research case A1: whichever starts first, the other waits or finds the order done."""
+    """Whichever starts first, the other waits or finds the order done."""
     assert db_connection.vendor == "postgresql"
     monkeypatch.setattr(django_q.conf.Conf, "SYNC", False)  # keep the queued drain for the threads below
     wired_gen = _wired(CASES["woocommerce"], engagement, carla, odoo=FakeOdoo(latency=0.03))

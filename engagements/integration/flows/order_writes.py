@@ -31,6 +31,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -97,7 +98,7 @@ class Context:
 
     def failed(self, order: ShopOrder, error: Exception) -> None:
         """Report an order that could not be done. What a later run can fix keeps the cursor before it."""
-        where = {"kind": "sale_order", "external_id": order.id}
+        where: dict[str, Any] = {"kind": "sale_order", "external_id": order.id}
         if isinstance(error, AmbiguousWriteError):  # Odoo may have it: the next run adopts it by its marker
             self.unresolved.append(order.modified)
             self.report.add("ambiguous", reason=error.code, ambiguous=True, message=str(error), retry=True, **where)
@@ -113,12 +114,13 @@ class Context:
 
 @dataclass
 class Pending:
-    """An order for Odoo: new (`values` to create), or adopted (`row`, Odoo had it without our binding)."""
+    """An order for Odoo: new (`values` to create; once created, `row` holds its id), or adopted (`row`:
+    what Odoo had, without our binding)."""
 
     order: ShopOrder
     reviews: list[str] = field(default_factory=list)
-    values: dict = field(default_factory=dict)
-    row: dict | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    row: dict[str, Any] = field(default_factory=dict)
     outcome: str = "created"
     reason: str = ""
 
@@ -133,7 +135,7 @@ def write_page(ctx: Context, new: list[ShopOrder], adopted: list[Pending]) -> No
         for draft in pending:
             outcome = "review" if draft.reviews else "created"
             diff = {"lines": len(draft.values["order_line"]), "total": str(draft.order.total)}
-            where = {"kind": "sale_order", "external_id": draft.order.id}
+            where: dict[str, Any] = {"kind": "sale_order", "external_id": draft.order.id}
             ctx.report.add(outcome, action="would_create", reason=",".join(draft.reviews), diff=diff, **where)
         pending = []
     _settle(ctx, _create(ctx, pending) + adopted)
@@ -188,7 +190,7 @@ def _pricelist(ctx: Context, order: ShopOrder) -> int | bool | None:
     or False when the order waits for review (reported)."""
     company = _currencies(ctx)["company"]
     mapped = ctx.options["pricelists"].get(order.currency)
-    where = {"kind": "sale_order", "external_id": order.id}
+    where: dict[str, Any] = {"kind": "sale_order", "external_id": order.id}
     if mapped:
         currency = ctx.currencies.get(str(mapped), "")
         if currency == order.currency:
@@ -383,7 +385,7 @@ def _adopt_after_timeout(ctx: Context, drafts: list[Pending], error: AmbiguousWr
 def _settle(ctx: Context, pending: list[Pending]) -> None:
     """Totals and currency compared (a difference keeps the order in draft for review), then the drafts
     to confirm confirmed together. Only a draft is confirmed, so a re-run never confirms twice."""
-    new = [p for p in pending if p.row is not None and "amount_total" not in p.row]
+    new = [p for p in pending if "amount_total" not in p.row]
     try:
         rows = {row["id"]: row for row in ctx.odoo.read("sale.order", [p.row["id"] for p in new], READ_BACK)}
     except IntegrationError as error:
@@ -437,7 +439,7 @@ def _confirm(ctx: Context, items: list[Pending]) -> None:
         if item.order.id in refused:
             ctx.failed(item.order, refused[item.order.id])
             continue
-        where = {"kind": "sale_order", "external_id": item.order.id, "odoo_id": item.row["id"]}
+        where: dict[str, Any] = {"kind": "sale_order", "external_id": item.order.id, "odoo_id": item.row["id"]}
         ctx.report.add(item.outcome, reason=item.reason, message=item.row["name"], **where)
 
 

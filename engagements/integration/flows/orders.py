@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -38,7 +39,7 @@ from engagements.integration.shops import base as shop_base
 from engagements.integration.shops.base import ShopClient, ShopOrder
 from engagements.models import Engagement
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "statuses": [shop_base.PAID, shop_base.COMPLETED],
     "marker_prefix": "",  # empty: the platform's (flows/markers.py)
     "shipping_product_id": None,
@@ -205,7 +206,7 @@ def unimported_units(engagement: Engagement, shop: ShopClient, now: datetime) ->
 def _decide(ctx: Context, order: ShopOrder) -> ShopOrder | Pending | None:
     """Apply the rules to one order: report it here, or return it to create (the order itself) or to
     check and confirm (a Pending: Odoo has it without our binding)."""
-    where = {"kind": "sale_order", "external_id": order.id}
+    where: dict[str, Any] = {"kind": "sale_order", "external_id": order.id}
     if order.status in POSTPONED and order.status not in ctx.options["statuses"]:
         ctx.report.add("postponed", reason=f"status_{order.status}", **where)
         return None
@@ -256,7 +257,8 @@ def _follow(ctx: Context, order: ShopOrder, found: dict) -> None:
 def _closed_in_shop(ctx: Context, order: ShopOrder, found: dict) -> None:
     """Cancelled (or refunded, failed) after import: cancel in Odoo only while nothing left the warehouse
     and nothing was invoiced; otherwise a person decides."""
-    status, where = order.status, {"kind": "sale_order", "external_id": order.id, "odoo_id": found["id"]}
+    status = order.status
+    where: dict[str, Any] = {"kind": "sale_order", "external_id": order.id, "odoo_id": found["id"]}
     if found["state"] == "cancel":
         ctx.report.add("unchanged", **where)
     elif status != shop_base.CANCELLED or found["invoice_ids"] or found["effective_date"]:

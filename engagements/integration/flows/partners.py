@@ -43,7 +43,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -339,7 +339,7 @@ class Partners:
             (b.external_id, b)
             for b in Binding.objects.filter(engagement=self.engagement, kind="partner", external_id__in=keys)
         )
-        leaves = [["email", "=ilike", email] for email in sorted({b.email for b in buyers if b.email})]
+        leaves: list[list[Any]] = [["email", "=ilike", email] for email in sorted({b.email for b in buyers if b.email})]
         ruts = sorted({parse_rut(b.tax_id).compact for b in buyers} - {""})
         if ruts:
             leaves.append(["vat", "in", [form for rut in ruts for form in rut_variants(rut)]])
@@ -380,8 +380,8 @@ class Partners:
     def _prefetch_geo(self, addresses: list[Address]) -> None:
         if self.countries is None and any(a.country for a in addresses):
             self.countries = self.odoo.search_read("res.country", [], ["code", "name"])
-        wanted = {resolve_country(a.country, self.countries or []) for a in addresses if a.state} - {None}
-        missing = sorted(wanted - self.states.keys())
+        wanted = {resolve_country(a.country, self.countries or []) for a in addresses if a.state}
+        missing = sorted({country for country in wanted if country is not None} - self.states.keys())
         if missing:
             rows = self.odoo.search_read(
                 "res.country.state", [["country_id", "in", missing]], ["code", "name", "country_id"]
@@ -488,7 +488,7 @@ class Partners:
         company_part = {"company": company} if company else {}
         if plan.root_id != plan.partner_id:  # a contact of a company
             plan.desired = {"person": person, **company_part}
-        elif self.rows[plan.partner_id].get("is_company"):  # the buyer's e-mail is the company's own
+        elif self.rows.get(plan.root_id or 0, {}).get("is_company"):  # the buyer's e-mail is the company's own
             plan.desired = {"company": {**(company or {}), "email": person["email"], "phone": person["phone"]}}
         else:
             plan.desired = {"person": individual}
@@ -518,7 +518,7 @@ class Partners:
             return
         plan.desired["delivery"] = list(address_key(values))
         if plan.new_root is None:  # under a partner Odoo has: reuse the same address, or add it
-            known = self.deliveries.get(plan.root_id, {})
+            known = self.deliveries.get(plan.root_id or 0, {})
             if address_key(values) in known:
                 plan.delivery_id = known[address_key(values)] or None  # 0: created in this run inside its partner
             else:
@@ -591,7 +591,9 @@ class Partners:
         """The binding of a buyer to its partner (`remember`: what we wrote, for the next merge)."""
         if self.dry_run or plan.partner_id is None or plan.error is not None:
             return
-        extra = {"last_pushed_value": plan.desired, "last_pushed_hash": digest(plan.desired)} if remember else {}
+        extra: dict[str, Any] = {}
+        if remember:
+            extra = {"last_pushed_value": plan.desired, "last_pushed_hash": digest(plan.desired)}
         if remember and plan.buyer.modified:
             extra["external_updated_at"] = plan.buyer.modified
         engagement, key = self.engagement, plan.buyer.key

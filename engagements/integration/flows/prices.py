@@ -1,10 +1,10 @@
-"""Price export, Odoo → shop (research §5.3 export_prices; hard cases D22-D24, E29).
+"""Price export, Odoo → shop.
 
 Candidates are the active product bindings. The price is the product's `lst_price`
 (one batched read), or, with a pricelist configured, Odoo's own pricelist price:
 `product.product.get_contextual_price` with `{"pricelist": id, "quantity": 1}` in the
 context (Odoo 16-18; one call per product, because the method works on one record and
-the pricelist engine's `_get_product_price` is private, so RPC refuses it: probe P1/P2).
+the pricelist engine's `_get_product_price` is private, so RPC refuses it).
 
 Shops show prices with IVA, Odoo usually keeps them without: with `tax_included` (the
 default) the price is multiplied by 1 + `tax_rate` % (19 % for Chile), except for a
@@ -17,11 +17,11 @@ A price is pushed only when it differs from the last one pushed (`"price"` in
 `Binding.last_pushed_value`, merged so the stock flow's `"qty"` stays), through the
 adapter's `set_prices`: WooCommerce `regular_price` in batches of 100, Shopify `price`
 per product (≤ 250 variants a call), Jumpseller one PUT per item. No stock field is
-ever sent (D24). Sale prices are the shop's: WooCommerce keeps `sale_price` (customers
+ever sent. Sale prices are the shop's: WooCommerce keeps `sale_price` (customers
 pay it while it is set and lower), Shopify and Jumpseller keep `compareAtPrice` /
 `compare_at_price` (shown struck through when higher); such items are reported with a
-warning so nobody wonders why the shop shows another price (D23). A refused item is
-reported and the others are kept (E29). A dry run reads Odoo, plans, and calls the shop
+warning so nobody wonders why the shop shows another price. A refused item is
+reported and the others are kept. A dry run reads Odoo, plans, and calls the shop
 not at all.
 """
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from engagements.integration.flows.pushed import remember_pushed
 from engagements.integration.flows.runs import Report, flow_options
@@ -122,7 +123,7 @@ def _price(
     report: Report,
 ) -> Decimal | None:
     """The price to show in the shop, or None when the item was reported instead."""
-    where = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
+    where: dict[str, Any] = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
     if product is None:
         report.orphaned(binding, kind="price", dry_run=run.dry_run)
         return None
@@ -170,7 +171,7 @@ def _push_chunk(shop: ShopClient, changes: list[tuple[Binding, Decimal]], report
     remember_pushed({binding.pk: {"price": str(price)} for binding, price in pushed})
     for result in results:
         binding, price = by_external[result.external_id]
-        where = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
+        where: dict[str, Any] = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
         if result.ok:
             diff = {"from": (binding.last_pushed_value or {}).get("price"), "to": str(price)}
             report.add("updated", reason=result.warning, message=result.message, diff=diff, **where)

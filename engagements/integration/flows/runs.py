@@ -172,8 +172,7 @@ def _schedule_retries(run: SyncRun, report: Report) -> None:
     now = timezone.now()
     for item in report.retries:
         previous = earlier.filter(kind=item.kind, external_id=item.external_id).order_by("-id").first()
-        in_a_row = previous is not None and previous.outcome in ("failed", "ambiguous")
-        item.attempts = previous.attempts + 1 if in_a_row else 1
+        item.attempts = previous.attempts + 1 if previous and previous.outcome in ("failed", "ambiguous") else 1
         if item.attempts < RETRY_LIMIT:
             item.next_retry_at = now + retry_delay(item.attempts)
         elif item.outcome != "review":

@@ -164,12 +164,12 @@ def _send(
     manage_stock: bool,
 ) -> list[BatchResult]:
     """Compare-and-set where the shop can (Shopify): each item is sent with the quantity we believe
-     the shop has (the one we pushed last, or the one just read). When the shop's moved meanwhile (a
-     sale there, an edit), it is read again and our quantity sent once more from what it is now:
-     Odoo stays the reference, and units sold in the shop but not yet in Odoo were already taken off
-    . A second refusal is a retryable failure."""
-    believed = {b.external_id: (b.last_pushed_value or {}).get("qty") for b in bindings}
-    believed = {key: value for key, value in {**believed, **drift}.items() if value is not None}
+    the shop has (the one we pushed last, or the one just read). When the shop's moved meanwhile (a
+    sale there, an edit), it is read again and our quantity sent once more from what it is now:
+    Odoo stays the reference, and units sold in the shop but not yet in Odoo were already taken off.
+    A second refusal is a retryable failure."""
+    pushed = {b.external_id: (b.last_pushed_value or {}).get("qty") for b in bindings}
+    believed: dict[str, int] = {key: value for key, value in {**pushed, **drift}.items() if value is not None}
     results = {r.external_id: r for r in shop.set_stock(updates, manage_stock=manage_stock, change_from=believed)}
     stale = [u for u in updates if results[u.variant_id or u.product_id].error_code == "shop_stock_changed"]
     if stale:
@@ -184,9 +184,7 @@ def _drift(shop: ShopClient, targets: list[tuple[Binding, int]]) -> dict[str, in
     """Items whose quantity in the shop is not Odoo's (an item the shop does not track is not drift)."""
     in_shop = shop.get_stock([_update(binding, qty) for binding, qty in targets]) if targets else {}
     return {
-        b.external_id: in_shop[b.external_id]
-        for b, qty in targets
-        if in_shop.get(b.external_id) is not None and in_shop[b.external_id] != qty
+        b.external_id: found for b, qty in targets if (found := in_shop.get(b.external_id)) is not None and found != qty
     }
 
 

@@ -157,11 +157,12 @@ class ShopHttp(Client):
                     raise ShopAmbiguousError() from error
                 again, failure = Again(), ShopRetryableError("The shop did not answer in time.", code="shop_timeout")
             else:
-                again = classify(response)
-                if again is None:
+                verdict = classify(response)
+                if verdict is None:
                     return response
-                if again.applied and not repeatable:
+                if verdict.applied and not repeatable:
                     raise ShopAmbiguousError()
+                again = verdict
             if attempt + 1 < self._max_attempts:
                 self.back_off(attempt, again.wait)
         raise failure
@@ -172,7 +173,7 @@ class ShopHttp(Client):
         delay = min(self._max_wait, wait if wait is not None else 2.0**attempt)
         self.pause(delay * random.uniform(1.0, 1.25))  # noqa: S311 (spreading retries, not crypto)
 
-    def probe(self, method: str, url: str, looks_right: Callable[[object], bool], **request: Any) -> None:
+    def probe_anonymously(self, method: str, url: str, looks_right: Callable[[object], bool], **request: Any) -> None:
         """Without the keys: does `url` answer as the platform's API? It must refuse an anonymous caller
         in its own words (401 or 403 and its JSON error). Anything else is not that shop: no key goes there."""
         try:

@@ -224,7 +224,9 @@ class JumpsellerClient(ShopHttp):
     def probe(self) -> None:
         """Without the login and token: does this address answer as Jumpseller's API? It refuses an
         anonymous caller with 401 and its `message`. Only then are they sent."""
-        super().probe("GET", self.base + "/store/info.json", lambda body: isinstance(body, dict) and "message" in body)
+        self.probe_anonymously(
+            "GET", self.base + "/store/info.json", lambda body: isinstance(body, dict) and "message" in body
+        )
 
     # ------------------------------------------------------------ store
     def store_info(self) -> dict:
@@ -278,7 +280,7 @@ class JumpsellerClient(ShopHttp):
            (keyset paging, so orders placed meanwhile cannot shift it);
         2. the rolling re-scan: `orders.json` newest first (id descending), 100 a page, until
            orders were created before min(modified_after, modified_before - rescan_days). This
-           catches status changes with no webhook (research case B15);
+           catches status changes no webhook announced;
         3. orders whose stored version time falls in the window but that 1 and 2 did not reach
            (changed long ago, e.g. seen by `get_order` from a webhook). These are fetched by id.
 

@@ -118,7 +118,7 @@ class WooCommerceClient(ShopHttp):
     def probe(self) -> None:
         """Without the keys: does this address answer as WooCommerce's REST API? It refuses an
         anonymous caller with its own error (`woocommerce_rest_cannot_view`). Only then are keys sent."""
-        super().probe(
+        self.probe_anonymously(
             "GET",
             self.base + "/system_status",
             lambda body: isinstance(body, dict) and str(body.get("code", "")).startswith("woocommerce_rest_"),
@@ -335,8 +335,9 @@ class WooCommerceClient(ShopHttp):
         when the caller knows it changed (`secret_changed`), every active hook is sent the new one."""
         found: dict[str, dict] = {}
         for hook in self._pages("/webhooks", {"status": "all", "orderby": "id", "order": "asc"}):
-            if hook.get("delivery_url") == url and (hook.get("topic") not in found or _active(hook)):
-                found[hook.get("topic")] = hook
+            topic = str(hook.get("topic") or "")
+            if hook.get("delivery_url") == url and (topic not in found or _active(hook)):
+                found[topic] = hook
         active = {"status": "active", "secret": secret}
         return base.ensure_each(
             topics or WEBHOOK_TOPICS,

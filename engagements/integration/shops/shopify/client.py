@@ -168,7 +168,7 @@ class ShopifyClient(ShopHttp):
         """Without the token: does this address answer as Shopify's Admin API? It refuses an anonymous
         query with 401 and its `errors`. Only then is a token (or the app's secret) sent."""
         looks_right = lambda body: isinstance(body, dict) and "errors" in body  # noqa: E731
-        super().probe("POST", self.endpoint, looks_right, json={"query": STATUS_QUERY})
+        self.probe_anonymously("POST", self.endpoint, looks_right, json={"query": STATUS_QUERY})
 
     def _await_budget(self, operation: str) -> None:
         """Sleep until the bucket holds what this operation asked for last time."""

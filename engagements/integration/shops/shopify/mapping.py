@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
@@ -45,7 +46,7 @@ def numeric_id(value: str | None) -> str:
     return (value or "").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
-def catalogue_item(node: dict) -> ShopVariant:
+def catalogue_item(node: dict[str, Any]) -> ShopVariant:
     product = node.get("product") or {}
     title = node.get("title") or ""
     name = (product.get("title") or "") if title in ("", "Default Title") else (node.get("displayName") or title)
@@ -64,11 +65,11 @@ def options_of(product: ProductPayload) -> dict[str, list[str]]:
     return {"Title": ["Default Title"]} if product.simple else product.option_values()
 
 
-def product_input(product: ProductPayload, options: dict[str, list[str]]) -> dict:
+def product_input(product: ProductPayload, options: dict[str, list[str]]) -> dict[str, Any]:
     variants = []
     for variant in product.variants:
         chosen = [("Title", "Default Title")] if product.simple else variant.options
-        row: dict = {
+        row: dict[str, Any] = {
             "optionValues": [{"optionName": name, "name": value} for name, value in chosen],
             "sku": variant.sku,
             "price": amount(variant.price),
@@ -86,16 +87,18 @@ def product_input(product: ProductPayload, options: dict[str, list[str]]) -> dic
     }
 
 
-def compare_at_kept(result: BatchResult, node: dict | None) -> BatchResult:
+def compare_at_kept(result: BatchResult, node: dict[str, Any] | None) -> BatchResult:
     compare_at = (node or {}).get("compareAtPrice")
-    if not result.ok or compare_at is None:
+    if not result.ok or compare_at is None or node is None:
         return result
     shown = "shown as a discount from it" if Decimal(str(compare_at)) > Decimal(str(node["price"])) else "not shown"
     message = f"The shop keeps its compare-at price {compare_at} ({shown})."
     return replace(result, warning="shop_compare_at_kept", message=message)
 
 
-def item_by_item(keys: list[str], send: Callable[[list[int]], list[dict]], field: str) -> dict[str, BatchResult]:
+def item_by_item(
+    keys: list[str], send: Callable[[list[int]], list[dict[str, Any]]], field: str
+) -> dict[str, BatchResult]:
     """Run an all-or-nothing mutation over `keys`: `send(positions)` sends those items and returns the
     userErrors, which name a refused item by its index in the `field` list. The refused items get
     their error; the others are sent again without them. An error about no item fails them all."""
@@ -106,7 +109,7 @@ def item_by_item(keys: list[str], send: Callable[[list[int]], list[dict]], field
         if not errors:
             results.update((keys[p], BatchResult(keys[p], True)) for p in pending)
             break
-        refusals: dict[int, dict] = {}
+        refusals: dict[int, dict[str, Any]] = {}
         for error in errors:
             index = _index(error.get("field"), field)
             if index is None or index >= len(pending):
@@ -118,20 +121,20 @@ def item_by_item(keys: list[str], send: Callable[[list[int]], list[dict]], field
     return results
 
 
-def _index(path: list | None, field: str) -> int | None:
+def _index(path: list[Any] | None, field: str) -> int | None:
     """["input", "quantities", "0", "changeFromQuantity"] → 0 (for field "quantities")."""
     path = [str(part) for part in path or []]
     after = path.index(field) + 1 if field in path else len(path)
     return int(path[after]) if after < len(path) and path[after].isdigit() else None
 
 
-def refused(key: str, error: dict) -> BatchResult:
+def refused(key: str, error: dict[str, Any]) -> BatchResult:
     code = error.get("code") or ""
     reason = "shop_stock_changed" if code in STALE_CODES else f"shopify_{code.lower()}" if code else "shopify_refused"
     return BatchResult(key, False, reason, error.get("message") or "")
 
 
-def graphql_error(error: dict, code: str) -> ShopError:
+def graphql_error(error: dict[str, Any], code: str) -> ShopError:
     message = error.get("message") or "GraphQL error"
     if code == "ACCESS_DENIED":
         return ShopAuthError(f"The app lacks an access scope: {message}", code="shop_auth")
@@ -151,15 +154,15 @@ def amount(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _money(money_set: dict | None) -> Decimal:
+def _money(money_set: dict[str, Any] | None) -> Decimal:
     return Decimal(str(((money_set or {}).get("shopMoney") or {}).get("amount") or "0"))
 
 
-def _tax(raw: dict) -> Decimal:
+def _tax(raw: dict[str, Any]) -> Decimal:
     return sum((_money(line.get("priceSet")) for line in raw.get("taxLines") or []), Decimal(0))
 
 
-def _status(raw: dict) -> str:
+def _status(raw: dict[str, Any]) -> str:
     if raw.get("cancelledAt"):
         return base.CANCELLED
     status = FINANCIAL_STATUSES.get(raw.get("displayFinancialStatus") or "", base.ON_HOLD)  # unknown: a person looks
@@ -168,7 +171,7 @@ def _status(raw: dict) -> str:
     return status
 
 
-def _line(raw: dict, taxes_included: bool) -> OrderLine:
+def _line(raw: dict[str, Any], taxes_included: bool) -> OrderLine:
     quantity = Decimal(raw["quantity"])
     discount = sum((_money(a["allocatedAmountSet"]) for a in raw.get("discountAllocations") or []), Decimal(0))
     total, tax = _money(raw["originalUnitPriceSet"]) * quantity - discount, _tax(raw)
@@ -183,7 +186,7 @@ def _line(raw: dict, taxes_included: bool) -> OrderLine:
     )
 
 
-def to_order(raw: dict) -> ShopOrder:
+def to_order(raw: dict[str, Any]) -> ShopOrder:
     """An Admin GraphQL order node as the flows read it (see the module docstring for the rules)."""
     taxes_included = bool(raw.get("taxesIncluded"))
     charges = []
