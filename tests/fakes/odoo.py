@@ -31,6 +31,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -257,7 +258,10 @@ def seed() -> dict[str, dict[int, dict]]:
                 "warehouse_id": [1, "WH"],
             },
         },
-        "stock.warehouse": {WAREHOUSE: {"id": WAREHOUSE, "name": "WH", "code": "WH"}},
+        "stock.warehouse": {
+            WAREHOUSE: {"id": WAREHOUSE, "name": "WH", "code": "WH", "lot_stock_id": [WH_STOCK, "WH/Stock"]}
+        },
+        "stock.quant": {},  # inventory counts (the quantities themselves are in FakeOdoo.quants)
         "sale.order": {},
         "sale.order.line": {},
         "stock.move": {},
@@ -368,6 +372,7 @@ EXTRA_FIELDS = {
         "reference",
     },
     "ir.model": {"model", "name"},
+    "stock.quant": {"product_id", "location_id", "inventory_quantity", "quantity"},
 }
 PUBLIC_METHODS = {
     "search_read",
@@ -383,6 +388,7 @@ PUBLIC_METHODS = {
     "name_search",
     "context_get",
     "get_contextual_price",
+    "action_apply_inventory",
 }
 
 
@@ -430,25 +436,27 @@ class FakeOdoo:
     def move(
         self, product_id: int, quantity: float, *, location: int = WH_STOCK, when: str = "2026-11-23 09:00:00"
     ) -> int:
-        """A done stock move (a receipt if positive, a delivery if negative) that changes on-hand stock."""
+        """A done stock move (a receipt if positive, a delivery if negative) that changes on-hand stock.
+        `when` may carry microseconds ("2026-11-23 09:00:00.250000"), as Odoo stores them."""
         with self.lock:
-            self.quants[(product_id, location)] = self.quants.get((product_id, location), 0.0) + quantity
-            mid = self._new_id("stock.move")
-            product = self.data["product.product"][product_id]
-            self.data["stock.move"][mid] = {
-                "id": mid,
-                "reference": "Fake move",
-                "product_id": [product_id, product["display_name"]],
-                "product_uom_qty": abs(quantity),
-                "quantity": abs(quantity),
-                "state": "done",
-                "write_date": when,
-                "location_id": [14, "Virtual Locations/Inventory adjustment"]
-                if quantity > 0
-                else [location, "WH/Stock"],
-                "location_dest_id": [location, "WH/Stock"] if quantity > 0 else [5, "Partners/Customers"],
-            }
-            return mid
+            return self._move(product_id, quantity, location, when)
+
+    def _move(self, product_id: int, quantity: float, location: int, when: str) -> int:
+        self.quants[(product_id, location)] = self.quants.get((product_id, location), 0.0) + quantity
+        mid = self._new_id("stock.move")
+        product = self.data["product.product"][product_id]
+        self.data["stock.move"][mid] = {
+            "id": mid,
+            "reference": "Fake move",
+            "product_id": [product_id, product.get("display_name") or product.get("name")],
+            "product_uom_qty": abs(quantity),
+            "quantity": abs(quantity),
+            "state": "done",
+            "write_date": when,
+            "location_id": [14, "Virtual Locations/Inventory adjustment"] if quantity > 0 else [location, "WH/Stock"],
+            "location_dest_id": [location, "WH/Stock"] if quantity > 0 else [5, "Partners/Customers"],
+        }
+        return mid
 
     # ------------------------------------------------------------ dispatch
     def handle(self, path: str, params: dict) -> Any:
@@ -708,6 +716,18 @@ class FakeOdoo:
                 return rule["fixed_price"]
             return product["lst_price"] * (1 - rule["percent_price"] / 100)
         return product["lst_price"]
+
+    def m_action_apply_inventory(self, model, context, ids):
+        """stock.quant: each count becomes the on-hand quantity, through a done move (an inventory
+        adjustment), dated now with microseconds as Odoo stores them."""
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        for quant in [self.data[model][i] for i in ([ids] if isinstance(ids, int) else ids)]:
+            product_id, location = quant["product_id"], quant["location_id"]
+            counted = float(quant.get("inventory_quantity") or 0.0)
+            difference = counted - self.quants.get((product_id, location), 0.0)
+            if difference:
+                self._move(product_id, difference, location, now)
+        return True
 
     def _constrain(self, model: str, values: list[dict]) -> None:
         for vals in values:
