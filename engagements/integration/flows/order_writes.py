@@ -261,11 +261,11 @@ def buyer(ctx: Context, order: ShopOrder) -> partners.Buyer:
     )
 
 
-def _partners(ctx: Context, orders: list[ShopOrder]) -> dict[str, partners.Plan | IntegrationError]:
+def _partners(ctx: Context, orders: list[ShopOrder]) -> dict[str, partners.Plan | Exception]:
     """Each buyer's plan (flows/partners.py, which an order never uses to change a partner Odoo has),
     created in one call per round, or why not. A dry run leaves None for a partner it would create.
     An ambiguous match is refused, never guessed."""
-    plans: dict[str, partners.Plan | IntegrationError] = {}
+    plans: dict[str, partners.Plan | Exception] = {}
     for members in partners.rounds(orders, lambda order: buyer(ctx, order)):
         fresh = []
         for order in members:
@@ -275,7 +275,11 @@ def _partners(ctx: Context, orders: list[ShopOrder]) -> dict[str, partners.Plan 
             if not partners.lock(ctx.engagement, key):
                 plans[key] = partners.PartnerBusy("Another run is writing this customer's partner.")
                 continue
-            plan = plans[key] = ctx.partners.plan(buyer(ctx, order), update=False)
+            try:
+                plan = plans[key] = ctx.partners.plan(buyer(ctx, order), update=False)
+            except Exception as error:  # a malformed buyer: its orders fail, the others go on
+                plans[key] = error
+                continue
             fresh.append(plan)
         ctx.partners.apply([plan for plan in fresh if not plan.blocked])
         for plan in fresh:

@@ -141,7 +141,14 @@ def _page(ctx: Context, page: list[ShopOrder]) -> None:
             adopted.append(decided)
         elif decided is not None:
             new.append(decided)
-    write_page(ctx, new, adopted)
+    try:
+        with transaction.atomic():  # a savepoint: what Odoo got is found by its markers next time
+            write_page(ctx, new, adopted)
+    except Exception as error:  # a fault in the page's writes: its orders not reported yet fail with it
+        reported = {item.external_id for item in ctx.report.items}
+        for order in [*new, *(item.order for item in adopted)]:
+            if order.id not in reported:
+                ctx.failed(order, error)
 
 
 def _prefetch(ctx: Context, orders: list[ShopOrder]) -> None:

@@ -15,20 +15,6 @@ import httpx
 
 from engagements.integration.calls import Deadline
 from engagements.integration.shops import base
-from engagements.integration.shops.base import (
-    BatchResult,
-    PriceUpdate,
-    ProductPayload,
-    ProductResult,
-    ShopAuthError,
-    ShopCustomer,
-    ShopError,
-    ShopOrder,
-    ShopPermanentError,
-    ShopRetryableError,
-    ShopVariant,
-    StockUpdate,
-)
 from engagements.integration.shops.customers import shopify_customer
 from engagements.integration.shops.http import Again, ShopHttp, call_timeout, json_body, require_https, retry_after
 from engagements.integration.shops.shopify.mapping import (
@@ -125,11 +111,11 @@ class ClientCredentials:
             timeout = call_timeout(self._deadline, self._timeout)
             response = httpx.post(self.url, data=self._form, timeout=timeout)
         except httpx.TransportError as error:
-            raise ShopRetryableError("The shop did not answer the token request.", code="shop_busy") from error
+            raise base.ShopRetryableError("The shop did not answer the token request.", code="shop_busy") from error
         if response.status_code in (400, 401, 403):
-            raise ShopAuthError("The shop refused the app's client credentials.", code="shop_auth")
+            raise base.ShopAuthError("The shop refused the app's client credentials.", code="shop_auth")
         if response.status_code >= 300:
-            raise ShopRetryableError(f"Token request: HTTP {response.status_code}.", code="shop_busy")
+            raise base.ShopRetryableError(f"Token request: HTTP {response.status_code}.", code="shop_busy")
         return response.json()["access_token"]
 
 
@@ -148,7 +134,7 @@ class ShopifyClient(ShopHttp):
     ):
         super().__init__(shop_url, **transport)
         if not token and token_provider is None:
-            raise ShopAuthError("No access token for the shop.", code="shop_auth")
+            raise base.ShopAuthError("No access token for the shop.", code="shop_auth")
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
         self._token, self._token_provider = token, token_provider
         self._location = gid("Location", location_id) if location_id else ""
@@ -250,7 +236,7 @@ class ShopifyClient(ShopHttp):
             self.warnings.append(WARNING_60_DAYS)
         logger.warning("Shopify lists only the last %s days of orders without read_all_orders", RECENT_DAYS)
 
-    def iter_orders(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopOrder]:
+    def iter_orders(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[base.ShopOrder]:
         self._check_window(modified_after)
         for node in self._updated_between(ORDERS_QUERY, "orders", ORDERS_PAGE, modified_after, modified_before):
             yield to_order(self._all_lines(node))
@@ -272,21 +258,21 @@ class ShopifyClient(ShopHttp):
             after = page["pageInfo"]["endCursor"]
 
     # ------------------------------------------------------------ customers (needs read_customers)
-    def iter_customers(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[ShopCustomer]:
+    def iter_customers(self, *, modified_after: datetime, modified_before: datetime) -> Iterator[base.ShopCustomer]:
         window = (modified_after, modified_before)
         for node in self._updated_between(CUSTOMERS_QUERY, "customers", CUSTOMERS_PAGE, *window):
             yield shopify_customer(node)
 
-    def get_customer(self, customer_id: str) -> ShopCustomer:
+    def get_customer(self, customer_id: str) -> base.ShopCustomer:
         node = self._graphql(CUSTOMER_QUERY, {"id": gid("Customer", customer_id)})["customer"]
         if node is None:
-            raise ShopPermanentError(f"The shop has no customer {customer_id}.", code="shop_customer_not_found")
+            raise base.ShopPermanentError(f"The shop has no customer {customer_id}.", code="shop_customer_not_found")
         return shopify_customer(node)
 
-    def get_order(self, order_id: str) -> ShopOrder:
+    def get_order(self, order_id: str) -> base.ShopOrder:
         node = self._graphql(ORDER_QUERY, {"id": gid("Order", order_id)})["order"]
         if node is None:
-            raise ShopPermanentError(f"The shop has no order {order_id}.", code="shop_order_not_found")
+            raise base.ShopPermanentError(f"The shop has no order {order_id}.", code="shop_order_not_found")
         return to_order(self._all_lines(node))
 
     def _all_lines(self, node: dict) -> dict:
@@ -295,7 +281,7 @@ class ShopifyClient(ShopHttp):
             variables = {"id": node["id"], "after": lines["pageInfo"]["endCursor"]}
             order = self._graphql(LINES_QUERY, variables)["order"]
             if order is None:
-                raise ShopPermanentError(f"The order {node['id']} disappeared.", code="shop_order_not_found")
+                raise base.ShopPermanentError(f"The order {node['id']} disappeared.", code="shop_order_not_found")
             more = order["lineItems"]
             lines = {"pageInfo": more["pageInfo"], "nodes": lines["nodes"] + more["nodes"]}
         return {**node, "lineItems": lines}
@@ -303,23 +289,23 @@ class ShopifyClient(ShopHttp):
     # ------------------------------------------------------------ stock
     def set_stock(
         self,
-        updates: list[StockUpdate],
+        updates: list[base.StockUpdate],
         *,
         manage_stock: bool = False,
         change_from: Mapping[str, int] | None = None,
-    ) -> list[BatchResult]:
+    ) -> list[base.BatchResult]:
         """Absolute available quantities at the location. `change_from` maps a variant id to the quantity
         we believe the shop has (compare-and-set); `manage_stock` switches tracking on where it is off."""
-        results: dict[str, BatchResult] = {}
+        results: dict[str, base.BatchResult] = {}
         items = self._inventory_items([u.variant_id for u in updates if u.variant_id])
         wanted: dict[str, tuple[_Item, int]] = {}
         for update in updates:
             key = update.variant_id or update.product_id
             item = items.get(update.variant_id)
             if item is None:
-                results[key] = BatchResult(key, False, "shop_variant_not_found", "No such variant in the shop.")
+                results[key] = base.BatchResult(key, False, "shop_variant_not_found", "No such variant in the shop.")
             elif not item.tracked and not manage_stock:
-                results[key] = BatchResult(
+                results[key] = base.BatchResult(
                     key, False, "shop_stock_not_managed", "The shop does not track this variant's inventory."
                 )
             else:
@@ -343,7 +329,7 @@ class ShopifyClient(ShopHttp):
                     self._items[variant_id] = _Item(node["id"], node["product"]["id"], item["id"], item["tracked"])
         return {v: self._items[v] for v in variant_ids if v in self._items}
 
-    def get_stock(self, items: list[StockUpdate]) -> dict[str, int | None]:
+    def get_stock(self, items: list[base.StockUpdate]) -> dict[str, int | None]:
         """The "available" quantity at the location the stock flow writes to, 250 variants a query. An
         item not tracked, or not stocked at that location, is None."""
         location, found = self._primary_location(), {}
@@ -363,18 +349,18 @@ class ShopifyClient(ShopHttp):
         if not self._location:
             location = self._graphql(LOCATION_QUERY).get("location")
             if not location:
-                raise ShopPermanentError("The shop has no active location.", code="shop_no_location")
+                raise base.ShopPermanentError("The shop has no active location.", code="shop_no_location")
             self._location = location["id"]
         return self._location
 
-    def _track(self, items: dict[str, _Item]) -> dict[str, BatchResult]:
+    def _track(self, items: dict[str, _Item]) -> dict[str, base.BatchResult]:
         """Switch inventory tracking on, per product (variant id → item); returns the failures."""
         by_product: dict[str, list[tuple[str, dict]]] = {}
         for key, item in items.items():
             by_product.setdefault(item.product, []).append(
                 (key, {"id": item.variant, "inventoryItem": {"tracked": True}})
             )
-        failed: dict[str, BatchResult] = {}
+        failed: dict[str, base.BatchResult] = {}
         for product, changes in by_product.items():
             for key, result in self._update_variants(product, changes).items():
                 if result.ok:
@@ -385,7 +371,7 @@ class ShopifyClient(ShopHttp):
 
     def _set_quantities(
         self, chunk: list[tuple[str, _Item, int]], location: str, change_from: Mapping[str, int]
-    ) -> dict[str, BatchResult]:
+    ) -> dict[str, base.BatchResult]:
         def send(positions: list[int]) -> list[dict]:
             quantities = [
                 {
@@ -407,18 +393,18 @@ class ShopifyClient(ShopHttp):
                     return errors
                 if attempt + 1 < self._max_attempts:  # our own earlier attempt is still running: wait for it
                     self.back_off(attempt, None)
-            raise ShopRetryableError("The shop is still applying an earlier attempt.", code="shop_busy")
+            raise base.ShopRetryableError("The shop is still applying an earlier attempt.", code="shop_busy")
 
         return item_by_item([key for key, _, _ in chunk], send, "quantities")
 
     # ------------------------------------------------------------ prices
-    def set_prices(self, updates: list[PriceUpdate]) -> list[BatchResult]:
+    def set_prices(self, updates: list[base.PriceUpdate]) -> list[base.BatchResult]:
         """`price` per variant, grouped per product, one result per update in their order."""
         groups: dict[str, list[tuple[str, dict]]] = {}
         for update in updates:
             change = {"id": gid("ProductVariant", update.variant_id), "price": amount(update.price)}
             groups.setdefault(update.product_id, []).append((update.variant_id, change))
-        results: dict[str, BatchResult] = {}
+        results: dict[str, base.BatchResult] = {}
         saved: dict[str, dict] = {}
         for product_id, changes in groups.items():
             for start in range(0, len(changes), INPUT_LIMIT):
@@ -429,7 +415,7 @@ class ShopifyClient(ShopHttp):
 
     def _update_variants(
         self, product: str, changes: list[tuple[str, dict]], *, saved: dict[str, dict] | None = None
-    ) -> dict[str, BatchResult]:
+    ) -> dict[str, base.BatchResult]:
         """`saved` collects the variants as Shopify answered them (GID → node)."""
 
         def send(positions: list[int]) -> list[dict]:
@@ -442,7 +428,7 @@ class ShopifyClient(ShopHttp):
         return item_by_item([key for key, _ in changes], send, "variants")
 
     # ------------------------------------------------------------ products (Odoo → shop)
-    def upsert_products(self, products: list[ProductPayload]) -> list[ProductResult]:
+    def upsert_products(self, products: list[base.ProductPayload]) -> list[base.ProductResult]:
         """One synchronous `productSet` per product: title, status ACTIVE, its options and EVERY variant,
         archived ones included, because productSet deletes the variants its list leaves out. Shopify has
         no per-variant visibility: an archived variant is kept with `inventoryPolicy: DENY` (not sold
@@ -450,11 +436,11 @@ class ShopifyClient(ShopHttp):
         A product with more than 3 options or 100 variants is not sent ("shopify_variant_limit")."""
         return [self._product_set(product) for product in products]
 
-    def _product_set(self, product: ProductPayload) -> ProductResult:
+    def _product_set(self, product: base.ProductPayload) -> base.ProductResult:
         options = options_of(product)
         if len(options) > MAX_OPTIONS or len(product.variants) > MAX_VARIANTS:
             message = f"Shopify allows {MAX_OPTIONS} options and {MAX_VARIANTS} variants per product."
-            return ProductResult(
+            return base.ProductResult(
                 product.key, False, product.product_id, error_code="shopify_variant_limit", message=message
             )
         variables: dict = {"input": product_input(product, options)}
@@ -462,31 +448,33 @@ class ShopifyClient(ShopHttp):
             variables["identifier"] = {"id": gid("Product", product.product_id)}
         try:
             payload = self._graphql(PRODUCT_SET, variables, write=True)["productSet"]
-        except ShopAuthError:
+        except base.ShopAuthError:
             raise
-        except ShopError as error:
-            return ProductResult(product.key, False, product.product_id, error_code=error.code, message=str(error))
+        except base.ShopError as error:
+            return base.ProductResult(product.key, False, product.product_id, error_code=error.code, message=str(error))
         errors = payload.get("userErrors") or []
         if errors or not payload.get("product"):
             refusal = refused(product.key, errors[0] if errors else {})
-            return ProductResult(product.key, False, product.product_id, {}, refusal.error_code, refusal.message)
+            return base.ProductResult(product.key, False, product.product_id, {}, refusal.error_code, refusal.message)
         node = payload["product"]
         by_sku = {(v.get("sku") or ""): numeric_id(v["id"]) for v in node["variants"]["nodes"]}
         ids = {v.odoo_id: by_sku[v.sku] for v in product.variants if v.sku in by_sku}
         kept = [v.sku for v in product.variants if not v.active]
         if not kept:
-            return ProductResult(product.key, True, numeric_id(node["id"]), ids)
+            return base.ProductResult(product.key, True, numeric_id(node["id"]), ids)
         message = f"Shopify cannot hide one variant: {', '.join(kept)} kept, not sold once out of stock."
-        return ProductResult(product.key, True, numeric_id(node["id"]), ids, "", message, "shopify_variant_not_hidden")
+        return base.ProductResult(
+            product.key, True, numeric_id(node["id"]), ids, "", message, "shopify_variant_not_hidden"
+        )
 
-    def hide_products(self, product_ids: list[str]) -> list[BatchResult]:
+    def hide_products(self, product_ids: list[str]) -> list[base.BatchResult]:
         """`status: DRAFT` (`productUpdate`): off every sales channel, kept in the catalogue."""
         results = []
         for product_id in product_ids:
             product = {"id": gid("Product", product_id), "status": "DRAFT"}
             payload = self._graphql(PRODUCT_HIDE, {"product": product}, write=True)["productUpdate"]
             errors = payload.get("userErrors") or []
-            results.append(refused(product_id, errors[0]) if errors else BatchResult(product_id, True))
+            results.append(refused(product_id, errors[0]) if errors else base.BatchResult(product_id, True))
         return results
 
     # ------------------------------------------------------------ webhooks
@@ -508,10 +496,12 @@ class ShopifyClient(ShopHttp):
         errors = payload.get("userErrors") or []
         if errors or not payload.get("webhookSubscription"):  # e.g. an http:// address, a taken one
             message = (errors[0].get("message") if errors else "") or "no subscription returned"
-            raise ShopPermanentError(f"Shopify refused the {topic} webhook: {message}", code="shopify_webhook_refused")
+            raise base.ShopPermanentError(
+                f"Shopify refused the {topic} webhook: {message}", code="shopify_webhook_refused"
+            )
 
     # ------------------------------------------------------------ catalogue
-    def iter_variants(self) -> Iterator[ShopVariant]:
+    def iter_variants(self) -> Iterator[base.ShopVariant]:
         """Every variant of every product (a product without options has one, "Default Title")."""
         after = None
         while True:
@@ -525,10 +515,10 @@ class ShopifyClient(ShopHttp):
 
 def _checked(response: httpx.Response) -> dict:
     if response.status_code in (401, 403):
-        raise ShopAuthError(f"The shop refused the access token (HTTP {response.status_code}).", code="shop_auth")
+        raise base.ShopAuthError(f"The shop refused the access token (HTTP {response.status_code}).", code="shop_auth")
     if response.status_code >= 400:
-        raise ShopPermanentError(f"HTTP {response.status_code}", code=f"http_{response.status_code}")
+        raise base.ShopPermanentError(f"HTTP {response.status_code}", code=f"http_{response.status_code}")
     body = json_body(response)
     if not isinstance(body, dict):
-        raise ShopRetryableError("The shop answered something that is not JSON.", code="shop_busy")
+        raise base.ShopRetryableError("The shop answered something that is not JSON.", code="shop_busy")
     return body
