@@ -1,11 +1,11 @@
-"""Load benchmark (research anchors §6.1 P1-P3) on the datasets D1 and D4.
+"""Load benchmark (the client dashboard and the engagement page under load) on the datasets D1 and D4.
 
 Run through `make bench` (DATABASE_URL points at the bench's throwaway
 PostgreSQL; this module makes its own databases `load_d1` and `load_d4` there
 and drops them at the end). Prints a Markdown section and also writes it to
 var/load-report.md.
 
-- Datasets: `manage.py build_load_dataset` (D1) and `--scale 4` (D4), timed.
+- Datasets: `python -m bench.dataset` (D1) and `--scale 4` (D4), timed.
 - Queries per page: the test client inside a child process on each dataset,
   logged in as the lightest and the heaviest client.
 - Latency: gunicorn (3 sync workers) on D1; an open-loop generator (plain
@@ -203,7 +203,7 @@ def _login_cookies(base: str) -> tuple[list[str], int]:
     from django.conf import settings
     from django.test import Client
 
-    from portal.management.commands.build_load_dataset import PASSWORD
+    from bench.dataset import PASSWORD
     from portal.models import User
 
     users = list(User.objects.filter(email__endswith="@carga.test", role="client").order_by("pk"))
@@ -283,8 +283,7 @@ def _run_queued(func: str) -> int:
 def _sweeps() -> list[tuple[str, float, str]]:
     from django.utils import timezone
 
-    from engagements.integration import reconcile, webhooks
-    from engagements.integration import services as integration
+    from engagements.integration import reconcile, runner, webhooks
     from engagements.models import Engagement
     from engagements.services import client_wait_sweep
 
@@ -312,7 +311,7 @@ def _sweeps() -> list[tuple[str, float, str]]:
     again = client_wait_sweep(now=now)
     rows.append(("client-wait sweep, second run the same day", time.perf_counter() - start, f"{len(again)} actions"))
     start = time.perf_counter()
-    runs = integration.retry_due(now=now)
+    runs = runner.retry_due(now=now)
     webhooks.drain_stale()
     rows.append(
         ("integration retry sweep (`retry_due` + stale webhooks)", time.perf_counter() - start, f"{len(runs)} runs")
@@ -332,7 +331,7 @@ def _mark(ok: bool) -> str:
 
 def main() -> None:
     started = time.perf_counter()
-    out: list[str] = ["## Load: client dashboard on D1/D4 (research anchors §6.1 P1-P3)", ""]
+    out: list[str] = ["## Load: client dashboard on D1/D4", ""]
     _admin_sql(
         "DROP DATABASE IF EXISTS load_d1 WITH (FORCE)",
         "DROP DATABASE IF EXISTS load_d4 WITH (FORCE)",
@@ -342,7 +341,7 @@ def main() -> None:
     _admin_sql("CREATE DATABASE load_d4 TEMPLATE load_d1")
     built = {}
     for db, scale in (("load_d1", "1"), ("load_d4", "4")):
-        text, seconds = _run([PY, "manage.py", "build_load_dataset", "--scale", scale], db)
+        text, seconds = _run([PY, "-m", "bench.dataset", "--scale", scale], db)
         built[db] = (seconds, text.strip().split(": ", 1)[1].split(". Client")[0])
     counts = {}
     for db in ("load_d1", "load_d4"):
@@ -389,7 +388,7 @@ def main() -> None:
         "",
         "### Datasets",
         "",
-        "| dataset | build (`build_load_dataset`, bulk_create) | contents |",
+        "| dataset | build (`python -m bench.dataset`, bulk_create) | contents |",
         "|---|---|---|",
         f"| D1 | {built['load_d1'][0]:.1f} s | {built['load_d1'][1]} |",
         f"| D4 (`--scale 4`) | {built['load_d4'][0]:.1f} s | {built['load_d4'][1]} |",
@@ -468,7 +467,7 @@ def sweeps_only() -> None:
     """`python -m bench.load --sweeps`: D1 and the sweeps only (a few minutes instead of the whole bench)."""
     _admin_sql("DROP DATABASE IF EXISTS load_d1 WITH (FORCE)", "CREATE DATABASE load_d1")
     _run([PY, "manage.py", "migrate", "--no-input", "-v0"], "load_d1")
-    _, built = _run([PY, "manage.py", "build_load_dataset"], "load_d1")
+    _, built = _run([PY, "-m", "bench.dataset"], "load_d1")
     os.environ.update(_env("load_d1", Q_SYNC="0"))
     import django
 

@@ -2,7 +2,7 @@
 
 Run through `make bench` after bench.integration (a migrated PostgreSQL database in DATABASE_URL).
 Same fakes, latencies (25 ms per Odoo call, 50 ms per shop call), data set and checks as
-bench/integration.py, whose helpers this uses. Ours is `services.sync_run` with the prices and the
+bench/integration.py, whose helpers this uses. Ours is `runner.run_flow` with the prices and the
 stock flow (full pass); the naive baseline, written here, reads Odoo once per variant and calls
 the shop once per variant. Every run gets fresh fakes (so Shopify's cost bucket and Jumpseller's
 rate windows start full) and is checked: every variant's shop price and stock equal Odoo's.
@@ -41,7 +41,7 @@ from bench.integration import (  # imported first: it sets Django up
     stock_table,
     wire,
 )
-from engagements.integration import services
+from engagements.integration import runner
 from engagements.integration.flows.prices import shop_price
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import FlowSettings, ShopConnection
@@ -218,7 +218,7 @@ def ours(platform: Platform, variants: list[Variant], flow: str) -> Measure:
         connection.save()
         FlowSettings.objects.filter(engagement=engagement, flow="orders").update(enabled=False)  # no orders in transit
         FlowSettings.objects.create(engagement=engagement, flow="prices", enabled=True, options=PRICE_OPTIONS)
-        measure, run = measured(odoo, shop, lambda: services.sync_run(engagement=engagement, flow=flow, full=True))
+        measure, run = measured(odoo, shop, lambda: runner.run_flow(engagement=engagement, flow=flow, full=True))
         check_run(run, "updated", len(variants))
         check_shop(platform, shop, variants, flow, "ours")
     _say(f"ours: {platform.name} {flow}, {len(variants)} variants: {measure.seconds:.1f} s")

@@ -40,6 +40,7 @@ from billing.templatetags.money_tags import money as format_money
 from engagements import rules
 from engagements import services as lifecycle
 from engagements.models import Engagement, PhasePlan
+from portal import clock
 from portal.errors import DomainError
 from portal.models import User
 from portal.notifications import email_enqueue, staff_addresses
@@ -63,15 +64,6 @@ CREDIT_NEGATIVE = _("The credit cannot be negative.")
 REMINDER_LIMIT = 3
 REMINDER_EVERY_DAYS = 7
 CREDIT_WARNING_DAYS = 15
-
-
-def today() -> date:
-    """Today on the business clock (the date a payment is recorded on)."""
-    return _today()
-
-
-def _today() -> date:
-    return rules.local_date(timezone.now(), lifecycle.business_tz())
 
 
 def _check_amount(amount: Decimal, currency: str) -> None:
@@ -190,7 +182,7 @@ def payment_refund_record(*, actor: User, payment: Payment, amount: Decimal, ref
     refund_check(payment, amount)
     refund = Payment.objects.create(
         invoice=invoice,
-        paid_on=_today(),
+        paid_on=clock.today(),
         amount=-amount,
         method=payment.method,
         reference=reference.strip()[:100],
@@ -280,9 +272,7 @@ def credit_confirm(*, actor: User, credit: Credit, amount: Decimal, reason: str 
         credit.save(update_fields=["status", "reason"])
         return credit
     close = credit.engagement.status_changed_at if credit.engagement_id else timezone.now()
-    credit = _credit_activate(
-        credit, amount=amount, start=rules.local_date(close, lifecycle.business_tz()), actor=actor
-    )
+    credit = _credit_activate(credit, amount=amount, start=clock.local_date(close), actor=actor)
     lifecycle.event_record(
         credit.engagement,
         "credit.created",
@@ -313,14 +303,14 @@ def credit_apply(*, actor: User, credit: Credit, invoice: Invoice, amount: Decim
         raise DomainError(CREDIT_OTHER_COMPANY)
     if credit.status != CreditStatus.ACTIVE:
         raise DomainError(CREDIT_NOT_ACTIVE)
-    if _today() > credit.valid_until:
+    if clock.today() > credit.valid_until:
         raise DomainError(CREDIT_EXPIRED % {"date": credit.valid_until.strftime("%d-%m-%Y")})
     if amount > credit.balance or amount > invoice.balance:
         left = format_money(min(credit.balance, invoice.balance), invoice.currency)
         raise DomainError(CREDIT_OVER_BALANCE % {"balance": left}, field="amount")
     payment = Payment.objects.create(
         invoice=invoice,
-        paid_on=_today(),
+        paid_on=clock.today(),
         amount=amount,
         method=PaymentMethod.CREDIT,
         reference=f"credit {credit.public_id.hex[:8]}",
@@ -369,7 +359,7 @@ def _warn_expiring(today: date) -> None:
 
 def invoice_reminder_sweep(*, now: datetime) -> int:
     """Remind overdue invoices every REMINDER_EVERY_DAYS days, at most REMINDER_LIMIT times."""
-    today = rules.local_date(now, lifecycle.business_tz())
+    today = clock.local_date(now)
     due = Invoice.objects.filter(
         status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID],
         due_date__lt=today,

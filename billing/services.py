@@ -36,6 +36,7 @@ from billing.models import (
 from engagements import rules
 from engagements import services as lifecycle
 from engagements.models import ChangeRequest, Diagnosis, Engagement
+from portal import clock
 from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.models import User
@@ -62,10 +63,6 @@ def decimals_of(currency: str) -> int:
         return settings.CURRENCY_DECIMALS[currency]
     except KeyError as exc:
         raise DomainError(UNKNOWN_CURRENCY, field="currency") from exc
-
-
-def _today() -> date:
-    return rules.local_date(timezone.now(), lifecycle.business_tz())
 
 
 # ---------------------------------------------------------------- quotes
@@ -159,7 +156,7 @@ def quote_create(
         kind=kind,
         currency=currency,
         tax_rate=rate,
-        valid_until=valid_until or _today() + timedelta(days=settings.QUOTE_VALID_DAYS),
+        valid_until=valid_until or clock.today() + timedelta(days=settings.QUOTE_VALID_DAYS),
         milestone_plan=_plan_with_amounts(_plan_for(engagement, kind), subtotal + tax, decimals),
         policy_text=engagement.terms.policy_es,
         subtotal=subtotal,
@@ -243,7 +240,7 @@ def _lock_open_quote(quote: Quote) -> Quote:
     quote = Quote.objects.select_for_update(of=("self",)).select_related("engagement").get(pk=quote.pk)
     if quote.status != QuoteStatus.SENT:
         raise DomainError(QUOTE_EXPIRED if quote.status == QuoteStatus.EXPIRED else QUOTE_NOT_OPEN)
-    if quote.valid_until < _today():
+    if quote.valid_until < clock.today():
         raise DomainError(QUOTE_EXPIRED)
     return quote
 
@@ -425,7 +422,7 @@ def invoice_issue(*, invoice: Invoice) -> Invoice:
     counter = InvoiceCounter.objects.select_for_update().get(series=invoice.series)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
-    today = _today()
+    today = clock.today()
     invoice.number, invoice.status, invoice.issued_at = counter.last_number, InvoiceStatus.ISSUED, timezone.now()
     invoice.issue_date, invoice.due_date = today, today + timedelta(days=settings.INVOICE_DUE_DAYS)
     invoice.save(update_fields=["number", "status", "issued_at", "issue_date", "due_date"])

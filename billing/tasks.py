@@ -4,8 +4,7 @@ from django.utils import timezone
 
 from billing import ledger, services
 from billing.webpay import services as webpay
-from engagements import rules
-from engagements.services import business_tz
+from portal import clock
 
 
 def invoice_pdf_render(invoice_id: int) -> str:
@@ -13,11 +12,11 @@ def invoice_pdf_render(invoice_id: int) -> str:
 
 
 def quote_expire_sweep() -> int:
-    return services.quote_expire_sweep(today=rules.local_date(timezone.now(), business_tz()))
+    return services.quote_expire_sweep(today=clock.today())
 
 
 def credit_expire_sweep() -> int:
-    return ledger.credit_expire_sweep(today=rules.local_date(timezone.now(), business_tz()))
+    return ledger.credit_expire_sweep(today=clock.today())
 
 
 def invoice_reminder_sweep() -> int:

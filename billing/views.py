@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +17,7 @@ from billing.selectors import OPEN
 from billing.webpay.gateway import is_enabled
 from billing.webpay.services import can_pay
 from engagements.selectors import change_request_list_for_user, engagement_list_for_user
+from portal import clock
 from portal.access import client_required, get_scoped_or_404, staff_required
 from portal.errors import DomainError
 from portal.models import ClientCompany, Role
@@ -143,10 +143,6 @@ def invoice_pdf(request: HttpRequest, public_id) -> HttpResponse:
 # ---------------------------------------------------------------- invoices, payments, credits, finance
 
 
-def _today():
-    return timezone.localdate()
-
-
 def _owes_by_transfer(invoice) -> bool:
     """Bank-transfer instructions where the balance cannot be paid with Webpay (USD, Webpay off)."""
     return invoice.status in OPEN and invoice.balance > 0 and not can_pay(invoice)
@@ -168,7 +164,7 @@ def invoice_detail(request: HttpRequest, public_id) -> HttpResponse:
             company=invoice.company, currency=invoice.currency, status=CreditStatus.ACTIVE
         )
         context.update(
-            payment_form=PaymentForm(initial={"paid_on": _today(), "amount": invoice.balance}),
+            payment_form=PaymentForm(initial={"paid_on": clock.today(), "amount": invoice.balance}),
             apply_form=CreditApplyForm(credits=credits),
             refund_form=is_enabled(),
         )
@@ -229,7 +225,7 @@ def credit_confirm(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def finance(request: HttpRequest) -> HttpResponse:
     """Staff: the finance overview and the invoice list with filters. Others: their invoices and credits."""
-    user, today = request.user, _today()
+    user, today = request.user, clock.today()
     invoices = selectors.invoice_list_for_user(user)
     filters = {
         "status": request.GET.get("status", ""),

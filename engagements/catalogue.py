@@ -1,4 +1,4 @@
-"""The service "Integración Odoo Tienda Online", from its sheet (seeds/ in shared).
+"""The service "Integración Odoo Tienda Online", as its service sheet describes it.
 
 This is the content `manage.py publish_service` (and `seed_demo`) publishes as the
 service and its first terms version. Spanish is the source; English is ours.

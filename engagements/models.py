@@ -346,7 +346,7 @@ def upload_path(instance, filename: str) -> str:
 
 
 class ChecklistItem(models.Model):
-    """Something the client must deliver (sheet §7)."""
+    """Something the client must deliver (the service's checklist)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="checklist")
@@ -509,7 +509,7 @@ class ChangeClassification(models.TextChoices):
 
 
 class ChangeRequest(models.Model):
-    """New or out-of-scope needs: never silently absorbed (sheet §11.7)."""
+    """New or out-of-scope needs: never silently absorbed."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="change_requests")

@@ -177,7 +177,7 @@ def clock_cutoff(today: date, days: int, tz: ZoneInfo) -> datetime:
     return day_starts(today - timedelta(days=days - 1), tz)
 
 
-# ---------------------------------------------------------------- estimate window (sheet §12)
+# ---------------------------------------------------------------- estimate window
 
 ON_TRACK, AT_RISK, LATE, NOT_STARTED, PAUSED = "on_track", "at_risk", "late", "not_started", "paused"
 
@@ -221,7 +221,7 @@ def estimate_health(window: EstimateWindow, today: date, progress_percent: int, 
         return None
     if status == WAITING:
         return PAUSED
-    if window.starts is None:
+    if window.starts is None or window.earliest_end is None or window.latest_end is None:
         return NOT_STARTED
     if today > window.latest_end:
         return LATE

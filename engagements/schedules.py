@@ -9,11 +9,10 @@ at midnight.
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import migrations
-from django.utils import timezone
+
+from portal import clock
 
 SCHEDULES = [
     {
@@ -28,7 +27,7 @@ SCHEDULES = [
 
 def next_at(at: str, now: datetime | None = None) -> datetime:
     """The first moment after `now` at which the business clock reads `at` ("HH:MM")."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE))
+    local = clock.local(now)
     hour, minute = (int(part) for part in at.split(":"))
     candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if candidate <= local:
@@ -37,7 +36,7 @@ def next_at(at: str, now: datetime | None = None) -> datetime:
 
 
 def _runs_at(moment: datetime | None, at: str) -> bool:
-    return moment is not None and moment.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%H:%M") == at
+    return moment is not None and clock.local(moment).strftime("%H:%M") == at
 
 
 def ensure_schedules(schedule_model, schedules: list[dict] = SCHEDULES) -> None:

@@ -27,7 +27,8 @@ from engagements.models import (
     Session,
     Status,
 )
-from engagements.services.lifecycle import admin_close_first_day, business_tz
+from engagements.services.lifecycle import admin_close_first_day
+from portal.clock import business_tz
 from portal.models import Role, User
 
 TIMELINE_LENGTH = 15

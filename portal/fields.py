@@ -52,6 +52,8 @@ class SecretAttribute(DeferredAttribute):
 
 class EncryptedTextField(models.TextField):
     descriptor_class = SecretAttribute
+    _pyi_private_set_type: str | Secret  # what django-stubs' mypy plugin types the attribute as
+    _pyi_private_get_type: Secret
 
     def from_db_value(self, value, expression, connection):
         """Stored tokens must decrypt: a missing key fails loudly instead of

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: billing, integration and load benchmarks on a throwaway PostgreSQL 15; the report goes
 # to var/bench-report.md (the load figures also to var/load-report.md). About twenty-five minutes.
+# `scripts/bench.sh integration` (or any of billing, integration, shops, load) runs only those parts.
 set -euo pipefail
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(billing integration shops load)
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 scripts/system-deps.sh
@@ -17,11 +20,10 @@ report=var/bench-report.md
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · $(python3 -c 'import platform; print(platform.platform())')"
   echo
-  $PY -m bench.billing
-  echo
-  $PY -m bench.integration
-  $PY -m bench.shops
-  $PY -m bench.load
+  for part in "${parts[@]}"; do
+    $PY -m "bench.$part"
+    echo
+  done
 } | tee "$report"
 echo
 echo "Report written to $report"

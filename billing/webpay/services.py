@@ -26,6 +26,7 @@ from billing import ledger
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, WebpayAttempt, WebpayStatus
 from billing.webpay.gateway import Transaction, WebpayRefused, WebpayUnavailable, gateway, is_enabled
 from engagements import services as lifecycle
+from portal import clock
 from portal.audit import Code, audit_record
 from portal.errors import DomainError
 from portal.models import User
@@ -223,7 +224,7 @@ def _paid(attempt: WebpayAttempt, invoice: Invoice) -> WebpayAttempt:
     payment = ledger.payment_record(
         actor=None,
         invoice=invoice,
-        paid_on=ledger.today(),
+        paid_on=clock.today(),
         amount=attempt.amount,
         method=PaymentMethod.WEBPAY,
         reference=f"{attempt.buy_order} aut. {attempt.authorization_code} · ****{attempt.card_last4}{installments}",

@@ -1,11 +1,15 @@
-"""Build the Odoo gateway and the shop client of an engagement from its stored connections."""
+"""Build the Odoo gateway and the shop client of an engagement from its stored connections (each a
+context manager: `with clients.odoo_gateway_for(engagement) as odoo: ...`)."""
 
 from django.conf import settings
 
-from engagements.integration.gateway.base import Deadline, OdooGateway, PermanentError
+from engagements.integration.calls import Deadline
+from engagements.integration.errors import PermanentError
+from engagements.integration.flows.runs import flow_options
+from engagements.integration.gateway.base import OdooGateway
 from engagements.integration.gateway.json2 import JSON2_FROM, Json2Gateway
 from engagements.integration.gateway.odoo import OdoorpcGateway
-from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection
+from engagements.integration.models import Flow, OdooConnection, ShopConnection
 from engagements.integration.shops.base import ShopClient
 from engagements.integration.shops.jumpseller import JumpsellerClient
 from engagements.integration.shops.shopify import ClientCredentials, ShopifyClient
@@ -50,9 +54,8 @@ def shop_client_from(connection: ShopConnection, *, deadline: Deadline | None = 
     if connection.platform == "woocommerce":
         return WooCommerceClient(connection.base_url, key, secret, deadline=deadline)
     if connection.platform == "shopify":
-        # The stock flow's Shopify location (research E30); none: the shop's primary location.
-        stock = FlowSettings.objects.filter(engagement_id=connection.engagement_id, flow="stock")
-        location = (stock.values_list("options", flat=True).first() or {}).get("shop_location_id") or None
+        # The stock flow's Shopify location; none: the shop's primary location.
+        location = flow_options(connection.engagement_id, Flow.STOCK, {}).get("shop_location_id") or None
         if not secret:
             return ShopifyClient(connection.base_url, key, location_id=location, deadline=deadline)
         credentials = ClientCredentials(connection.base_url, key, secret, deadline=deadline)

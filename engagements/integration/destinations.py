@@ -2,7 +2,8 @@
 
 A stored key belongs to the destination it was saved for: the scheme, host and port of the URL
 (plus the Odoo database, or the shop platform). A save that changes the destination clears the
-stored keys (`moved`), so they can never be sent to a host typed after them.
+stored keys (connections.py), so they can never be sent to a host typed after them. The gateway
+and the shop transport both refuse an address here before any key leaves.
 
 Keys travel over HTTPS only, and never to this machine or a private network (a request to those
 would let a portal user reach what only the server can). `INTEGRATION_ALLOW_LOCAL` lifts both
@@ -38,11 +39,6 @@ class Destination:
         except ValueError:  # a port out of range: no destination keys could go to
             port = None
         return cls(parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower(), port, scope.strip())
-
-
-def moved(saved: Destination | None, new: Destination) -> bool:
-    """True when keys saved for `saved` must not follow the connection to `new`."""
-    return saved is not None and saved != new
 
 
 def _is_local(host: str) -> bool:

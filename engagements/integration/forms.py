@@ -118,6 +118,38 @@ class OrderSettingsForm(FlowSettingsForm):
     placeholder_product_id = forms.IntegerField(
         label=_("Odoo product for lines to review (id)"), min_value=1, required=False
     )
+    pricelists = forms.CharField(
+        label=_("Odoo pricelists by currency"),
+        required=False,
+        help_text=_(
+            "e.g. CLP=7, USD=3. An order is created in its own currency only: one not in the Odoo company's "
+            "currency needs a pricelist in that currency here, or it waits for review."
+        ),
+    )
+    company_id = forms.IntegerField(
+        label=_("Odoo company of the orders (id)"),
+        min_value=1,
+        required=False,
+        help_text=_("Only needed when Odoo's companies have different currencies."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        mapped = self.initial.get("pricelists")
+        if isinstance(mapped, dict):  # stored as {"CLP": 7}: shown as "CLP=7"
+            self.initial["pricelists"] = ", ".join(f"{code}={pricelist}" for code, pricelist in mapped.items())
+
+    def clean_pricelists(self) -> dict[str, int]:
+        mapped = {}
+        for part in filter(None, (p.strip() for p in self.cleaned_data["pricelists"].split(","))):
+            code, _sep, pricelist = part.partition("=")
+            code = code.strip().upper()
+            if len(code) != 3 or not code.isalpha() or not pricelist.strip().isdigit():
+                raise forms.ValidationError(
+                    _("Write each currency and pricelist as CLP=7, separated by commas."), code="invalid"
+                )
+            mapped[code] = int(pricelist)
+        return mapped
 
 
 class StockSettingsForm(FlowSettingsForm):

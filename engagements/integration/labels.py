@@ -53,7 +53,18 @@ REASONS = {
     "duplicate_sku": _("Several Odoo products share this SKU: the placeholder product was used."),
     "no_shipping_product": _("No shipping product configured: the placeholder product was used."),
     "no_fee_product": _("No fee product configured: the placeholder product was used."),
-    "currency_not_mapped": _("The order's currency has no Odoo pricelist mapped."),
+    "currency_not_mapped": _(
+        "The order is not in the Odoo company's currency and no Odoo pricelist in its currency is mapped."
+    ),
+    "pricelist_currency_mismatch": _("The Odoo pricelist mapped for the order's currency is in another currency."),
+    "currency_mismatch": _("Odoo booked the order in another currency than the shop's: kept in draft."),
+    "odoo_company_currency_unknown": _(
+        "Odoo's companies have different currencies: choose the company in the order settings."
+    ),
+    "marker_prefix_shared": _(
+        "Another engagement feeds this Odoo from another shop with the same reference prefix: "
+        "give this connection its own prefix in the order settings."
+    ),
     "odoo_record_deleted": _("Its Odoo record was deleted: the link is set aside."),
     "cancelled_after_import": _("Cancelled in the shop after import."),
     "cancelled_after_delivery": _("Cancelled in the shop after it was shipped: check it in Odoo."),

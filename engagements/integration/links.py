@@ -31,6 +31,6 @@ def odoo_link(connection: OdooConnection | None, item: SyncItem) -> str:
 
 def shop_link(connection: ShopConnection | None, item: SyncItem) -> str:
     page = SHOP_PAGES.get((connection.platform, item.kind)) if connection else None
-    if not (page and item.external_id.isdigit()):  # guest keys ("guest:…") have no page
+    if connection is None or not (page and item.external_id.isdigit()):  # guest keys ("guest:…") have no page
         return ""
     return page.format(base=connection.base_url, id=item.external_id)

@@ -1,4 +1,4 @@
-"""Product matching: which Odoo variant is which shop item (research §5.3 bootstrap_bindings, case C17).
+"""Product matching: which Odoo variant is which shop item (`bootstrap_bindings`).
 
 Run once at onboarding, before any price or stock push: it is what keeps a catalogue from
 being duplicated. It reads the active, non-service Odoo `product.product` records (explicit
@@ -26,25 +26,24 @@ against a concurrent approval.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from engagements.integration import clients
+from engagements.integration import runner
 from engagements.integration.flows import runs
-from engagements.integration.gateway.base import READ_BATCH, GatewayError, OdooGateway
+from engagements.integration.gateway.base import READ_BATCH, OdooGateway
 from engagements.integration.models import Binding, Flow, SyncRun
-from engagements.integration.shops.base import ShopVariant
+from engagements.integration.shops.base import ShopClient, ShopVariant
 from engagements.models import Engagement
 from engagements.services import event_record
 from portal.errors import DomainError
 from portal.models import User
 
-logger = logging.getLogger(__name__)
 KIND = "product_variant"
 ODOO_FIELDS = ["default_code", "barcode", "product_tmpl_id", "name", "display_name"]
 
@@ -234,7 +233,7 @@ def _bindable(report: runs.Report, engagement: Engagement, proposal: Proposal) -
     by_odoo, by_external = _existing(engagement)
     free = []
     for pair in proposal.matches:
-        where = {"kind": KIND, "external_id": pair.shop.external_id, "odoo_id": pair.odoo.id}
+        where: dict[str, Any] = {"kind": KIND, "external_id": pair.shop.external_id, "odoo_id": pair.odoo.id}
         diff = _describe(pair.odoo, pair.shop, by=pair.by, key=pair.key)
         bound = by_odoo.get(pair.odoo.id) or by_external.get(pair.shop.external_id)
         if bound is None:
@@ -276,7 +275,12 @@ def _apply(report: runs.Report, engagement: Engagement, proposal: Proposal, appr
         diff = _describe(pair.odoo, pair.shop, by=pair.by, key=pair.key)
         signature = _signature(pair.odoo.id, pair.shop.external_id, diff)
         fresh.add(signature)
-        where = {"kind": KIND, "external_id": pair.shop.external_id, "odoo_id": pair.odoo.id, "diff": diff}
+        where: dict[str, Any] = {
+            "kind": KIND,
+            "external_id": pair.shop.external_id,
+            "odoo_id": pair.odoo.id,
+            "diff": diff,
+        }
         if signature[:2] in approved_pairs and signature not in approved:  # the same pair, other evidence
             report.add("skipped", reason="proposal_changed", message=changed, **where)
         elif signature not in approved:
@@ -321,23 +325,14 @@ def _bind(engagement: Engagement, pair: Match) -> bool:
 
 
 def _run(engagement: Engagement, *, dry_run: bool, body: Callable[[runs.Report, Proposal], None]) -> SyncRun:
-    """Read both sides, match, let `body` fill the report; a connection failure ends the run as failed."""
-    run = runs.run_start(engagement=engagement, flow=Flow.MATCHING, dry_run=dry_run)
-    report, failure = runs.Report(), ""
-    odoo = shop = None
-    try:
-        odoo, shop = clients.odoo_gateway_for(engagement), clients.shop_client_for(engagement)
+    """Read both sides, match, let `body` fill the report (a run of flow "matching", through run_flow)."""
+
+    def work(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient) -> runs.Report:
+        report = runs.Report()
         body(report, match(odoo_products(odoo), list(shop.iter_variants())))
-    except GatewayError as error:
-        failure = f"{error.code}: {error}"
-    except Exception as error:  # never leave a run "running": that would block the next proposal
-        logger.exception("product matching run %s failed", run.public_id)
-        failure = f"unexpected_error: {type(error).__name__}"
-    finally:
-        usage = {"odoo_calls": getattr(odoo, "calls", 0), "shop_calls": getattr(shop, "calls", 0)}
-        if shop is not None:
-            shop.close()
-    return runs.run_finish(run=run, report=report, api_usage=usage, summary=failure, failed=bool(failure))
+        return report
+
+    return runner.run_flow(engagement=engagement, flow=Flow.MATCHING, dry_run=dry_run, work=work)
 
 
 def bindings_propose(*, engagement: Engagement) -> SyncRun:

@@ -2,8 +2,8 @@
 
 from collections import Counter
 
-from engagements.integration import labels
-from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
+from engagements.integration import labels, selectors
+from engagements.integration.models import SyncRun
 from engagements.models import Engagement
 from engagements.panels import Panel
 from portal.models import User
@@ -14,13 +14,14 @@ PROBLEMS = ("failed", "ambiguous", "review")
 def integration_panel(engagement: Engagement, user: User) -> Panel | None:
     if engagement.status in ("lead", "diagnosis", "quoted", "cancelled"):
         return None
-    last_run = SyncRun.objects.filter(engagement=engagement, dry_run=False).order_by("-started_at").first()
+    last_run = selectors.run_list_for_user(user).filter(engagement=engagement, dry_run=False).first()
+    odoo, shop = selectors.connections_for_user(user, engagement)
     return Panel(
         "integration/_panel.html",
         {
             "engagement": engagement,
-            "odoo": OdooConnection.objects.filter(engagement=engagement).first(),
-            "shop": ShopConnection.objects.filter(engagement=engagement).first(),
+            "odoo": odoo,
+            "shop": shop,
             "internal": user.is_internal,
             "last_run": last_run,
             "attention": _attention(last_run),

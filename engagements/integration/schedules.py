@@ -3,7 +3,7 @@
 Created, changed or removed idempotently by name from the flow settings; paused (repeats = 0,
 which the django-q2 scheduler skips) while a connection of the engagement is failing, and
 resumed when a connection test passes. A scheduled run that still starts while paused is
-refused by `services.sync_run` (FLOW_PAUSED) without calling anyone.
+refused by `runner.run_flow` (FlowPaused) without calling anyone.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def sync_schedules(engagement: Engagement) -> None:
     wanted = {
         settings.flow: settings.every_minutes
         for settings in FlowSettings.objects.filter(engagement=engagement, enabled=True, every_minutes__isnull=False)
+        if settings.every_minutes is not None
     }
     prefix = schedule_name(engagement, "")
     Schedule.objects.filter(name__startswith=prefix).exclude(

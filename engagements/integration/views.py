@@ -4,18 +4,16 @@ import hashlib
 
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_q.tasks import async_task
+from django_htmx.middleware import HtmxDetails
 
-from engagements.integration import links, selectors, services, webhooks
+from engagements.integration import connections, links, runner, selectors, services, webhooks
 from engagements.integration.flows import orders
-from engagements.integration.flows.runs import RUN_IN_PROGRESS
 from engagements.integration.forms import (
     OdooConnectionForm,
     OrderSettingsForm,
@@ -24,13 +22,22 @@ from engagements.integration.forms import (
     ShopConnectionForm,
     StockSettingsForm,
 )
-from engagements.integration.models import FlowSettings, OdooConnection, ShopConnection, SyncRun
+from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
+from engagements.models import Engagement
 from engagements.selectors import engagement_list_for_user
 from portal.access import consultant_required, get_scoped_or_404
 from portal.errors import DomainError
+from portal.models import User
 
 
-def _engagement(request: HttpRequest, code: str):
+class PortalRequest(HttpRequest):
+    """What these views get: a request past `consultant_required` (its user signed in), with django-htmx's details."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+def _engagement(request: PortalRequest, code: str):
     return get_scoped_or_404(engagement_list_for_user(request.user), code=code)
 
 
@@ -39,10 +46,9 @@ def _initial(connection, fields: tuple[str, ...]) -> dict:
 
 
 @consultant_required
-def integration(request: HttpRequest, code: str) -> HttpResponse:
+def integration(request: PortalRequest, code: str) -> HttpResponse:
     engagement = _engagement(request, code)
-    odoo = OdooConnection.objects.filter(engagement=engagement).first()
-    shop = ShopConnection.objects.filter(engagement=engagement).first()
+    odoo, shop = selectors.connections_for_user(request.user, engagement)
     odoo_form = OdooConnectionForm(
         request.POST if "save_odoo" in request.POST else None,
         has_key=bool(odoo and odoo.api_key),
@@ -57,9 +63,9 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
     )
     if request.method == "POST":
         form, save = (
-            (odoo_form, services.odoo_connection_save)
+            (odoo_form, connections.odoo_connection_save)
             if "save_odoo" in request.POST
-            else (shop_form, services.shop_connection_save)
+            else (shop_form, connections.shop_connection_save)
         )
         if form.is_valid() and _saved(request, form, save, engagement):
             messages.success(request, _("Connection saved. Test it to see if it works."))
@@ -80,11 +86,11 @@ def integration(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "integration/page.html", context)
 
 
-def _saved(request: HttpRequest, form, save, engagement) -> bool:
+def _saved(request: PortalRequest, form, save, engagement) -> bool:
     """Call the save service; a secret it still needs is shown next to its field (nothing typed is lost)."""
     try:
         save(actor=request.user, engagement=engagement, request=request, **form.cleaned_data)
-    except services.SecretsRequired as refused:
+    except connections.SecretsRequired as refused:
         for name in refused.fields:
             form.add_error(name, refused.message)
         return False
@@ -102,13 +108,13 @@ def _seen(*values) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
-def _polled(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def _polled(request: PortalRequest, template: str, context: dict) -> HttpResponse:
     if request.GET.get("seen") == context["seen"]:
         return HttpResponse(status=204)
     return render(request, template, {**context, "oob": True})
 
 
-def _runs_context(request: HttpRequest, engagement) -> dict:
+def _runs_context(request: PortalRequest, engagement) -> dict:
     runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement)[:20])
     running = any(r.status == SyncRun.Status.RUNNING for r in runs)
     status = _("A run is in progress; the list follows it.") if running else _("No run in progress.")
@@ -137,25 +143,30 @@ def _check_context(engagement, connection) -> dict:
 
 
 @consultant_required
-def integration_part(request: HttpRequest, code: str, part: str) -> HttpResponse:
+def integration_part(request: PortalRequest, code: str, part: str) -> HttpResponse:
     """The runs table, or a connection's check, for the page's polling."""
     engagement = _engagement(request, code)
     if part == "runs":
         return _polled(request, "integration/_runs.html", _runs_context(request, engagement))
-    model = {"odoo": OdooConnection, "shop": ShopConnection}.get(part)
-    if model is None:
+    if part not in ("odoo", "shop"):
         raise Http404
-    check = _check_context(engagement, get_scoped_or_404(model.objects.filter(engagement=engagement)))
+    check = _check_context(engagement, _connection(request, engagement, part))
     return _polled(request, "integration/_check.html", {"check": check, "seen": check["seen"]})
 
 
-def _check(request: HttpRequest, code: str, model) -> HttpResponse:
+def _connection(request: PortalRequest, engagement: Engagement, kind: str) -> OdooConnection | ShopConnection:
+    if kind == "odoo":
+        return get_scoped_or_404(selectors.odoo_connection_list_for_user(request.user), engagement=engagement)
+    return get_scoped_or_404(selectors.shop_connection_list_for_user(request.user), engagement=engagement)
+
+
+def _check(request: PortalRequest, code: str, kind: str) -> HttpResponse:
     """Queue a check for the worker. From htmx, the answer is the check's part, which then polls."""
     engagement = _engagement(request, code)
-    connection = get_scoped_or_404(model.objects.filter(engagement=engagement))
+    connection = _connection(request, engagement, kind)
     refused = None
     try:
-        services.connection_check_request(actor=request.user, connection=connection, request=request)
+        connections.connection_check_request(actor=request.user, connection=connection, request=request)
     except DomainError as error:
         refused = error.message
     if request.htmx:
@@ -163,7 +174,7 @@ def _check(request: HttpRequest, code: str, model) -> HttpResponse:
         context = {"check": {**_check_context(engagement, connection), "refused": refused}, "oob": True}
         return render(request, "integration/_check.html", context)
     if refused:
-        messages.error(request, refused)
+        messages.error(request, str(refused))
     else:
         messages.info(request, _("Checking the connection; the result appears on this page."))
     return redirect("integration:page", code=engagement.code)
@@ -171,36 +182,36 @@ def _check(request: HttpRequest, code: str, model) -> HttpResponse:
 
 @consultant_required
 @require_POST
-def odoo_check(request: HttpRequest, code: str) -> HttpResponse:
-    return _check(request, code, OdooConnection)
+def odoo_check(request: PortalRequest, code: str) -> HttpResponse:
+    return _check(request, code, "odoo")
 
 
 @consultant_required
 @require_POST
-def shop_check(request: HttpRequest, code: str) -> HttpResponse:
-    return _check(request, code, ShopConnection)
+def shop_check(request: PortalRequest, code: str) -> HttpResponse:
+    return _check(request, code, "shop")
 
 
 @consultant_required
 @require_POST
-def run_now(request: HttpRequest, code: str, flow: str) -> HttpResponse:
+def run_now(request: PortalRequest, code: str, flow: str) -> HttpResponse:
     """Queue a run (or a dry run) for the worker; the page follows its progress."""
     engagement = _engagement(request, code)
-    if flow not in services.FLOWS:
+    if flow not in runner.FLOWS:
         raise Http404
     dry_run = request.POST.get("dry_run") == "1"
-    if SyncRun.objects.filter(engagement=engagement, flow=flow, status=SyncRun.Status.RUNNING).exists():
-        messages.error(request, str(RUN_IN_PROGRESS))
-        return redirect("integration:page", code=engagement.code)
-    transaction.on_commit(lambda: async_task("engagements.integration.tasks.sync_run", engagement.pk, flow, dry_run))
-    messages.info(request, _("Dry run queued.") if dry_run else _("Run queued."))
+    try:
+        services.run_request(engagement=engagement, flow=flow, dry_run=dry_run)
+    except DomainError as refused:
+        messages.error(request, str(refused.message))
+    else:
+        messages.info(request, _("Dry run queued.") if dry_run else _("Run queued."))
     return redirect("integration:page", code=engagement.code)
 
 
-def _run_context(request: HttpRequest, public_id) -> dict:
+def _run_context(request: PortalRequest, public_id) -> dict:
     run = get_scoped_or_404(selectors.run_list_for_user(request.user), public_id=public_id)
-    odoo = OdooConnection.objects.filter(engagement=run.engagement).first()
-    shop = ShopConnection.objects.filter(engagement=run.engagement).first()
+    odoo, shop = selectors.connections_for_user(request.user, run.engagement)
     items = [(item, links.odoo_link(odoo, item), links.shop_link(shop, item)) for item in run.items.all()]
     running = run.status == SyncRun.Status.RUNNING
     if running:
@@ -212,12 +223,12 @@ def _run_context(request: HttpRequest, public_id) -> dict:
 
 
 @consultant_required
-def run_detail(request: HttpRequest, public_id) -> HttpResponse:
+def run_detail(request: PortalRequest, public_id) -> HttpResponse:
     return render(request, "integration/run_detail.html", _run_context(request, public_id))
 
 
 @consultant_required
-def run_progress(request: HttpRequest, public_id) -> HttpResponse:
+def run_progress(request: PortalRequest, public_id) -> HttpResponse:
     """The run's report, for the run page's polling while it runs."""
     return _polled(request, "integration/_run_report.html", _run_context(request, public_id))
 
@@ -231,11 +242,11 @@ SETTINGS_FORMS = {
 
 
 @consultant_required
-def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
+def flow_settings(request: PortalRequest, code: str, flow: str) -> HttpResponse:
     engagement = _engagement(request, code)
     if flow not in SETTINGS_FORMS:
         raise Http404
-    current = FlowSettings.objects.filter(engagement=engagement, flow=flow).first()
+    current = selectors.flow_settings_for_user(request.user, engagement, flow)
     initial = {
         **(current.options if current else {}),
         "enabled": bool(current and current.enabled),
@@ -260,10 +271,10 @@ def flow_settings(request: HttpRequest, code: str, flow: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-def webhook(request: HttpRequest, token: str) -> HttpResponse:
+def webhook(request: PortalRequest, token: str) -> HttpResponse:
     """A shop's webhook: no login and no CSRF token; the HMAC over the raw body authenticates it.
     Answers with a status only (nothing rendered); the work happens in the worker."""
-    connection = ShopConnection.objects.select_related("engagement").filter(webhook_token=token).first()
+    connection = selectors.shop_connection_for_webhook(token)
     if connection is None:
         return HttpResponse(status=404)
     try:
@@ -275,11 +286,8 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(status=200)
 
 
-MATCHING_TASK = "engagements.integration.matching.bindings_task"
-
-
-def _matching_context(request: HttpRequest, engagement) -> dict:
-    matching_runs = list(selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="matching")[:20])
+def _matching_context(request: PortalRequest, engagement) -> dict:
+    matching_runs = list(selectors.matching_run_list_for_user(request.user, engagement)[:20])
     proposal = next((r for r in matching_runs if r.dry_run), None)
     applied = next((r for r in matching_runs if not r.dry_run), None)
     items = list(proposal.items.all()) if proposal else []
@@ -297,44 +305,46 @@ def _matching_context(request: HttpRequest, engagement) -> dict:
         "running": running,
         "status": status,
         "seen": _seen([(r.public_id, r.status, r.counts) for r in matching_runs]),
-        "can_approve": finished
+        "can_approve": proposal is not None
+        and finished
         and proposal.counts.get("created", 0) > 0
         and not (applied and applied.started_at > proposal.started_at),
     }
 
 
 @consultant_required
-def bindings(request: HttpRequest, code: str) -> HttpResponse:
+def bindings(request: PortalRequest, code: str) -> HttpResponse:
     """Product matching: the latest proposal, grouped for review, and its approval."""
     return render(request, "integration/bindings.html", _matching_context(request, _engagement(request, code)))
 
 
 @consultant_required
-def bindings_state(request: HttpRequest, code: str) -> HttpResponse:
+def bindings_state(request: PortalRequest, code: str) -> HttpResponse:
     """The matching part of the page, for its polling while a proposal or an approval runs."""
     return _polled(request, "integration/_matching.html", _matching_context(request, _engagement(request, code)))
 
 
-def _matching_queued(request: HttpRequest, engagement, *args) -> HttpResponse:
-    if SyncRun.objects.filter(engagement=engagement, flow="matching", status=SyncRun.Status.RUNNING).exists():
-        messages.error(request, str(RUN_IN_PROGRESS))
+def _matching_queued(request: PortalRequest, engagement, proposal: SyncRun | None = None) -> HttpResponse:
+    try:
+        services.matching_request(engagement=engagement, proposal=proposal, actor=request.user)
+    except DomainError as refused:
+        messages.error(request, str(refused.message))
     else:
-        transaction.on_commit(lambda: async_task(MATCHING_TASK, engagement.pk, *args))
         messages.info(request, _("Queued: the result appears on this page."))
     return redirect("integration:bindings", code=engagement.code)
 
 
 @consultant_required
 @require_POST
-def bindings_propose(request: HttpRequest, code: str) -> HttpResponse:
+def bindings_propose(request: PortalRequest, code: str) -> HttpResponse:
     return _matching_queued(request, _engagement(request, code))
 
 
 @consultant_required
 @require_POST
-def bindings_approve(request: HttpRequest, code: str) -> HttpResponse:
+def bindings_approve(request: PortalRequest, code: str) -> HttpResponse:
     """Approve one proposal: the worker matches again and binds only what is still proposed the same way."""
     engagement = _engagement(request, code)
-    proposals = selectors.run_list_for_user(request.user).filter(engagement=engagement, flow="matching", dry_run=True)
+    proposals = selectors.matching_run_list_for_user(request.user, engagement).filter(dry_run=True)
     proposal = get_scoped_or_404(proposals, public_id=request.POST.get("proposal"))
-    return _matching_queued(request, engagement, str(proposal.public_id), request.user.pk)
+    return _matching_queued(request, engagement, proposal)

@@ -17,7 +17,7 @@ Delivery keys (unique per engagement and source, so a re-delivery is stored once
   on retries) is not covered by the signature, so a captured body re-sent with new ids would pass
   as new deliveries. A body older than SHOPIFY_MAX_AGE, or than a version of the same record the
   inbox has, is stale: not stored, not run.
-- WooCommerce: `<resource>:<id>:<date_modified_gmt>` (research case A6). Its Delivery-ID is
+- WooCommerce: `<resource>:<id>:<date_modified_gmt>`. Its Delivery-ID is
   `wp_hash(id . time())`, new on every delivery, so one saved version sent twice (order.created
   and order.updated for one save, or a hook re-sent by hand) would pass as two. Bodies without
   `date_modified_gmt` (`order.deleted` sends `{"id": N}`; `action.*`) use the Delivery-ID:
@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -48,11 +49,10 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from engagements.integration import services
-from engagements.integration.flows.runs import RUN_IN_PROGRESS
-from engagements.integration.models import InboxEvent, ShopConnection, SyncRun
+from engagements.integration import runner
+from engagements.integration.errors import FlowPaused, RunInProgress
+from engagements.integration.models import Flow, InboxEvent, ShopConnection, SyncRun
 from engagements.models import Engagement
-from portal.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +149,8 @@ def verify_signature(*, platform: str, secret: str, headers: Mapping[str, str], 
     digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
     if hmac.compare_digest(given.encode(), base64.b64encode(digest)):
         return
-    # Jumpseller documents base64; one integration compares a hex digest (fixtures README, open
-    # point 8). Both spell the same 256-bit HMAC, so taking either is no weaker.
+    # Jumpseller documents base64; some integrations compare a hex digest. Both spell the same
+    # 256-bit HMAC, so taking either is no weaker.
     if platform == "jumpseller" and hmac.compare_digest(given.lower().encode(), digest.hex().encode()):
         return
     raise Refused("signature_mismatch")
@@ -208,7 +208,8 @@ def _shopify(headers: Mapping[str, str], body: bytes, data: dict) -> Delivery:
 def _jumpseller(headers: Mapping[str, str], body: bytes, data: dict) -> Delivery:
     topic = headers.get("Jumpseller-Event") or ""
     kind = topic.partition("_")[0]  # "order_paid" → order, "product_stock_updated" → product
-    resource = data.get(kind) if isinstance(data.get(kind), dict) else data  # {"order": {…}}
+    nested = data.get(kind)
+    resource: dict[str, Any] = nested if isinstance(nested, dict) else data  # {"order": {…}}
     external_id = str(resource.get("id") or "")
     key = f"{topic}:{external_id}:{_digest(body)}"
     return Delivery(topic, kind, external_id, _moment(headers.get("Jumpseller-Triggered-At")), key, _kept(resource))
@@ -355,7 +356,8 @@ def _triage(engagement: Engagement, events: list[InboxEvent], counts: Counter) -
         .values("source", "external_id")
         .annotate(latest=Max("external_updated_at"))
     )
-    ignored, orders = [], []
+    ignored: list[InboxEvent] = []
+    orders: list[InboxEvent] = []
     for event in events:
         seen = latest.get((event.source, event.external_id))
         older = bool(seen and event.external_updated_at and event.external_updated_at < seen)
@@ -368,16 +370,18 @@ def _triage(engagement: Engagement, events: list[InboxEvent], counts: Counter) -
 def _run_orders(engagement: Engagement, events: list[InboxEvent], counts: Counter) -> bool:
     """One webhook run of the orders flow for the named orders; False when it could not start."""
     try:
-        run = services.sync_run(
+        run = runner.run_flow(
             engagement=engagement,
-            flow="orders",
+            flow=Flow.ORDERS,
             trigger=SyncRun.Trigger.WEBHOOK,
             external_ids=[event.external_id for event in events],
         )
-    except DomainError as refused:  # a run of the flow is going (a poll, another drain), or it is paused
+    except RunInProgress:  # a poll or another drain: drained again once it is over
         counts["deferred"] += len(events)  # they stay NEW
-        if refused.message is RUN_IN_PROGRESS or str(refused) == str(RUN_IN_PROGRESS):  # not FLOW_PAUSED
-            _drain_later(engagement)
+        _drain_later(engagement)
+        return False
+    except FlowPaused:  # the retry schedule drains them once a connection check passes
+        counts["deferred"] += len(events)
         return False
     # Marked only now, after the run. An order that failed leaves its event FAILED: the run report
     # says why, and the flow's own retries and the next poll take it from there (a webhook run

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -38,6 +36,7 @@ from engagements.models import (
 )
 from portal import services as people
 from portal.audit import client_ip
+from portal.clock import business_tz
 from portal.errors import DomainError
 from portal.models import ClientCompany, Role, User
 from portal.notifications import email_enqueue, staff_addresses
@@ -63,10 +62,6 @@ CHECKLIST = [
     (ChecklistKind.VALIDATION_OWNER, True),
     (ChecklistKind.VALIDATIONS, False),
 ]
-
-
-def business_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def actor_role(actor: User | None) -> str:

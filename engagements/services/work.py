@@ -233,7 +233,7 @@ def _check_log(values: dict, steps: list[dict]) -> None:
 @transaction.atomic
 def session_log_publish(*, actor: User, session: Session, values: dict, next_steps: list[dict]) -> Session:
     """Write the log of a held session (scheduled, its time come) and show it to
-    the client at once (sheet §8).
+    the client at once.
 
     `values`: objective, activity, minutes_used, progress_status.
     `next_steps`: [{"description", "owner" (client/consultant), "due_date"}].

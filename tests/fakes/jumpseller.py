@@ -70,7 +70,7 @@ def _load(name: str):
 
 ERRORS = _load("errors.json")
 HOOK = _load("docs_hook_create.json")["response"]["hook"]
-HOOK_EVENTS = {  # API v1 (research §2.3)
+HOOK_EVENTS = {  # API v1
     *("order_updated", "order_pending_payment", "order_paid", "order_shipped", "order_canceled", "order_abandoned"),
     *("product_created", "product_updated", "product_deleted", "product_stock_updated"),
     *("customer_created", "customer_updated", "customer_deleted"),

@@ -3,8 +3,11 @@
 Behaviour follows the recorded exchanges in tests/fakes/data/odoo17 (see its
 README): the JSON-RPC envelope, `common.login`, `object.execute[_kw]`, HTTP
 200 for every answer with errors in `error.data`, `create` with a dict or a
-list, domains, `read` of missing ids giving `[]`, `action_confirm` twice
-being a UserError. The seed data is the lab database of the recordings.
+list (one transaction: one refused record rolls the list back, its ids used
+up), domains, `read` of missing ids giving `[]`, `action_confirm` twice
+being a UserError, `write_date` kept with microseconds and read to the
+second, an order's currency from its pricelist or the company. The seed data
+is the lab database of the recordings (the company is in CLP here).
 
 Knobs for tests: `latency` (seconds per call), `fail_next` (a list of error
 names to answer with, one per call), `fail_on` (the same for one model and
@@ -28,6 +31,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -254,13 +258,24 @@ def seed() -> dict[str, dict[int, dict]]:
                 "warehouse_id": [1, "WH"],
             },
         },
-        "stock.warehouse": {WAREHOUSE: {"id": WAREHOUSE, "name": "WH", "code": "WH"}},
+        "stock.warehouse": {
+            WAREHOUSE: {"id": WAREHOUSE, "name": "WH", "code": "WH", "lot_stock_id": [WH_STOCK, "WH/Stock"]}
+        },
+        "stock.quant": {},  # inventory counts (the quantities themselves are in FakeOdoo.quants)
         "sale.order": {},
         "sale.order.line": {},
         "stock.move": {},
         "res.users": {2: {"id": 2, "name": "Administrator"}},
         **_geo(),
         "ir.model": {},
+        # The lab's company was in USD (recording 27); this one is Chilean, like the shop fixtures' CLP
+        # orders. A test of another company currency writes it here. Currency ids as in the lab: USD 2
+        # (as pricelist 3 reads it), CLP 45 (recording 27: 0 decimals, rounding 1).
+        "res.company": {1: {"id": 1, "name": "My Company", "currency_id": [45, "CLP"], "country_id": [46, "Chile"]}},
+        "res.currency": {
+            2: {"id": 2, "name": "USD", "active": True, "decimal_places": 2, "rounding": 0.01},
+            45: {"id": 45, "name": "CLP", "active": True, "decimal_places": 0, "rounding": 1.0},
+        },
         # Pricelist 3 of the lab database: CAF-1KG at a fixed 16.90, the Polera logo template at -10 %.
         "product.pricelist": {
             3: {"id": 3, "name": "Tienda Online", "display_name": "Tienda Online (USD)", "currency_id": [2, "USD"]}
@@ -287,6 +302,8 @@ def _rule(rid: int, applied_on: str, compute_price: str, **values) -> dict:
     }
 
 
+# Odoo keeps these with microseconds, compares domains at that precision, and reads them to the second.
+STAMPS = ("write_date", "create_date")
 # Fields each model accepts in domains and `fields` (beyond what records carry).
 EXTRA_FIELDS = {
     "product.product": {
@@ -355,6 +372,7 @@ EXTRA_FIELDS = {
         "reference",
     },
     "ir.model": {"model", "name"},
+    "stock.quant": {"product_id", "location_id", "inventory_quantity", "quantity"},
 }
 PUBLIC_METHODS = {
     "search_read",
@@ -370,6 +388,7 @@ PUBLIC_METHODS = {
     "name_search",
     "context_get",
     "get_contextual_price",
+    "action_apply_inventory",
 }
 
 
@@ -386,7 +405,9 @@ class FakeOdoo:
     # Constraints a test installs, as Odoo's @api.constrains answer: (model, values) → a ValidationError
     # message or None. Checked on create and write before anything is stored (one call, one transaction).
     constraints: list = field(default_factory=list)
-    fail_on: dict = field(default_factory=dict)  # (model, method) -> error names, one per such call
+    # (model, method) -> error names, one per such call (None: that call is answered as usual)
+    fail_on: dict = field(default_factory=dict)
+    made: list | None = None  # (model, id) taken by the create going on: rolled back if it fails
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     data: dict = field(default_factory=seed)
     quants: dict = field(
@@ -416,25 +437,27 @@ class FakeOdoo:
     def move(
         self, product_id: int, quantity: float, *, location: int = WH_STOCK, when: str = "2026-11-23 09:00:00"
     ) -> int:
-        """A done stock move (a receipt if positive, a delivery if negative) that changes on-hand stock."""
+        """A done stock move (a receipt if positive, a delivery if negative) that changes on-hand stock.
+        `when` may carry microseconds ("2026-11-23 09:00:00.250000"), as Odoo stores them."""
         with self.lock:
-            self.quants[(product_id, location)] = self.quants.get((product_id, location), 0.0) + quantity
-            mid = self._new_id("stock.move")
-            product = self.data["product.product"][product_id]
-            self.data["stock.move"][mid] = {
-                "id": mid,
-                "reference": "Fake move",
-                "product_id": [product_id, product["display_name"]],
-                "product_uom_qty": abs(quantity),
-                "quantity": abs(quantity),
-                "state": "done",
-                "write_date": when,
-                "location_id": [14, "Virtual Locations/Inventory adjustment"]
-                if quantity > 0
-                else [location, "WH/Stock"],
-                "location_dest_id": [location, "WH/Stock"] if quantity > 0 else [5, "Partners/Customers"],
-            }
-            return mid
+            return self._move(product_id, quantity, location, when)
+
+    def _move(self, product_id: int, quantity: float, location: int, when: str) -> int:
+        self.quants[(product_id, location)] = self.quants.get((product_id, location), 0.0) + quantity
+        mid = self._new_id("stock.move")
+        product = self.data["product.product"][product_id]
+        self.data["stock.move"][mid] = {
+            "id": mid,
+            "reference": "Fake move",
+            "product_id": [product_id, product.get("display_name") or product.get("name")],
+            "product_uom_qty": abs(quantity),
+            "quantity": abs(quantity),
+            "state": "done",
+            "write_date": when,
+            "location_id": [14, "Virtual Locations/Inventory adjustment"] if quantity > 0 else [location, "WH/Stock"],
+            "location_dest_id": [location, "WH/Stock"] if quantity > 0 else [5, "Partners/Customers"],
+        }
+        return mid
 
     # ------------------------------------------------------------ dispatch
     def handle(self, path: str, params: dict) -> Any:
@@ -465,8 +488,8 @@ class FakeOdoo:
 
     def _execute(self, service: str, model: str, name: str, args: list, kwargs: dict) -> Any:
         self.calls.append((service, model, name))
-        if self.fail_on.get((model, name)):
-            raise OdooError(self.fail_on[(model, name)].pop(0), "injected failure")
+        if self.fail_on.get((model, name)) and (failure := self.fail_on[(model, name)].pop(0)):
+            raise OdooError(failure, "injected failure")
         with self.lock:
             result = self._call(model, name, args, kwargs)
         if name in ("create", "write") and self.commit_then_stall and model in (self.stall_models or {model}):
@@ -544,6 +567,8 @@ class FakeOdoo:
         return known
 
     def _value(self, model: str, record: dict, name: str, context: dict):
+        if name in STAMPS and record.get(name):  # stored with microseconds, read to the second (recording 08)
+            return record[name][:19]
         if model == "product.product" and name in ("qty_available", "free_qty", "virtual_available"):
             return self._quantity(record["id"], name, context)
         if name == "is_storable":  # Odoo 18: a goods product ("consu") with its stock tracked
@@ -584,7 +609,7 @@ class FakeOdoo:
             raise OdooError(
                 "builtins.ValueError", f"Invalid field {model}.{name} in leaf {tuple(leaf)!r}".replace('"', "'")
             )
-        actual = self._value(model, record, name, context)
+        actual = record.get(name, False) if name in STAMPS else self._value(model, record, name, context)
         if isinstance(actual, list) and len(actual) == 2 and isinstance(actual[0], int):
             actual = actual[0]  # many2one compares by id
         if op == "=":
@@ -701,6 +726,18 @@ class FakeOdoo:
             return product["lst_price"] * (1 - rule["percent_price"] / 100)
         return product["lst_price"]
 
+    def m_action_apply_inventory(self, model, context, ids):
+        """stock.quant: each count becomes the on-hand quantity, through a done move (an inventory
+        adjustment), dated now with microseconds as Odoo stores them."""
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        for quant in [self.data[model][i] for i in ([ids] if isinstance(ids, int) else ids)]:
+            product_id, location = quant["product_id"], quant["location_id"]
+            counted = float(quant.get("inventory_quantity") or 0.0)
+            difference = counted - self.quants.get((product_id, location), 0.0)
+            if difference:
+                self._move(product_id, difference, location, now)
+        return True
+
     def _constrain(self, model: str, values: list[dict]) -> None:
         for vals in values:
             for check in self.constraints:
@@ -720,9 +757,19 @@ class FakeOdoo:
         return out
 
     def m_create(self, model, context, values):
+        """One call, one transaction (recording 26): a record refused rolls the whole list back, but the
+        ids (and the sale orders' names) it took are used up, as PostgreSQL sequences are."""
         many = isinstance(values, list)
         self._constrain(model, values if many else [values])
-        ids = [self._create_one(model, vals) for vals in (values if many else [values])]
+        self.made = []
+        try:
+            ids = [self._create_one(model, vals) for vals in (values if many else [values])]
+        except OdooError:
+            for made_model, made_id in self.made:
+                self.data[made_model].pop(made_id, None)
+            raise
+        finally:
+            self.made = None
         return ids if many else ids[0]
 
     def m_write(self, model, context, ids, values):
@@ -774,6 +821,8 @@ class FakeOdoo:
 
     def _new_id(self, model: str) -> int:
         self.next_ids[model] = self.next_ids.get(model, 1) + 1
+        if self.made is not None:
+            self.made.append((model, self.next_ids[model] - 1))
         return self.next_ids[model] - 1
 
     def _create_one(self, model: str, vals: dict) -> int:
@@ -825,7 +874,7 @@ class FakeOdoo:
             "invoice_status": "no",
             "invoice_ids": [],
             "effective_date": False,
-            "pricelist_id": vals.get("pricelist_id", False),
+            **self._pricing(vals.get("pricelist_id")),
         }
         for key, kind in (("partner_invoice_id", "invoice"), ("partner_shipping_id", "delivery")):
             pid = vals.get(key) or self._address_get(vals["partner_id"], kind)
@@ -838,6 +887,20 @@ class FakeOdoo:
         self.data["sale.order"][oid] = order
         return oid
 
+    def _pricing(self, pricelist_id: int | None) -> dict:
+        """An order's pricelist and currency: the pricelist's, else the company's (recording 27).
+        Prices are taken as given: like Odoo without a rate, nothing is converted."""
+        pricelist = self.data["product.pricelist"].get(pricelist_id) if pricelist_id else None
+        if pricelist_id and pricelist is None:
+            raise OdooError(
+                "odoo.exceptions.MissingError",
+                f"Record does not exist or has been deleted.\n(Record: product.pricelist({pricelist_id},), User: 2)",
+            )
+        if pricelist is None:
+            return {"pricelist_id": False, "currency_id": list(self.data["res.company"][1]["currency_id"])}
+        name = pricelist.get("display_name") or pricelist["name"]
+        return {"pricelist_id": [pricelist["id"], name], "currency_id": list(pricelist["currency_id"])}
+
     def _create_line(self, order_id: int, line: dict, sequence: int) -> int:
         product = self.data["product.product"].get(line.get("product_id"))
         if product is None:
@@ -847,7 +910,7 @@ class FakeOdoo:
         field, gone = (
             ("tax_ids", "tax_id") if self.version_info["server_version_info"][0] >= 19 else ("tax_id", "tax_ids")
         )
-        if gone in line:  # Odoo 19 renamed the line's taxes field (research §4.4)
+        if gone in line:  # Odoo 19 renamed the line's taxes field
             raise OdooError("builtins.ValueError", f"Invalid field '{gone}' on model 'sale.order.line'")
         taxes = [c[2] for c in line.get(field, []) if c[0] == 6]
         tax_ids = taxes[0] if taxes else product["taxes_id"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engagements.integration import services
+from engagements.integration import connections
 from engagements.integration.demo import ORDER_OPTIONS
 from engagements.integration.models import Binding, FlowSettings
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
@@ -27,11 +27,11 @@ def wire(
     platform="woocommerce",
 ):
     """Save both connections as a consultant would, the shop's with its fake's demo keys."""
-    services.odoo_connection_save(
+    connections.odoo_connection_save(
         actor=actor, engagement=engagement, url=odoo_url, database=database, login=login, api_key=api_key
     )
     key, secret = SHOP_KEYS[platform]
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=actor, engagement=engagement, platform=platform, base_url=shop_url, api_key=key, api_secret=secret
     )
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from engagements.integration import services
+from engagements.integration import connections
 from engagements.integration.models import CheckState, Health, OdooConnection, ShopConnection
 from portal.audit import Code
 from portal.errors import DomainError
@@ -31,11 +31,11 @@ SLACK = 1.5  # what the test client, the database and the scheduler add to it
 
 def _connect(engagement, actor, kind: str, url: str, platform: str = "woocommerce"):
     if kind == "odoo":
-        return services.odoo_connection_save(
+        return connections.odoo_connection_save(
             actor=actor, engagement=engagement, url=url, database="lab", login="admin", api_key="admin"
         )
     key, secret = SHOP_KEYS[platform]
-    return services.shop_connection_save(
+    return connections.shop_connection_save(
         actor=actor, engagement=engagement, platform=platform, base_url=url, api_key=key, api_secret=secret
     )
 
@@ -78,16 +78,16 @@ def test_a_check_never_sleeps_on_retry_after(engagement, carla):
     with FakeShopServer(shop) as server:
         connection = _connect(engagement, carla, "shop", server.url)
         started = time.monotonic()
-        verdict = services.shop_connection_check(connection=connection)
+        verdict = connections.shop_connection_check(connection=connection)
     assert time.monotonic() - started < 2 and verdict["problem"] == "shop_busy"
     assert shop.requests == [("GET", "/wp-json/wc/v3/system_status")]  # the probe, once
 
 
 def test_a_check_going_on_is_not_queued_twice(client, engagement, carla):
     connection = _connect(engagement, carla, "shop", "https://tienda.example")
-    services.connection_check_request(actor=carla, connection=connection)
+    connections.connection_check_request(actor=carla, connection=connection)
     with pytest.raises(DomainError):
-        services.connection_check_request(actor=carla, connection=connection)
+        connections.connection_check_request(actor=carla, connection=connection)
     client.force_login(carla)
     response = client.post(reverse("integration:shop_check", args=[engagement.code]), follow=True)
     assert "ya se está probando" in response.content.decode()
@@ -99,13 +99,13 @@ def test_a_check_left_behind_by_a_killed_worker_is_over(engagement, carla, setti
     OdooConnection.objects.filter(pk=connection.pk).update(check_state=CheckState.AUTH, check_requested_at=past)
     connection.refresh_from_db()
     assert not connection.check_going_on()
-    services.connection_check_request(actor=carla, connection=connection)  # a new one may start
+    connections.connection_check_request(actor=carla, connection=connection)  # a new one may start
 
 
 def test_a_save_during_a_check_keeps_the_check_from_writing_its_verdict(engagement, carla):
     connection = _connect(engagement, carla, "shop", "https://tienda.example")
     _connect(engagement, carla, "shop", "https://tienda.example")  # saved again while the check ran
-    services._check_finished(connection, {"problem": "shop_auth"})  # the check, done with the old revision
+    connections._check_finished(connection, {"problem": "shop_auth"})  # the check, done with the old revision
     connection.refresh_from_db()
     assert connection.health == Health.UNKNOWN and connection.last_check == {}
     assert connection.check_state == CheckState.IDLE

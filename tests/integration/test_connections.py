@@ -7,7 +7,7 @@ import pytest
 from django.db import connection as db
 from django.urls import reverse
 
-from engagements.integration import services
+from engagements.integration import connections
 from engagements.integration.models import Health, OdooConnection
 from portal.fields import MASK, Secret
 from tests.conftest import login_with_mfa
@@ -78,29 +78,29 @@ def test_a_blank_key_keeps_the_stored_one_while_the_address_stays(client, engage
 class TestConnectionCheck:
     def test_a_working_connection_reports_version_and_rights(self, engagement, carla):
         with FakeOdooServer() as server:
-            connection = services.odoo_connection_save(
+            connection = connections.odoo_connection_save(
                 actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key="admin"
             )
-            verdict = services.odoo_connection_check(connection=connection)
+            verdict = connections.odoo_connection_check(connection=connection)
         connection.refresh_from_db()
         assert verdict["version"] == "17.0" and all(verdict["rights"].values()) and "problem" not in verdict
         assert connection.health == Health.OK and connection.odoo_major == 17
 
     def test_a_wrong_key_is_a_clear_failure_without_the_key(self, engagement, carla):
         with FakeOdooServer() as server:
-            connection = services.odoo_connection_save(
+            connection = connections.odoo_connection_save(
                 actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key=CANARY
             )
-            verdict = services.odoo_connection_check(connection=connection)
+            verdict = connections.odoo_connection_check(connection=connection)
         connection.refresh_from_db()
         assert verdict["problem"] == "odoo_auth" and connection.health == Health.FAILING
         assert CANARY not in str(connection.last_check) and CANARY not in verdict["message"]
 
     def test_an_unreachable_odoo(self, engagement, carla):
-        connection = services.odoo_connection_save(
+        connection = connections.odoo_connection_save(
             actor=carla, engagement=engagement, url="http://127.0.0.1:9", database="lab", login="a", api_key="b"
         )
-        assert services.odoo_connection_check(connection=connection)["problem"] == "odoo_unreachable"
+        assert connections.odoo_connection_check(connection=connection)["problem"] == "odoo_unreachable"
 
 
 @pytest.mark.django_db
@@ -137,11 +137,15 @@ def test_the_consultant_sets_the_flow_options_and_the_import_uses_them(client, e
     )
     settings = FlowSettings.objects.get(engagement=engagement, flow="orders")
     assert settings.enabled and settings.options["statuses"] == ["paid", "on_hold"]
-    FlowSettings.objects.filter(pk=settings.pk).update(options={**settings.options, "pricelists": {"USD": 3}})
-    client.post(url, {"statuses": ["paid"], "marker_prefix": "SHOP-", "shipping_product_id": "12"})  # switched off
+    FlowSettings.objects.filter(pk=settings.pk).update(options={**settings.options, "reconcile_days": 3})
+    fields = {"statuses": ["paid"], "marker_prefix": "SHOP-", "shipping_product_id": "12", "pricelists": "usd=3"}
+    client.post(url, fields)  # switched off
     settings.refresh_from_db()
     assert not settings.enabled and settings.options["statuses"] == ["paid"]
-    assert settings.options["pricelists"] == {"USD": 3}  # what the form does not show is kept
+    assert settings.options["reconcile_days"] == 3  # what the form does not show is kept
+    assert settings.options["pricelists"] == {"USD": 3} and 'value="USD=3"' in client.get(url).content.decode()
+    refused = client.post(url, {**fields, "pricelists": "USD=tres"})
+    assert refused.context["form"].errors["pricelists"] and 'value="USD=tres"' in refused.content.decode()
     assert _options(engagement)["marker_prefix"] == "SHOP-" and _options(engagement)["shipping_product_id"] == 12
     response = client.post(
         reverse("integration:flow_settings", args=[engagement.code, "stock"]),
@@ -165,7 +169,7 @@ def test_the_shop_connection_check(connected, carla, client, django_capture_on_c
     connection = ShopConnection.objects.get(engagement=engagement)
     assert connection.health == Health.OK and connection.last_check["version"] == "8.6.1"
     shop.revoked = True
-    verdict = services.shop_connection_check(connection=connection)
+    verdict = connections.shop_connection_check(connection=connection)
     connection.refresh_from_db()
     assert verdict["problem"] == "shop_auth" and connection.health == Health.FAILING
     assert "cs_demo" not in str(connection.last_check)
@@ -175,7 +179,7 @@ def test_the_consultant_reads_the_webhook_address_but_never_its_secret(connected
     from engagements.integration.models import ShopConnection
 
     engagement, _, _ = connected
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=carla,
         engagement=engagement,
         platform="woocommerce",

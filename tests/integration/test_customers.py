@@ -1,10 +1,8 @@
-"""The customer import, shop → Odoo (research §6 cases G44-G47), and its shop payload mappers.
+"""The customer import, shop → Odoo, and its shop payload mappers.
 
-The Odoo side is the real fake Odoo 17 over loopback HTTP, reached by the real odoorpc gateway.
-The shop side is `CustomerShop`, an in-process test double for the SHOP ONLY: it serves the
-fixture payloads (tests/fakes/data) through the real mappers of shops/customers.py, because
-the platform adapters do not have `iter_customers` yet (they are being edited elsewhere). Once
-they do, these tests should run against the fake shop servers instead.
+Both sides are real over loopback HTTP: the fake Odoo 17 through the odoorpc gateway, and the fake
+shops (WooCommerce for most cases; Shopify and Jumpseller too) through the platform adapters'
+`iter_customers` and `get_customer`, whose payloads are the recorded fixtures' (tests/fakes/data).
 """
 
 from __future__ import annotations
@@ -17,17 +15,19 @@ from pathlib import Path
 import pytest
 from stdnum.cl import rut as stdnum_rut
 
-from engagements.integration import clients, services
+from engagements.integration import connections, runner
 from engagements.integration.flows import partners
 from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncRun
-from engagements.integration.shops.base import ShopPermanentError
 from engagements.integration.shops.customers import (
     jumpseller_customer,
     jumpseller_customer_signature,
     shopify_customer,
     woocommerce_customer,
 )
+from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
+from tests.fakes.shopify import MUTATIONS, FakeShopify, FakeShopifyServer
+from tests.fakes.woocommerce import FakeShop, FakeShopServer
 from tests.integration.fixtures import WRITES, wire
 
 SHOPS = Path(__file__).resolve().parents[1] / "fakes" / "data"
@@ -42,47 +42,6 @@ def _load(platform: str, name: str):
 
 def _rut(body: int) -> str:
     return f"{body}-{stdnum_rut.calc_check_digit(str(body))}"
-
-
-# ---------------------------------------------------------------- the shop-side test double
-
-
-class CustomerShop:
-    """A shop that only lists and fetches customers, from raw platform payloads mapped by the real
-    mappers. It has no write method at all: the flow cannot write to the shop (G47)."""
-
-    def __init__(self, platform: str = "woocommerce"):
-        self.platform, self.calls, self.warnings = platform, 0, []
-        self.requests: list[tuple] = []
-        self.raw: dict[str, dict] = {}
-        self.modified: dict[str, datetime] = {}  # Jumpseller: the adapter's version times
-
-    def close(self) -> None:
-        pass
-
-    def status(self) -> dict:
-        return {"version": "test double", "name": ""}
-
-    def _map(self, key: str):
-        raw = self.raw[key]
-        if self.platform == "woocommerce":
-            return woocommerce_customer(raw)
-        if self.platform == "shopify":
-            return shopify_customer(raw)
-        return jumpseller_customer(raw, modified=self.modified[key])
-
-    def iter_customers(self, *, modified_after: datetime, modified_before: datetime):
-        self.calls += 1
-        self.requests.append(("list", modified_after, modified_before))
-        mapped = [self._map(key) for key in self.raw]
-        return iter([c for c in mapped if modified_after < c.modified <= modified_before])
-
-    def get_customer(self, customer_id: str):
-        self.calls += 1
-        self.requests.append(("get", customer_id))
-        if customer_id not in self.raw:
-            raise ShopPermanentError("Invalid ID.", code="woocommerce_rest_invalid_id")
-        return self._map(customer_id)
 
 
 def woo(customer_id: int, email: str, first: str = "Cliente", last: str = "Prueba", **changes) -> dict:
@@ -109,19 +68,19 @@ def touch(raw: dict, minutes: int = 60) -> None:
 
 
 @pytest.fixture
-def flow(engagement, carla, monkeypatch):
-    """(engagement, fake odoo, shop double) with the customer import on and both connections saved."""
-    odoo, shop = FakeOdoo(), CustomerShop()
-    shop.raw["31"] = copy.deepcopy(_load("woocommerce", "built_customer.json"))
-    with FakeOdooServer(odoo) as server:
-        wire(engagement, carla, odoo_url=server.url, shop_url="https://tienda.example.cl")
+def flow(engagement, carla):
+    """(engagement, fake odoo, fake WooCommerce shop) with the customer import on and both connections
+    saved; the shop has one customer, María González (31, built_customer.json)."""
+    odoo, shop = FakeOdoo(), FakeShop()
+    shop.customers = {31: copy.deepcopy(_load("woocommerce", "built_customer.json"))}
+    with FakeOdooServer(odoo) as odoo_server, FakeShopServer(shop) as shop_server:
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.url)
         FlowSettings.objects.create(engagement=engagement, flow="customers", enabled=True, options={})
-        monkeypatch.setattr(clients, "shop_client_for", lambda _engagement: shop)
         yield engagement, odoo, shop
 
 
 def run(engagement, **kwargs) -> SyncRun:
-    return services.sync_run(engagement=engagement, flow="customers", **kwargs)
+    return runner.run_flow(engagement=engagement, flow="customers", **kwargs)
 
 
 def item(result: SyncRun, customer_id):
@@ -212,6 +171,43 @@ def test_states_are_found_by_code_then_name_and_never_guessed():
     assert {"76.086.428-5", "76086428-5", "760864285", "CL760864285"} <= set(partners.rut_variants("760864285"))
 
 
+# ---------------------------------------------------------------- each adapter over HTTP
+
+# platform: (its fake, the fake's server, the server's attribute with the URL to save)
+PLATFORMS = {
+    "woocommerce": (FakeShop, FakeShopServer, "url"),
+    "shopify": (FakeShopify, FakeShopifyServer, "url"),
+    "jumpseller": (FakeJumpseller, FakeJumpsellerServer, "api_url"),
+}
+
+
+def _email(customer: dict) -> str:
+    """A fake customer's e-mail: Shopify's `defaultEmailAddress`, the others' `email`."""
+    return ((customer.get("defaultEmailAddress") or {}).get("emailAddress") or customer["email"]).lower()
+
+
+def _only_read(fake) -> bool:
+    """Every request a read: a GET, or a GraphQL query (no mutation)."""
+    return all(r["root"] not in MUTATIONS if isinstance(r, dict) else r[0] == "GET" for r in fake.requests)
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_each_adapter_lists_its_shops_customers_over_http_and_they_become_partners(platform, engagement, carla):
+    make_fake, make_server, url = PLATFORMS[platform]
+    odoo, shop = FakeOdoo(), make_fake()
+    expected = sorted(_email(customer) for customer in shop.customers.values())
+    with FakeOdooServer(odoo) as odoo_server, make_server(shop) as shop_server:
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=getattr(shop_server, url), platform=platform)
+        FlowSettings.objects.create(engagement=engagement, flow="customers", enabled=True, options={})
+        first = run(engagement)
+        again = run(engagement)
+    assert first.status == SyncRun.Status.SUCCEEDED and first.api_usage["shop_calls"] > 0, first.summary
+    assert first.counts["listed"] == len(expected) == first.counts["created"] + first.counts["updated"]
+    bound = Binding.objects.filter(engagement=engagement, kind="partner")
+    assert sorted(odoo.data["res.partner"][b.odoo_id]["email"] for b in bound) == expected
+    assert again.counts["created"] == again.counts["updated"] == 0 and _only_read(shop)
+
+
 # ---------------------------------------------------------------- the flow
 
 
@@ -233,7 +229,7 @@ def test_it_creates_the_partner_with_rut_country_and_state_and_binds_it(flow):
 
 def test_g44_the_same_email_with_another_name_is_the_same_partner_and_its_name_is_kept(flow):
     engagement, odoo, shop = flow
-    shop.raw = {"40": woo(40, "MARIA.GONZALEZ@andes.example", "María José", "González Soto")}
+    shop.customers = {40: woo(40, "MARIA.GONZALEZ@andes.example", "María José", "González Soto")}
     result = run(engagement)
     found = item(result, 40)
     assert found.odoo_id == 2513 and found.outcome == "review"
@@ -247,7 +243,10 @@ def test_g44_the_same_email_with_another_name_is_the_same_partner_and_its_name_i
 
 def test_g44_two_shop_customers_with_one_email_share_one_new_partner(flow):
     engagement, odoo, shop = flow
-    shop.raw = {"41": woo(41, "hogar@example.cl", "Ana", "Rojas"), "42": woo(42, "hogar@example.cl", "Pedro", "Rojas")}
+    shop.customers = {
+        41: woo(41, "hogar@example.cl", "Ana", "Rojas"),
+        42: woo(42, "hogar@example.cl", "Pedro", "Rojas"),
+    }
     result = run(engagement)
     adds_up(result)
     created = [p for p in odoo.data["res.partner"].values() if p.get("email") == "hogar@example.cl"]
@@ -258,16 +257,15 @@ def test_g44_two_shop_customers_with_one_email_share_one_new_partner(flow):
 def test_g44_a_customer_with_only_a_phone_is_bound_and_never_merged_by_phone(flow):
     engagement, odoo, shop = flow
     odoo.data["res.partner"][2513]["phone"] = "+56 9 5555 0000"
-    shop.raw = {
-        str(n): woo(n, "", f"Cliente{n}", "Sin Correo", billing={"email": "", "phone": "+56 9 5555 0000"})
-        for n in (50, 51)
+    shop.customers = {
+        n: woo(n, "", f"Cliente{n}", "Sin Correo", billing={"email": "", "phone": "+56 9 5555 0000"}) for n in (50, 51)
     }
     result = run(engagement)
     assert result.counts["created"] == 2, list(result.items.values_list("reason_code", flat=True))
     ids = {item(result, 50).odoo_id, item(result, 51).odoo_id}
     assert len(ids) == 2 and 2513 not in ids
-    touch(shop.raw["50"])
-    shop.raw["50"]["billing"]["city"] = "Ñuñoa"  # a real change: found by its binding, updated
+    touch(shop.customers[50])
+    shop.customers[50]["billing"]["city"] = "Ñuñoa"  # a real change: found by its binding, updated
     again = run(engagement)
     assert item(again, 50).outcome == "updated" and item(again, 50).odoo_id == item(result, 50).odoo_id
     assert len([p for p in odoo.data["res.partner"].values() if p.get("phone") == "+56 9 5555 0000"]) == 3
@@ -285,10 +283,10 @@ def test_g45_a_rut_in_another_format_matches_and_an_invalid_one_is_reported_not_
         "type": "contact",
         "country_id": [CL, "Chile"],
     }
-    shop.raw = {
-        "60": woo(60, "juan.perez@example.cl", "Juan", "Pérez", rut="123456785"),
-        "61": woo(61, "otra@example.cl", "Otra", "Persona", rut="12.345.678-9"),  # wrong check digit
-        "62": woo(62, "k@example.cl", "Ka", "Ka", rut="16.543.210-k"),
+    shop.customers = {
+        60: woo(60, "juan.perez@example.cl", "Juan", "Pérez", rut="123456785"),
+        61: woo(61, "otra@example.cl", "Otra", "Persona", rut="12.345.678-9"),  # wrong check digit
+        62: woo(62, "k@example.cl", "Ka", "Ka", rut="16.543.210-k"),
     }
     result = run(engagement)
     adds_up(result)
@@ -304,7 +302,7 @@ def test_g45_a_rut_two_odoo_partners_share_is_never_guessed(flow):
     for pid, vat in ((3001, "76.086.428-5"), (3002, "CL760864285")):
         odoo.data["res.partner"][pid] = {"id": pid, "name": f"Sur {pid}", "email": False, "vat": vat}
         odoo.data["res.partner"][pid].update(is_company=True, parent_id=False, type="contact")
-    shop.raw = {"70": woo(70, "compras@sur.example", "Luis", "Soto", rut=COMPANY_RUT, billing={"company": "Sur"})}
+    shop.customers = {70: woo(70, "compras@sur.example", "Luis", "Soto", rut=COMPANY_RUT, billing={"company": "Sur"})}
     result = run(engagement)
     found = item(result, 70)
     assert (found.outcome, found.reason_code, found.action) == ("review", "duplicate_rut", "skip")
@@ -313,9 +311,9 @@ def test_g45_a_rut_two_odoo_partners_share_is_never_guessed(flow):
 
 def test_a_company_rut_makes_a_company_with_the_buyer_as_its_contact(flow):
     engagement, odoo, shop = flow
-    shop.raw = {
-        "80": woo(80, "compras@distsur.example", "Luis", "Soto", rut=COMPANY_RUT, billing={"company": "Dist Sur"}),
-        "81": woo(81, "pedro@example.cl", "Pedro", "Lagos", rut=_rut(9876543), billing={"company": "Mi Pyme"}),
+    shop.customers = {
+        80: woo(80, "compras@distsur.example", "Luis", "Soto", rut=COMPANY_RUT, billing={"company": "Dist Sur"}),
+        81: woo(81, "pedro@example.cl", "Pedro", "Lagos", rut=_rut(9876543), billing={"company": "Mi Pyme"}),
     }
     result = run(engagement)
     assert result.counts["created"] == 2, list(result.items.values_list("reason_code", flat=True))
@@ -328,7 +326,9 @@ def test_a_company_rut_makes_a_company_with_the_buyer_as_its_contact(flow):
     person = odoo.data["res.partner"][item(result, 81).odoo_id]
     assert person["company_name"] == "Mi Pyme" and not person.get("is_company") and not person.get("parent_id")
     # Another buyer of the same company (its RUT) becomes a second contact, not a second company.
-    shop.raw = {"82": woo(82, "ana@distsur.example", "Ana", "Mora", rut="76.086.428-5", billing={"company": "Dist"})}
+    shop.customers = {
+        82: woo(82, "ana@distsur.example", "Ana", "Mora", rut="76.086.428-5", billing={"company": "Dist"})
+    }
     later = run(engagement, full=True)
     assert item(later, 82).outcome == "created" and "matched_by_rut" in item(later, 82).reason_code
     assert odoo.data["res.partner"][item(later, 82).odoo_id]["parent_id"][0] == company["id"]
@@ -338,7 +338,7 @@ def test_a_company_rut_makes_a_company_with_the_buyer_as_its_contact(flow):
 def test_a_company_name_alone_makes_a_company_when_the_settings_say_so(flow):
     engagement, odoo, shop = flow
     FlowSettings.objects.filter(flow="customers").update(options={"company_names": True})
-    shop.raw = {"83": woo(83, "eva@example.cl", "Eva", "Paz", billing={"company": "Taller Paz"})}
+    shop.customers = {83: woo(83, "eva@example.cl", "Eva", "Paz", billing={"company": "Taller Paz"})}
     result = run(engagement)
     (company,) = partners_named(odoo, "Taller Paz")
     assert company["is_company"] and odoo.data["res.partner"][item(result, 83).odoo_id]["parent_id"][0] == company["id"]
@@ -346,11 +346,11 @@ def test_a_company_name_alone_makes_a_company_when_the_settings_say_so(flow):
 
 def test_g46_country_and_state_by_code_then_name_and_an_unknown_one_left_empty_with_a_warning(flow):
     engagement, odoo, shop = flow
-    shop.raw = {
-        "90": woo(90, "a@example.cl", billing={"state": "Región de Valparaíso"}),  # free text in the shop
-        "91": woo(91, "b@example.cl", billing={"state": "CL-ZZ"}),
-        "92": woo(92, "c@example.cl", billing={"country": "ZZ", "state": ""}),
-        "93": woo(93, "d@example.us", billing={"country": "US", "state": "CA"}),
+    shop.customers = {
+        90: woo(90, "a@example.cl", billing={"state": "Región de Valparaíso"}),  # free text in the shop
+        91: woo(91, "b@example.cl", billing={"state": "CL-ZZ"}),
+        92: woo(92, "c@example.cl", billing={"country": "ZZ", "state": ""}),
+        93: woo(93, "d@example.us", billing={"country": "US", "state": "CA"}),
     }
     result = run(engagement)
     adds_up(result)
@@ -368,37 +368,37 @@ def test_g47_our_own_values_coming_back_change_nothing_and_odoo_edits_are_not_re
     engagement, odoo, shop = flow
     partner_id = item(run(engagement), 31).odoo_id
     before = len(writes(odoo))
-    touch(shop.raw["31"])  # saved again in the shop with the same values (or an export echoing ours)
+    touch(shop.customers[31])  # saved again in the shop with the same values (or an export echoing ours)
     echo = run(engagement)
     assert item(echo, 31).outcome == "unchanged" and len(writes(odoo)) == before
     # A real change in the shop follows where Odoo still has the value we wrote.
-    touch(shop.raw["31"])
-    shop.raw["31"].update(last_name="González Rojas")
+    touch(shop.customers[31])
+    shop.customers[31].update(last_name="González Rojas")
     changed = run(engagement)
     assert item(changed, 31).outcome == "updated" and len(writes(odoo)) == before + 1
     assert odoo.data["res.partner"][partner_id]["name"] == "María González Rojas"
     # Edited in Odoo, then the shop record is saved again unchanged: Odoo's edit stays (no ping-pong).
     odoo.data["res.partner"][partner_id]["phone"] = "+56 2 2222 2222"
-    touch(shop.raw["31"])
+    touch(shop.customers[31])
     again = run(engagement)
     assert item(again, 31).outcome == "unchanged" and len(writes(odoo)) == before + 1
     assert odoo.data["res.partner"][partner_id]["phone"] == "+56 2 2222 2222"
     # A shop change over values edited in Odoo since our write: Odoo's are kept, and reported.
     odoo.data["res.partner"][partner_id]["name"] = "María G. Rojas (mayorista)"
-    touch(shop.raw["31"])
-    shop.raw["31"].update(first_name="Mari")
+    touch(shop.customers[31])
+    shop.customers[31].update(first_name="Mari")
     conflict = run(engagement)
     found = item(conflict, 31)
     assert found.outcome == "review" and found.reason_code == "odoo_values_kept"
     assert set(found.diff["kept"]) == {"name", "phone"}
     assert odoo.data["res.partner"][partner_id]["name"] == "María G. Rojas (mayorista)"
     # Odoo → shop is not in scope: the shop was only ever read.
-    assert {request[0] for request in shop.requests} == {"list"}
+    assert {method for method, _path in shop.requests} == {"GET"}
 
 
 def test_shipping_addresses_become_delivery_contacts_without_duplicates(flow):
     engagement, odoo, shop = flow
-    raw = shop.raw["31"]
+    raw = shop.customers[31]
     raw["shipping"].update(address_1="Camino Real 77", address_2="", city="Pucón", postcode="4920000")
     first = run(engagement)
     partner_id = item(first, 31).odoo_id
@@ -421,11 +421,11 @@ def test_shipping_addresses_become_delivery_contacts_without_duplicates(flow):
 
 def test_a_dry_run_writes_nothing_anywhere_and_plans_what_the_run_does(flow):
     engagement, odoo, shop = flow
-    shop.raw.update(
+    shop.customers.update(
         {
-            "40": woo(40, "maria.gonzalez@andes.example", "María José", "González"),
-            "80": woo(80, "compras@distsur.example", "Luis", "Soto", rut=COMPANY_RUT, billing={"company": "Dist"}),
-            "91": woo(91, "b@example.cl", billing={"state": "CL-ZZ"}),
+            40: woo(40, "maria.gonzalez@andes.example", "María José", "González"),
+            80: woo(80, "compras@distsur.example", "Luis", "Soto", rut=COMPANY_RUT, billing={"company": "Dist"}),
+            91: woo(91, "b@example.cl", billing={"state": "CL-ZZ"}),
         }
     )
     plan = run(engagement, dry_run=True)
@@ -446,8 +446,8 @@ def test_a_customer_odoo_refuses_does_not_stop_the_others(flow):
             "Nombre reservado" if model == "res.partner" and values.get("name") == "Roto Roto" else None
         )
     )
-    shop.raw.update({str(n): woo(n, f"c{n}@example.cl", "Buen", f"Cliente{n}") for n in range(100, 104)})
-    shop.raw["102"] = woo(102, "roto@example.cl", "Roto", "Roto")
+    shop.customers.update({n: woo(n, f"c{n}@example.cl", "Buen", f"Cliente{n}") for n in range(100, 104)})
+    shop.customers[102] = woo(102, "roto@example.cl", "Roto", "Roto")
     result = run(engagement)
     adds_up(result)
     assert result.counts["created"] == 4 and result.counts["failed"] == 1 and result.status == SyncRun.Status.PARTIAL
@@ -463,17 +463,19 @@ def test_the_number_of_odoo_calls_does_not_grow_with_the_customers(flow, carla):
     def calls_for(count: int) -> tuple[int, int]:
         odoo = FakeOdoo()
         with FakeOdooServer(odoo) as server:
-            services.odoo_connection_save(
+            connections.odoo_connection_save(
                 actor=carla, engagement=engagement, url=server.url, database="lab", login="admin", api_key="admin"
             )
             Binding.objects.all().delete()
-            shop.raw = {str(n): woo(n, f"c{n}@example.cl", "C", str(n), rut=_rut(10_000_000 + n)) for n in range(count)}
+            shop.customers = {
+                n: woo(n, f"c{n}@example.cl", "C", str(n), rut=_rut(10_000_000 + n)) for n in range(count)
+            }
             for n in range(0, count, 2):  # half of them with their own shipping address
-                shop.raw[str(n)]["shipping"].update(address_1=f"Pasaje {n}", city="Temuco")
+                shop.customers[n]["shipping"].update(address_1=f"Pasaje {n}", city="Temuco")
             first = run(engagement, full=True)
             assert first.counts["created"] == count, first.counts
             calls = len(rpc(odoo))
-            for raw in shop.raw.values():
+            for raw in shop.customers.values():
                 touch(raw)
             run(engagement, full=True)
             return calls, len(rpc(odoo)) - calls
@@ -486,52 +488,43 @@ def test_a_webhook_named_customer_is_fetched_again_and_the_cursor_stays(flow):
     engagement, _odoo, shop = flow
     result = run(engagement, trigger="webhook", external_ids=["31", "31", "999"])
     assert result.counts["listed"] == 2 and result.counts["created"] == 1 and result.counts["failed"] == 1
-    assert ("get", "31") in shop.requests and not SyncCursor.objects.exists()
+    assert ("GET", "/wp-json/wc/v3/customers/31") in shop.requests and not SyncCursor.objects.exists()
 
 
 def test_a_bound_partner_deleted_in_odoo_is_reported_not_recreated(flow):
     engagement, odoo, shop = flow
     partner_id = item(run(engagement), 31).odoo_id
     del odoo.data["res.partner"][partner_id]
-    touch(shop.raw["31"])
+    touch(shop.customers[31])
     result = run(engagement)
     assert item(result, 31).reason_code == "odoo_record_deleted" and not partners_named(odoo, "María González")[1:]
     assert Binding.objects.get(kind="partner", external_id="customer:31").state == Binding.State.ORPHANED
 
 
-def test_a_jumpseller_customer_known_by_phone_only_is_imported_once(flow):
-    engagement, odoo, shop = flow
-    shop.platform, shop.raw = "jumpseller", {"20100009": jumpseller_raw()}
-    shop.raw["20100009"]["customer"].update(id=20100009, email=None, fullname="Juan Pérez")
-    shop.modified["20100009"] = datetime(2026, 3, 10, 12, tzinfo=UTC)
-    first = run(engagement)
+def test_a_jumpseller_customer_known_by_phone_only_is_imported_once(engagement, carla):
+    odoo, shop = FakeOdoo(), FakeJumpseller()
+    raw = jumpseller_raw()["customer"]
+    shop.customers = {20100009: {**raw, "id": 20100009, "email": None, "fullname": "Juan Pérez"}}
+    with FakeOdooServer(odoo) as odoo_server, FakeJumpsellerServer(shop) as shop_server:
+        wire(engagement, carla, odoo_url=odoo_server.url, shop_url=shop_server.api_url, platform="jumpseller")
+        FlowSettings.objects.create(engagement=engagement, flow="customers", enabled=True, options={})
+        first = run(engagement)
+        # Jumpseller gives customers no update time: the adapter versions them by content (its state).
+        again = run(engagement, full=True)
     partner = odoo.data["res.partner"][item(first, 20100009).odoo_id]
     assert partner["ref"] == "JS-C20100009" and partner["email"] is False and partner["phone"] == "+56 987654321"
     assert partner["state_id"] == [RM, "Metropolitana"] and partner["vat"] == "12345678-5"
-    shop.modified["20100009"] = datetime(2026, 3, 11, 12, tzinfo=UTC)  # a new version, same content
-    again = run(engagement)
     assert item(again, 20100009).outcome == "unchanged" and len(partners_named(odoo, "Juan Pérez")) == 1
 
 
-def test_the_order_import_finds_the_partner_the_customer_import_made(flow, carla, monkeypatch):
+def test_the_order_import_finds_the_partner_the_customer_import_made(flow):
     """One upsert for both flows: customer 31's order is placed on the partner its customer import created."""
     from engagements.integration.demo import ORDER_OPTIONS
-    from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
     engagement, odoo, _shop = flow
     first = run(engagement)
     FlowSettings.objects.create(engagement=engagement, flow="orders", enabled=True, options=ORDER_OPTIONS)
-    with FakeShopServer(FakeShop()) as woo_server:
-        services.shop_connection_save(
-            actor=carla,
-            engagement=engagement,
-            platform="woocommerce",
-            base_url=woo_server.url,
-            api_key="ck_demo",
-            api_secret="cs_demo",
-        )
-        monkeypatch.undo()
-        orders_run = services.sync_run(engagement=engagement, flow="orders")
+    orders_run = runner.run_flow(engagement=engagement, flow="orders")
     assert orders_run.counts["created"] == 2, list(orders_run.items.values_list("reason_code", flat=True))
     order = next(o for o in odoo.data["sale.order"].values() if o["client_order_ref"] == "WOO-2002")
     assert order["partner_id"][0] == item(first, 31).odoo_id

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from engagements.integration import destinations, services
+from engagements.integration import connections, destinations
 from engagements.integration.models import Health, OdooConnection, ShopConnection
 from portal.audit import Code
 from portal.models import AuditEvent
@@ -40,13 +40,13 @@ def _check(client, engagement, kind: str, capture_on_commit) -> None:
 
 
 def _save_odoo(engagement, actor, url: str, key: str = KEY, database: str = "lab") -> OdooConnection:
-    return services.odoo_connection_save(
+    return connections.odoo_connection_save(
         actor=actor, engagement=engagement, url=url, database=database, login="admin", api_key=key
     )
 
 
 def _save_shop(engagement, actor, url: str, platform: str = "woocommerce") -> ShopConnection:
-    return services.shop_connection_save(
+    return connections.shop_connection_save(
         actor=actor, engagement=engagement, platform=platform, base_url=url, api_key=SHOP_KEY, api_secret=SHOP_SECRET
     )
 
@@ -79,7 +79,7 @@ def test_moving_the_odoo_connection_asks_for_the_key_again_and_keeps_what_was_ty
 
 def test_moving_from_http_to_https_is_a_move_too(engagement, carla):
     _save_odoo(engagement, carla, "http://127.0.0.1:8069")
-    with pytest.raises(services.SecretsRequired) as refused:
+    with pytest.raises(connections.SecretsRequired) as refused:
         _save_odoo(engagement, carla, "https://127.0.0.1:8069", key="")
     assert refused.value.fields == ["api_key"]
     assert OdooConnection.objects.get(engagement=engagement).url == "http://127.0.0.1:8069"
@@ -98,7 +98,7 @@ def test_a_new_key_for_the_new_address_replaces_the_old_one_and_its_verdict(enga
 
 def test_moving_the_shop_asks_for_its_key_and_secret_again_next_to_each(client, engagement, carla):
     login_with_mfa(client, carla)
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=carla,
         engagement=engagement,
         platform="woocommerce",
@@ -113,7 +113,7 @@ def test_moving_the_shop_asks_for_its_key_and_secret_again_next_to_each(client, 
     assert all(KEYS_AGAIN_ES in str(error) for error in form.errors.values())
     assert 'value="https://tienda-nueva.example"' in response.content.decode()
     # Another platform at the same address is a move as well; a new key alone is enough for Shopify.
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=carla, engagement=engagement, platform="shopify", base_url="https://tienda.example", api_key="shpat_x"
     )
     stored = ShopConnection.objects.get(engagement=engagement)
@@ -139,8 +139,8 @@ def test_the_stored_shop_keys_never_reach_a_new_address(client, engagement, carl
     with CaptureServer() as capture:
         _save_shop(engagement, carla, "https://tienda.example")
         assert _shop_post(client, engagement, base_url=capture.url).status_code == 200  # refused: no keys typed
-        with pytest.raises(services.SecretsRequired):
-            services.shop_connection_save(
+        with pytest.raises(connections.SecretsRequired):
+            connections.shop_connection_save(
                 actor=carla, engagement=engagement, platform="woocommerce", base_url=capture.url
             )
         _check(client, engagement, "shop", django_capture_on_commit_callbacks)
@@ -151,7 +151,7 @@ def test_an_address_that_does_not_answer_as_odoo_gets_no_key(engagement, carla):
     """The key typed for this address is still not sent: neither /web/version nor version_info answered
     as Odoo (a web page came back), so the login never happened."""
     with CaptureServer() as capture:
-        verdict = services.odoo_connection_check(connection=_save_odoo(engagement, carla, capture.url))
+        verdict = connections.odoo_connection_check(connection=_save_odoo(engagement, carla, capture.url))
     assert [(r.method, r.path) for r in capture.requests] == [
         ("GET", "/web/version"),
         ("POST", "/web/webclient/version_info"),
@@ -169,7 +169,7 @@ def _odoo19(method: str, path: str) -> tuple[int, str, bytes]:
 
 def test_the_odoo_key_never_goes_with_the_unauthenticated_get_web_version(engagement, carla):
     with CaptureServer(_odoo19) as odoo:
-        verdict = services.odoo_connection_check(connection=_save_odoo(engagement, carla, odoo.url))
+        verdict = connections.odoo_connection_check(connection=_save_odoo(engagement, carla, odoo.url))
     probe, *signed_in = odoo.requests
     assert (probe.method, probe.path) == ("GET", "/web/version") and KEY not in probe.text()
     assert "Authorization" not in probe.headers and "X-Odoo-Database" not in probe.headers
@@ -188,7 +188,7 @@ SHOPS = {  # platform: the address the connection is saved with, on the capture 
 def test_an_address_that_does_not_answer_as_the_shop_gets_no_key(engagement, carla, platform):
     with CaptureServer() as capture:
         connection = _save_shop(engagement, carla, capture.url + SHOPS[platform], platform=platform)
-        verdict = services.shop_connection_check(connection=connection)
+        verdict = connections.shop_connection_check(connection=connection)
     assert len(capture.requests) == 1  # the probe, without keys
     assert not capture.saw(SHOP_KEY) and not capture.saw(SHOP_SECRET)
     assert verdict["problem"] == "shop_not_recognised" and ShopConnection.objects.get().health == Health.FAILING
@@ -227,8 +227,8 @@ def test_a_connection_saved_at_a_local_address_is_not_contacted_outside_tests(en
     with CaptureServer() as capture:
         odoo, shop = _save_odoo(engagement, carla, capture.url), _save_shop(engagement, carla, capture.url)
         settings.INTEGRATION_ALLOW_LOCAL = False  # e.g. a production database restored with demo data
-        odoo_verdict = services.odoo_connection_check(connection=odoo)
-        shop_verdict = services.shop_connection_check(connection=shop)
+        odoo_verdict = connections.odoo_connection_check(connection=odoo)
+        shop_verdict = connections.shop_connection_check(connection=shop)
     assert capture.requests == []
     assert (odoo_verdict["problem"], shop_verdict["problem"]) == ("odoo_local_address", "shop_local_address")
 

@@ -147,7 +147,7 @@ def test_a_new_order_dated_before_the_window_is_still_listed(shop, clock):
 
 
 def test_an_old_order_changed_without_a_webhook_is_caught_by_the_rescan(shop, clock):
-    """B15: an order paid yesterday is cancelled in the admin today; nothing dates that change
+    """An order paid yesterday is cancelled in the admin today; nothing dates that change
     and no webhook arrives. The re-scan sees a new version and stamps it with the run's time."""
     fake, server = shop
     first = _client(server, clock)

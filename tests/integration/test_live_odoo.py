@@ -25,7 +25,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from engagements.integration import services
+from engagements.integration import runner
 from engagements.integration.gateway.base import GatewayError
 from engagements.integration.gateway.odoo import OdoorpcGateway
 from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncRun
@@ -229,7 +229,7 @@ def _odoo_orders(live: Live, marker: str) -> list[dict]:
 
 
 def test_both_shop_orders_become_sale_orders_once_and_a_second_run_creates_nothing(live):
-    run = services.sync_run(engagement=live.engagement, flow="orders")
+    run = runner.run_flow(engagement=live.engagement, flow="orders")
     assert run.status == SyncRun.Status.SUCCEEDED, (
         run.summary,
         list(run.items.values_list("external_id", "reason_code", "message")),
@@ -251,7 +251,7 @@ def test_both_shop_orders_become_sale_orders_once_and_a_second_run_creates_nothi
         assert {line["product_id"][0] for line in lines} == expected  # found by SKU, none on the placeholder
     assert Binding.objects.filter(engagement=live.engagement, kind="sale_order").count() == 2
 
-    second = services.sync_run(engagement=live.engagement, flow="orders")
+    second = runner.run_flow(engagement=live.engagement, flow="orders")
     assert second.counts["listed"] >= 1 and second.counts["unchanged"] == second.counts["listed"]
     assert second.counts["created"] == 0
     assert live.odoo.search_count("sale.order", [["client_order_ref", "in", live.markers()]]) == 2
@@ -266,7 +266,7 @@ def test_a_dry_run_writes_nothing_in_odoo_nor_here(live, monkeypatch):
         return execute(self, model, method, args, kwargs)
 
     monkeypatch.setattr(OdoorpcGateway, "_execute", spy)
-    run = services.sync_run(engagement=live.engagement, flow="orders", dry_run=True)
+    run = runner.run_flow(engagement=live.engagement, flow="orders", dry_run=True)
     monkeypatch.undo()
     assert run.status == SyncRun.Status.SUCCEEDED, list(run.items.values_list("external_id", "reason_code"))
     assert run.counts["created"] == 2 and set(run.items.values_list("action", flat=True)) == {"would_create"}
@@ -305,10 +305,10 @@ def test_the_stock_pushed_to_the_shop_is_odoo_free_qty_minus_the_buffer(live):
     _count(live, location_id, COUNTED)
     # Orders first (their confirmation reserves stock in Odoo); otherwise the export would hold back
     # the units of the shop's unimported orders, which is tested against the fakes.
-    imported = services.sync_run(engagement=live.engagement, flow="orders")
+    imported = runner.run_flow(engagement=live.engagement, flow="orders")
     assert imported.status == SyncRun.Status.SUCCEEDED, list(imported.items.values_list("reason_code", "message"))
 
-    run = services.sync_run(engagement=live.engagement, flow="stock")
+    run = runner.run_flow(engagement=live.engagement, flow="stock")
     assert run.status == SyncRun.Status.SUCCEEDED, (run.summary, list(run.items.values("reason_code", "message")))
     assert run.counts["listed"] == 3 and run.counts["updated"] == 3
     ids = [live.products[sku] for sku in STORABLE]
@@ -344,7 +344,7 @@ def test_the_prices_pushed_to_the_shop_are_odoo_list_prices_with_iva_in_whole_pe
         engagement=live.engagement, flow="prices", options={"tax_included": True, "tax_rate": "19", "currency": "CLP"}
     )
     _bind_catalogue(live)
-    run = services.sync_run(engagement=live.engagement, flow="prices")
+    run = runner.run_flow(engagement=live.engagement, flow="prices")
     assert run.status == SyncRun.Status.SUCCEEDED, (run.summary, list(run.items.values("reason_code", "message")))
     assert run.counts["updated"] == 3
     rows = live.odoo.read("product.product", list(live.products.values()), ["lst_price", "taxes_id"])
@@ -355,18 +355,18 @@ def test_the_prices_pushed_to_the_shop_are_odoo_list_prices_with_iva_in_whole_pe
         gross = Decimal(str(row["lst_price"])) * (1 if set(row["taxes_id"]) & included else Decimal("1.19"))
         record = live.shop.variations[int(external)] if parent else live.shop.products[int(external)]
         assert record["regular_price"] == str(gross.quantize(Decimal(1), rounding="ROUND_HALF_UP")), sku
-    again = services.sync_run(engagement=live.engagement, flow="prices")
+    again = runner.run_flow(engagement=live.engagement, flow="prices")
     assert again.counts["unchanged"] == 3 and again.api_usage["shop_calls"] == 0
 
 
 def test_the_shop_customers_become_odoo_partners_once(live):
     FlowSettings.objects.create(engagement=live.engagement, flow="customers", options={"initial_days": 3650})
-    run = services.sync_run(engagement=live.engagement, flow="customers")
+    run = runner.run_flow(engagement=live.engagement, flow="customers")
     assert run.status != SyncRun.Status.FAILED, (run.summary, list(run.items.values("reason_code", "message")))
     customers = list(live.shop.customers.values())
     assert run.counts["listed"] == len(customers) and run.counts["created"] == len(customers)
     for customer in customers:
         rows = live.odoo.search_read("res.partner", [["email", "=ilike", customer["email"]]], ["name", "parent_id"])
         assert len(rows) == 1, f"{customer['email']} is in Odoo {len(rows)} times"
-    again = services.sync_run(engagement=live.engagement, flow="customers", full=True)
+    again = runner.run_flow(engagement=live.engagement, flow="customers", full=True)
     assert again.counts["created"] == 0 and again.counts["failed"] == 0

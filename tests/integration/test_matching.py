@@ -1,6 +1,6 @@
 """Product matching (bootstrap_bindings): Odoo variants ⇄ shop items by SKU then barcode, on the three
 shops, over loopback HTTP. A proposal writes nothing; approving matches again and binds what is still
-proposed the same way; nothing is ever guessed (C17)."""
+proposed the same way; nothing is ever guessed."""
 
 from decimal import Decimal
 
@@ -64,7 +64,7 @@ def test_a_sku_on_exactly_one_record_each_side_pairs_them_then_the_barcode_does(
 
 
 def test_a_duplicate_on_either_side_pairs_nothing_and_every_record_carrying_it_is_reported():
-    """C17: never guessed, not even by the barcode the duplicates may also have."""
+    """Never guessed, not even by the barcode the duplicates may also have."""
     proposal = match(
         [_odoo(1, "A", "780"), _odoo(2, "A"), _odoo(3, "B"), _odoo(4, "D", "999")],
         [_shop("10", "A", "780"), _shop("20", "B"), _shop("21", "B"), _shop("30", "", "999"), _shop("31", "", "999")],
@@ -173,7 +173,7 @@ def test_jumpseller_products_with_and_without_variants_are_proposed(jumpseller):
 
 @pytest.mark.django_db
 def test_missing_and_duplicate_skus_on_either_side_are_reported_never_guessed(connected):
-    """C17 against WooCommerce and Odoo: duplicates in Odoo (which allows them) and in the shop."""
+    """Against WooCommerce and Odoo: duplicates in Odoo (which allows them) and in the shop."""
     engagement, odoo, shop = connected
     odoo.m_create("product.product", {}, {"name": "Café duplicado", "default_code": "CAF-1KG", "type": "product"})
     shop.variations[512]["sku"] = "POL-M-AZUL"  # two shop items with one SKU

@@ -97,7 +97,7 @@ def test_a_read_that_times_out_is_only_retryable():
 
 
 def test_a_private_method_is_refused_at_once_as_permanent(server):
-    """H50 (probe P1): Odoo refuses private methods over RPC; retrying cannot help."""
+    """Odoo refuses private methods over RPC; retrying cannot help."""
     gateway = _gateway(server)
     with pytest.raises(PermanentError) as refused:
         gateway.call("sale.order", "_action_confirm", [1])
@@ -105,7 +105,7 @@ def test_a_private_method_is_refused_at_once_as_permanent(server):
 
 
 def test_a_serialization_failure_is_retryable():
-    """H50: a concurrent update in Odoo's database: the same call can simply be made again."""
+    """A concurrent update in Odoo's database: the same call can simply be made again."""
     fake = FakeOdoo()
     with FakeOdooServer(fake) as server:
         gateway = _gateway(server)

@@ -5,7 +5,7 @@ The connection check learns major 19 and stores it; runs then go through JSON-2 
 
 import pytest
 
-from engagements.integration import clients, services
+from engagements.integration import clients, connections, runner
 from engagements.integration.demo import ORDER_OPTIONS
 from engagements.integration.gateway.base import AmbiguousWriteError, PermanentError, RetryableError
 from engagements.integration.gateway.json2 import Json2Gateway
@@ -167,7 +167,7 @@ def connected19(connected):
 def test_the_connection_check_on_19_goes_through_json2_and_stores_the_major(connected19):
     engagement, odoo, _ = connected19
     connection = OdooConnection.objects.get(engagement=engagement)
-    verdict = services.odoo_connection_check(connection=connection)
+    verdict = connections.odoo_connection_check(connection=connection)
     connection.refresh_from_db()
     assert verdict["version"] == "19.0" and all(verdict["rights"].values()) and "problem" not in verdict
     assert connection.health == Health.OK and connection.odoo_major == 19
@@ -179,10 +179,10 @@ def test_the_connection_check_on_19_goes_through_json2_and_stores_the_major(conn
 def test_the_connection_check_on_19_with_a_wrong_key(connected19, carla):
     engagement, _, _ = connected19
     url = OdooConnection.objects.get(engagement=engagement).url
-    connection = services.odoo_connection_save(
+    connection = connections.odoo_connection_save(
         actor=carla, engagement=engagement, url=url, database="lab", login="admin", api_key=CANARY
     )
-    verdict = services.odoo_connection_check(connection=connection)
+    verdict = connections.odoo_connection_check(connection=connection)
     connection.refresh_from_db()
     assert verdict["problem"] == "odoo_auth" and connection.health == Health.FAILING
     assert CANARY not in str(connection.last_check) and CANARY not in verdict["message"]
@@ -193,7 +193,7 @@ def test_below_19_the_check_and_the_runs_stay_on_odoorpc(engagement, carla):
     with FakeOdooServer() as server:  # Odoo 17
         wire(engagement, carla, odoo_url=server.url, shop_url="https://shop.example.com")
         connection = OdooConnection.objects.get(engagement=engagement)
-        assert services.odoo_connection_check(connection=connection)["version"] == "17.0"
+        assert connections.odoo_connection_check(connection=connection)["version"] == "17.0"
         assert isinstance(clients.odoo_gateway_for(engagement), OdoorpcGateway)
         assert {service for service, _, _ in server.odoo.calls} == {"common", "object"}
 
@@ -202,9 +202,9 @@ def test_below_19_the_check_and_the_runs_stay_on_odoorpc(engagement, carla):
 def test_the_order_import_runs_end_to_end_over_json2_in_at_most_four_calls_per_order(connected19):
     engagement, odoo, _ = connected19
     FlowSettings.objects.create(engagement=engagement, flow="orders", enabled=True, options=ORDER_OPTIONS)
-    services.odoo_connection_check(connection=OdooConnection.objects.get(engagement=engagement))
+    connections.odoo_connection_check(connection=OdooConnection.objects.get(engagement=engagement))
     odoo.calls.clear()
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     assert run.status == SyncRun.Status.SUCCEEDED, run.items.values_list("reason_code", "message")
     assert run.counts["listed"] == 2 and run.counts["created"] == 2
     guest = sale_orders(odoo, "WOO-2001")[0]

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from engagements.integration import services
+from engagements.integration import runner
 from engagements.integration.flows import runs
 from engagements.integration.models import Binding, Health, ShopConnection, SyncCursor, SyncRun
 from portal.errors import DomainError
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_imports_confirms_and_matches_totals_in_at_most_four_calls_per_order(orders_flow):
     engagement, odoo, _ = orders_flow
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     assert run.status == SyncRun.Status.SUCCEEDED, run.items.values_list("reason_code", "message")
     assert run.counts["listed"] == 2 and run.counts["created"] == 2
     guest = _orders(odoo, "WOO-2001")[0]
@@ -32,8 +32,8 @@ def test_it_imports_confirms_and_matches_totals_in_at_most_four_calls_per_order(
 
 def test_running_again_creates_nothing(orders_flow):
     engagement, odoo, _ = orders_flow
-    services.sync_run(engagement=engagement, flow="orders")
-    second = services.sync_run(engagement=engagement, flow="orders")
+    runner.run_flow(engagement=engagement, flow="orders")
+    second = runner.run_flow(engagement=engagement, flow="orders")
     # The overlap re-lists the latest order; it is up to date, so nothing is written.
     assert second.counts["listed"] >= 1 and second.counts["unchanged"] == second.counts["listed"]
     assert second.counts["created"] == 0 and len(_orders(odoo)) == 2
@@ -41,7 +41,7 @@ def test_running_again_creates_nothing(orders_flow):
 
 def test_a_dry_run_writes_nothing_anywhere(orders_flow):
     engagement, odoo, _ = orders_flow
-    run = services.sync_run(engagement=engagement, flow="orders", dry_run=True)
+    run = runner.run_flow(engagement=engagement, flow="orders", dry_run=True)
     assert run.counts["created"] == 2 and set(run.items.values_list("action", flat=True)) == {"would_create"}
     assert not any(method in WRITES for _, _, method in odoo.calls)
     assert not Binding.objects.exists() and not SyncCursor.objects.exists()
@@ -65,29 +65,44 @@ def test_an_order_odoo_already_has_is_adopted_not_duplicated(orders_flow):
             ],
         },
     )
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     assert len(_orders(odoo, "WOO-2001")) == 1
     # Adopted, and flagged: the order Odoo had carries no lines, so its total is not the shop's.
     assert run.items.get(external_id="2001").reason_code == "adopted,total_mismatch"
 
 
 @override_settings(INTEGRATION_ODOO_TIMEOUT=0.5)
-def test_a_create_that_times_out_but_commits_is_adopted_by_the_next_run(orders_flow):
+def test_a_batch_create_that_times_out_after_committing_is_adopted_at_once_by_its_markers(orders_flow):
     engagement, odoo, _ = orders_flow
     odoo.commit_then_stall, odoo.stall_models = 1.2, {"sale.order"}
-    first = services.sync_run(engagement=engagement, flow="orders")
+    first = runner.run_flow(engagement=engagement, flow="orders")
     odoo.commit_then_stall = 0
-    assert first.counts["ambiguous"] >= 1
-    # The cursor stayed before the ambiguous orders, so the next run lists them again and adopts them.
-    second = services.sync_run(engagement=engagement, flow="orders")
+    assert first.counts["created"] == 2 and first.counts["ambiguous"] == 0, first.counts
+    assert [method for _, model, method in odoo.calls if model == "sale.order"].count("create") == 1
+    second = runner.run_flow(engagement=engagement, flow="orders")
+    assert second.counts["created"] == 0 and len(_orders(odoo, "WOO-2001")) == 1 and len(_orders(odoo)) == 2
+
+
+@override_settings(INTEGRATION_ODOO_TIMEOUT=0.5)
+def test_a_batch_create_that_times_out_unconfirmed_is_adopted_by_the_next_run_not_created_again(orders_flow):
+    engagement, odoo, _ = orders_flow
+    odoo.commit_then_stall, odoo.stall_models = 1.2, {"sale.order"}
+    # The look-up by marker right after the time-out fails too: Odoo's answer is not known.
+    odoo.fail_on[("sale.order", "search_read")] = [None, "psycopg2.errors.SerializationFailure"]
+    first = runner.run_flow(engagement=engagement, flow="orders")
+    odoo.commit_then_stall = 0
+    assert first.counts["ambiguous"] == 2 and first.status == SyncRun.Status.PARTIAL
+    # The cursor stayed before the uncertain orders, so the next run lists them again and adopts them.
+    second = runner.run_flow(engagement=engagement, flow="orders")
     assert second.counts["created"] == 0 and second.counts["ambiguous"] == 0
+    assert {i.reason_code for i in second.items.all()} == {"adopted"}
     assert len(_orders(odoo, "WOO-2001")) == 1 and len(_orders(odoo)) == 2
 
 
 def test_revoked_shop_keys_fail_the_run_and_mark_the_connection_without_retries(orders_flow):
     engagement, _, shop = orders_flow
     shop.revoked = True
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     assert run.status == SyncRun.Status.FAILED and "shop_auth" in run.summary
     assert ShopConnection.objects.get(engagement=engagement).health == Health.FAILING
     assert len(shop.requests) == 2
@@ -100,7 +115,7 @@ def test_pending_is_postponed_cancelled_skipped_and_the_report_adds_up(orders_fl
     shop.orders[extra[0]]["status"] = "cancelled"
     shop.orders[extra[1]]["line_items"][0]["sku"] = "NO-EXISTE"
     shop.orders[extra[1]]["line_items"][0]["variation_id"] = 999
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     counts = run.counts
     assert (counts["postponed"], counts["skipped"], counts["review"], counts["created"]) == (1, 1, 1, 1)
     assert counts["listed"] == sum(v for k, v in counts.items() if k != "listed")
@@ -112,7 +127,7 @@ def test_one_run_per_flow_at_a_time(orders_flow):
     engagement, _, _ = orders_flow
     runs.run_start(engagement=engagement, flow="orders")
     with pytest.raises(DomainError):
-        services.sync_run(engagement=engagement, flow="orders")
+        runner.run_flow(engagement=engagement, flow="orders")
 
 
 def test_the_command_prints_the_report(orders_flow, capsys):
@@ -151,7 +166,7 @@ def test_the_consultant_runs_from_the_page_and_reads_the_report(
 def test_a_malformed_order_does_not_stop_the_others_nor_leave_the_run_running(orders_flow):
     engagement, _, shop = orders_flow
     shop.orders[2001]["line_items"][0]["quantity"] = 0  # would divide by zero
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     assert run.status == SyncRun.Status.PARTIAL
     assert run.items.get(external_id="2001").reason_code == "unexpected_error"
     assert run.counts["created"] == 1
@@ -171,7 +186,7 @@ def test_people_read_what_went_wrong_in_words_not_codes(client, orders_flow, car
 
     engagement, _, shop = orders_flow
     shop.orders[2002]["line_items"][0].update(sku="POL-XL-ROJA", variation_id=999)
-    run = services.sync_run(engagement=engagement, flow="orders")
+    run = runner.run_flow(engagement=engagement, flow="orders")
     client.force_login(alice)
     card = client.get(reverse("engagements:detail", args=[engagement.code])).content.decode()
     assert "No hay producto en Odoo con este SKU" in card and "unknown_sku" not in card

@@ -1,11 +1,11 @@
-"""Price export against the fake Odoo and the fake shops over loopback HTTP (cases D22-D24, E29)."""
+"""Price export against the fake Odoo and the fake shops over loopback HTTP."""
 
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from engagements.integration import services
+from engagements.integration import runner
 from engagements.integration.flows.prices import shop_price
 from engagements.integration.models import Binding, FlowSettings, SyncRun
 from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
@@ -45,14 +45,13 @@ def priced(connected):
 
 
 def _prices(engagement, **kw) -> SyncRun:
-    return services.sync_run(engagement=engagement, flow="prices", **kw)
+    return runner.run_flow(engagement=engagement, flow="prices", **kw)
 
 
 # ---------------------------------------------------------------- the rule (pure)
 
 
 def test_a_clp_price_gets_iva_and_no_decimals_rounded_half_up():
-    """D22."""
     iva = {"add_tax": True, "tax_rate": Decimal(19), "decimals": 0}
     assert shop_price(Decimal("10915.97"), **iva) == Decimal("12990")
     assert shop_price(Decimal("150"), **iva) == Decimal("179")  # 178.5
@@ -65,7 +64,7 @@ def test_a_clp_price_gets_iva_and_no_decimals_rounded_half_up():
 
 
 def test_prices_go_with_iva_included_in_clp_without_decimals(priced):
-    """D22: Odoo's price without IVA gets 19 % added and is rounded to whole pesos; a product whose
+    """Odoo's price without IVA gets 19 % added and is rounded to whole pesos; a product whose
     Odoo tax is price-included already has it."""
     engagement, _odoo, shop = priced
     run = _prices(engagement)
@@ -87,7 +86,7 @@ def test_prices_go_with_iva_included_in_clp_without_decimals(priced):
 
 
 def test_an_unchanged_price_makes_no_call(priced):
-    """D24: the last pushed price is kept on the binding; a run with nothing new sends nothing."""
+    """The last pushed price is kept on the binding; a run with nothing new sends nothing."""
     engagement, odoo, shop = priced
     _prices(engagement)
     posts = len(shop.writes)
@@ -101,11 +100,11 @@ def test_an_unchanged_price_makes_no_call(priced):
 
 
 def test_a_price_only_change_does_not_touch_stock_nor_the_stock_flows_memory(priced):
-    """D24: the price batch carries no stock field; the stock flow's "qty" on the binding survives, and
+    """The price batch carries no stock field; the stock flow's "qty" on the binding survives, and
     the stock flow then has nothing to push."""
     engagement, odoo, shop = priced
     FlowSettings.objects.create(engagement=engagement, flow="stock", options={"location_id": WH_STOCK})
-    services.sync_run(engagement=engagement, flow="stock")
+    runner.run_flow(engagement=engagement, flow="stock")
     stock_before = (shop.products[501]["stock_quantity"], shop.variations[511]["stock_quantity"])
     pushed_qty = Binding.objects.get(external_id="501").last_pushed_value["qty"]
     writes_before = len(shop.writes)
@@ -115,15 +114,15 @@ def test_a_price_only_change_does_not_touch_stock_nor_the_stock_flows_memory(pri
     assert {key for _path, body in price_writes for item in body["update"] for key in item} == {"id", "regular_price"}
     assert (shop.products[501]["stock_quantity"], shop.variations[511]["stock_quantity"]) == stock_before
     assert Binding.objects.get(external_id="501").last_pushed_value == {"qty": pushed_qty, "price": "15990"}
-    stock_again = services.sync_run(engagement=engagement, flow="stock", full=True)
+    stock_again = runner.run_flow(engagement=engagement, flow="stock", full=True)
     assert stock_again.counts["unchanged"] == 3 and len(shop.writes) == writes_before + len(price_writes)
     odoo.move(CAFE, 5, when="2026-11-23 10:00:00")  # and a stock change keeps the price it does not send
-    services.sync_run(engagement=engagement, flow="stock")
+    runner.run_flow(engagement=engagement, flow="stock")
     assert Binding.objects.get(external_id="501").last_pushed_value == {"qty": pushed_qty + 5, "price": "15990"}
 
 
 def test_the_pricelist_price_is_odoos_own_for_one_unit(priced):
-    """D23: with a pricelist, each product's price comes from Odoo's pricelist engine
+    """With a pricelist, each product's price comes from Odoo's pricelist engine
     (`get_contextual_price`, one call per product: fixed 14990 for CAF-1KG, -10 % on the Polera
     algodón template); without one, from `lst_price`."""
     engagement, odoo, shop = priced
@@ -156,7 +155,7 @@ def test_a_pricelist_in_another_currency_stops_the_run_before_any_push(priced):
 
 
 def test_a_sale_price_in_the_shop_is_kept_and_reported(priced):
-    """D23: we set WooCommerce's regular price; a sale price set in the shop stays, and customers pay it
+    """We set WooCommerce's regular price; a sale price set in the shop stays, and customers pay it
     while it is lower. The run says so instead of failing silently."""
     engagement, odoo, shop = priced
     assert shop.variations[512]["sale_price"] == "9990"  # the fixture's variation on sale
@@ -185,7 +184,7 @@ def test_a_dry_run_plans_without_any_write(priced):
 
 
 def test_a_refused_item_is_reported_and_the_others_kept(priced):
-    """E29: one item of the batch refused inside an HTTP 200; the others are applied and remembered,
+    """One item of the batch refused inside an HTTP 200; the others are applied and remembered,
     the refused one is tried again on the next run."""
     engagement, _odoo, shop = priced
     Binding.objects.filter(external_id="501").update(external_id="999999")

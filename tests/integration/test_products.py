@@ -1,4 +1,4 @@
-"""Product export against the fake Odoo and the fake shops over loopback HTTP (cases C16, C18-C21, A4).
+"""Product export against the fake Odoo and the fake shops over loopback HTTP.
 
 The fake Odoo has products, not templates: `_templates` groups its products into `product.template`
 records (and attribute values for the two Poleras), as Odoo 17 or 18 would answer them.
@@ -8,7 +8,7 @@ from functools import partial
 
 import pytest
 
-from engagements.integration import clients, services
+from engagements.integration import clients, runner
 from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncRun
 from tests.fakes.odoo import VERSION_INFO, FakeOdoo, FakeOdooServer
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
@@ -16,7 +16,7 @@ from tests.integration.fixtures import wire
 
 pytestmark = pytest.mark.django_db
 CAFE, TAZA, FILTROS, PRENSA, POLERA_LOGO, POLERA = 4, 5, 6, 7, 8, 15  # template ids
-POL_M, POL_L, POL_XL = 15, 16, 17  # Polera algodón's variants (POL_XL added by C18)
+POL_M, POL_L, POL_XL = 15, 16, 17  # Polera algodón's variants (POL_XL added by a test)
 VALUES = {1: ("Talla", "M"), 2: ("Talla", "L"), 3: ("Color", "Azul"), 4: ("Talla", "S")}
 VALUES |= {5: ("Color", "Negro"), 6: ("Color", "Blanco"), 7: ("Talla", "XL")}
 OPTIONS = {15: [1, 3], 16: [2, 3], 8: [4, 5], 9: [4, 6], 10: [1, 5], 11: [1, 6], 17: [7, 3]}
@@ -49,7 +49,7 @@ def _templates(odoo: FakeOdoo, *, major: int = 17) -> None:
 
 
 def _add_xl(odoo: FakeOdoo) -> None:
-    """C18: a variant added to Polera algodón in Odoo."""
+    """A variant added to Polera algodón in Odoo."""
     xl = {**odoo.data["product.product"][POL_M], "id": POL_XL, "default_code": "POL-XL-AZUL", "write_date": LATER}
     xl.update(barcode="7801000000217", product_template_attribute_value_ids=OPTIONS[POL_XL])
     odoo.data["product.product"][POL_XL] = xl
@@ -67,7 +67,7 @@ def _archive(odoo: FakeOdoo, *, template: int | None = None, variant: int | None
 
 
 def _products(engagement, **kw) -> SyncRun:
-    return services.sync_run(engagement=engagement, flow="products", **kw)
+    return runner.run_flow(engagement=engagement, flow="products", **kw)
 
 
 def _done(run: SyncRun) -> int:
@@ -111,7 +111,7 @@ def _shopify_roots(shop) -> list[str]:
 
 
 def test_woo_first_run_creates_simple_and_variable_products_and_adopts_what_the_shop_has(woo):
-    """C16, A4: the shop's CAF-1KG and Polera algodón (same SKUs) are adopted and updated, not duplicated;
+    """The shop's CAF-1KG and Polera algodón (same SKUs) are adopted and updated, not duplicated;
     the others are created, Polera logo as a variable product with its four variations."""
     engagement, _odoo, shop = woo
     run = _products(engagement)
@@ -166,7 +166,7 @@ def test_woo_a_second_run_without_changes_makes_no_call(woo):
 
 
 def test_woo_a_variant_added_in_odoo_is_created_and_an_archived_one_hidden(woo):
-    """C18: the new variant becomes a variation of the bound product; an archived one gets `private`."""
+    """The new variant becomes a variation of the bound product; an archived one gets `private`."""
     engagement, odoo, shop = woo
     _products(engagement)
     _add_xl(odoo)
@@ -187,7 +187,7 @@ def test_woo_a_variant_added_in_odoo_is_created_and_an_archived_one_hidden(woo):
 
 
 def test_woo_an_archived_template_is_hidden_never_deleted(woo):
-    """C19: the product goes to draft; no DELETE and no batch `delete` reaches the shop."""
+    """The product goes to draft; no DELETE and no batch `delete` reaches the shop."""
     engagement, odoo, shop = woo
     _products(engagement)
     _archive(odoo, template=CAFE)
@@ -210,7 +210,7 @@ def test_an_archived_product_never_published_is_skipped(woo):
 
 
 def test_services_are_never_published(woo):
-    """C20 (Odoo 17): `detailed_type` service is left out."""
+    """Odoo 17: a `detailed_type` service is left out."""
     engagement, _odoo, shop = woo
     run = _products(engagement)
     assert run.counts["listed"] == PUBLISHED
@@ -218,7 +218,7 @@ def test_services_are_never_published(woo):
 
 
 def test_odoo_18_selects_by_type_and_leaves_services_and_combos_out(engagement, carla):
-    """C20 (Odoo 18): the fake Odoo says it is 18.0 and its templates have `type` and `is_storable`, no
+    """The fake Odoo says it is 18.0 and its templates have `type` and `is_storable`, no
     `detailed_type` (a domain on it would be refused as an invalid field)."""
     from tests.fakes.woocommerce import FakeShop, FakeShopServer
 
@@ -238,7 +238,7 @@ def test_odoo_18_selects_by_type_and_leaves_services_and_combos_out(engagement, 
 
 
 def test_only_the_configured_companys_and_shared_products_are_published(woo):
-    """C21: with `company_id`, another company's product stays out; shared ones (no company) go."""
+    """With `company_id`, another company's product stays out; shared ones (no company) go."""
     engagement, odoo, shop = woo
     odoo.data["product.template"][TAZA]["company_id"] = [2, "Otra empresa"]
     odoo.data["product.template"][FILTROS]["company_id"] = [1, "Cafés Andes"]
@@ -277,7 +277,7 @@ def test_one_refused_product_does_not_stop_the_others_and_comes_back(woo):
 
 
 def test_a_missing_sku_is_reported_not_guessed(woo):
-    """C17: a variant without an internal reference stops its template only."""
+    """A variant without an internal reference stops its template only."""
     engagement, odoo, _shop = woo
     odoo.data["product.product"][PRENSA]["default_code"] = False
     run = _products(engagement)
@@ -285,7 +285,7 @@ def test_a_missing_sku_is_reported_not_guessed(woo):
 
 
 def test_woo_a_create_that_timed_out_but_succeeded_is_found_by_sku(woo, monkeypatch):
-    """A4: the shop made the products and answered too late; the adapter looks them up by SKU instead of
+    """The shop made the products and answered too late; the adapter looks them up by SKU instead of
     sending the create again, and takes them as created; the next run sends nothing for them."""
     engagement, odoo, shop = woo
     for tid in (POLERA_LOGO, POLERA, CAFE):  # simple products created from scratch
@@ -321,7 +321,7 @@ def test_woo_a_variable_product_whose_create_got_a_502_is_made_once(woo):
 
 
 def test_shopify_products_are_set_with_options_and_variants_and_nothing_is_deleted(shopify):
-    """C16: one productSet per product; the shop's CAF-1KG and Polera algodón adopted (their variant ids
+    """One productSet per product; the shop's CAF-1KG and Polera algodón adopted (their variant ids
     kept), the rest created; a second run sends nothing."""
     engagement, _odoo, shop = shopify
     run = _products(engagement)
@@ -342,7 +342,7 @@ def test_shopify_products_are_set_with_options_and_variants_and_nothing_is_delet
 
 
 def test_shopify_a_variant_added_is_created_an_archived_one_kept_and_reported(shopify):
-    """C18: the new variant is created in the product; the archived one stays listed (productSet would
+    """The new variant is created in the product; the archived one stays listed (productSet would
     delete it otherwise), with `inventoryPolicy: DENY`, and the run says Shopify could not hide it."""
     engagement, odoo, shop = shopify
     _products(engagement)
@@ -359,7 +359,6 @@ def test_shopify_a_variant_added_is_created_an_archived_one_kept_and_reported(sh
 
 
 def test_shopify_an_archived_template_is_drafted_never_deleted(shopify):
-    """C19."""
     engagement, odoo, shop = shopify
     _products(engagement)
     _archive(odoo, template=POLERA)
@@ -384,13 +383,13 @@ def test_shopify_over_three_options_is_refused_and_the_others_go_on(shopify):
 
 
 def test_shopify_a_create_that_timed_out_but_succeeded_is_found_by_sku(shopify, monkeypatch):
-    """A4: productSet made TAZ-350 but the answer came too late; the next run adopts it by SKU."""
+    """ProductSet made TAZ-350 but the answer came too late; the next run adopts it by SKU."""
     engagement, odoo, shop = shopify
     del odoo.data["product.template"][CAFE]  # so the first productSet is a create (TAZ-350)
     monkeypatch.setattr(clients, "ShopifyClient", partial(clients.ShopifyClient, timeout=0.3))
     shop.slow_replies, shop.reply_delay = 1, 1.0
     first = _products(engagement)
-    assert first.items.get(odoo_id=TAZA).reason_code == "shop_timeout" and first.counts["failed"] == 1
+    assert first.items.get(odoo_id=TAZA).reason_code == "shop_write_ambiguous" and first.counts["failed"] == 1
     assert first.counts["created"] == 3 and "TAZ-350" in _shopify_by_sku(shop)
     second = _products(engagement)
     assert second.items.get(odoo_id=TAZA).outcome == "updated", list(second.items.values("reason_code"))
@@ -428,7 +427,7 @@ def _jumpseller_by_sku(shop) -> dict[str, dict]:
 
 
 def test_jumpseller_products_variants_added_and_archived_templates_disabled(jumpseller):
-    """C16, C18, C19: Polera algodón adopted (7001), the rest created with their variants; an added
+    """Polera algodón adopted (7001), the rest created with their variants; an added
     variant is created in its product; an archived template is disabled, never deleted."""
     engagement, odoo, shop = jumpseller
     run = _products(engagement)
@@ -451,7 +450,7 @@ def test_jumpseller_products_variants_added_and_archived_templates_disabled(jump
 
 
 def test_the_consultant_sets_the_product_company(client, woo, carla, alice):
-    """C21, from the settings page: the company is stored and the next run keeps to it."""
+    """From the settings page: the company is stored and the next run keeps to it."""
     from django.urls import reverse
 
     engagement, odoo, shop = woo

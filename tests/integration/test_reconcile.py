@@ -3,7 +3,7 @@ aside and reported, a paused engagement is skipped; every part is a run with its
 
 import pytest
 
-from engagements.integration import reconcile, services, tasks
+from engagements.integration import reconcile, runner, tasks
 from engagements.integration.models import Binding, FlowSettings, Health, ShopConnection, SyncCursor, SyncRun
 from tests.fakes.odoo import WH_STOCK, FakeOdoo, FakeOdooServer
 from tests.fakes.shopify import FakeShopify, FakeShopifyServer
@@ -21,11 +21,11 @@ def _bind(engagement, kind, model, odoo_id, external_id):
 def test_an_order_the_polls_missed_is_imported_by_the_reconciliation(orders_flow):
     engagement, odoo, shop = orders_flow
     FlowSettings.objects.filter(flow="orders").update(options={**ORDER_OPTIONS, "reconcile_days": 400})
-    services.sync_run(engagement=engagement, flow="orders")
+    runner.run_flow(engagement=engagement, flow="orders")
     cursor = SyncCursor.objects.get(engagement=engagement, flow="orders").value
     # Changed an hour before the cursor, past the overlap: an incremental run never lists it.
     [missed] = shop.add_orders(1, start_id=6100, modified="2026-03-10T10:00:00")
-    assert services.sync_run(engagement=engagement, flow="orders").counts["created"] == 0
+    assert runner.run_flow(engagement=engagement, flow="orders").counts["created"] == 0
     assert cursor > "2026-03-10T10:05:00"
     runs = {run.flow: run for run in reconcile.reconcile(engagement=engagement)}
     assert set(runs) == {"orders", "bindings"}
@@ -39,9 +39,9 @@ def test_bindings_to_deleted_odoo_records_are_set_aside_and_reported(connected):
     kept = _bind(engagement, "product_variant", "product.product", 4, "501")
     gone_variant = _bind(engagement, "product_variant", "product.product", 99999, "777")
     gone_partner = _bind(engagement, "partner", "res.partner", 88888, "guest:a@b.cl")
-    dry = services.sync_run(engagement=engagement, flow="bindings", dry_run=True)
+    dry = runner.run_flow(engagement=engagement, flow="bindings", dry_run=True)
     assert dry.counts["review"] == 2 and Binding.objects.filter(state=Binding.State.ORPHANED).count() == 0
-    run = services.sync_run(engagement=engagement, flow="bindings", trigger=SyncRun.Trigger.RECONCILE)
+    run = runner.run_flow(engagement=engagement, flow="bindings", trigger=SyncRun.Trigger.RECONCILE)
     assert run.counts == {**run.counts, "listed": 3, "unchanged": 1, "review": 2}
     assert {i.reason_code for i in run.items.all()} == {"odoo_record_deleted"}
     states = dict(Binding.objects.values_list("pk", "state"))
@@ -49,7 +49,7 @@ def test_bindings_to_deleted_odoo_records_are_set_aside_and_reported(connected):
     assert states[gone_variant.pk] == states[gone_partner.pk] == Binding.State.ORPHANED
     reads = [model for service, model, method in odoo.calls if method == "read"]
     assert sorted(reads) == ["product.product", "product.product", "res.partner", "res.partner"]  # 1 per model
-    again = services.sync_run(engagement=engagement, flow="bindings")
+    again = runner.run_flow(engagement=engagement, flow="bindings")
     assert again.counts["listed"] == 1  # orphaned ones are no longer checked
 
 
@@ -71,10 +71,10 @@ def _bound_catalogue(engagement) -> None:
 def test_stock_changed_by_hand_in_the_shop_is_put_back_by_the_reconciliation(connected):
     engagement, _odoo, shop = connected
     _bound_catalogue(engagement)
-    services.sync_run(engagement=engagement, flow="stock")
+    runner.run_flow(engagement=engagement, flow="stock")
     odoo_quantity = shop.products[501]["stock_quantity"]
     shop.products[501]["stock_quantity"] = 3  # edited in the shop's admin
-    assert services.sync_run(engagement=engagement, flow="stock", full=True).counts["updated"] == 0  # unseen
+    assert runner.run_flow(engagement=engagement, flow="stock", full=True).counts["updated"] == 0  # unseen
     run = next(r for r in reconcile.reconcile(engagement=engagement) if r.flow == "stock")
     item = run.items.get(outcome="updated")
     assert (item.external_id, item.reason_code, item.diff) == ("501", "stock_drift", {"from": 3, "to": odoo_quantity})
@@ -84,11 +84,11 @@ def test_stock_changed_by_hand_in_the_shop_is_put_back_by_the_reconciliation(con
 def test_drift_is_only_reported_when_correcting_is_off(connected):
     engagement, _odoo, shop = connected
     _bound_catalogue(engagement)
-    services.sync_run(engagement=engagement, flow="stock")
+    runner.run_flow(engagement=engagement, flow="stock")
     FlowSettings.objects.filter(flow="stock").update(options={"location_id": 8, "correct_drift": False})
     odoo_quantity = shop.products[501]["stock_quantity"]
     shop.products[501]["stock_quantity"] = 3
-    run = services.sync_run(engagement=engagement, flow="stock", full=True, trigger=SyncRun.Trigger.RECONCILE)
+    run = runner.run_flow(engagement=engagement, flow="stock", full=True, trigger=SyncRun.Trigger.RECONCILE)
     item = run.items.get(outcome="review")
     assert item.reason_code == "stock_drift_kept" and item.diff == {"shop": 3, "odoo": odoo_quantity}
     assert shop.products[501]["stock_quantity"] == 3 and run.counts["updated"] == 0
@@ -102,10 +102,10 @@ def test_shopify_drift_is_read_at_the_location_the_flow_writes_to(engagement, ca
         options = {"location_id": WH_STOCK, "stock_field": "qty_available"}
         FlowSettings.objects.create(engagement=engagement, flow="stock", enabled=True, options=options)
         level = (variant["inventoryItem"]["id"], shop.locations[0])
-        services.sync_run(engagement=engagement, flow="stock")
+        runner.run_flow(engagement=engagement, flow="stock")
         assert shop.levels[level] == 40
         shop.levels[level] = 7
         [run, _bindings] = reconcile.reconcile(engagement=engagement)
         assert run.items.get(outcome="updated").diff == {"from": 7, "to": 40} and shop.levels[level] == 40
-        again = services.sync_run(engagement=engagement, flow="stock", full=True, trigger=SyncRun.Trigger.RECONCILE)
+        again = runner.run_flow(engagement=engagement, flow="stock", full=True, trigger=SyncRun.Trigger.RECONCILE)
         assert again.counts["unchanged"] == 1 and again.counts["updated"] == 0

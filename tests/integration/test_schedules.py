@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from engagements.integration import services
+from engagements.integration import connections, runner, services
 from engagements.integration.models import FlowSettings, SyncRun
 from engagements.integration.schedules import schedule_name
 from tests.integration.test_crash import _cluster, _wait
@@ -49,11 +49,11 @@ def test_a_refused_key_pauses_the_schedules_and_a_passing_test_resumes_them(carl
         actor=carla, engagement=engagement, flow="orders", enabled=True, options={}, every_minutes=15
     )
     shop.revoked = True
-    run = services.sync_run(engagement=engagement, flow="orders", trigger="schedule")
+    run = runner.run_flow(engagement=engagement, flow="orders", trigger="schedule")
     assert run.status == SyncRun.Status.FAILED and run.summary.startswith("shop_auth")
     assert Schedule.objects.get(name=schedule_name(engagement, "orders")).repeats == 0  # no retry storm
     shop.revoked = False
-    verdict = services.shop_connection_check(connection=engagement.shop_connection)
+    verdict = connections.shop_connection_check(connection=engagement.shop_connection)
     assert not verdict.get("problem")
     assert Schedule.objects.get(name=schedule_name(engagement, "orders")).repeats == -1
 

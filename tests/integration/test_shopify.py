@@ -12,6 +12,7 @@ import pytest
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
     PriceUpdate,
+    ShopAmbiguousError,
     ShopAuthError,
     ShopPermanentError,
     ShopRetryableError,
@@ -460,6 +461,6 @@ def test_a_price_mutation_whose_answer_was_lost_is_not_resent():
     fake = FakeShopify(slow_replies=1, reply_delay=1.0)
     with FakeShopifyServer(fake) as server:
         client, _ = _client(server, fake, timeout=0.3)
-        with pytest.raises(ShopRetryableError) as lost:
+        with pytest.raises(ShopAmbiguousError) as lost:
             client.set_prices([PriceUpdate("8100000000002", CAFE, Decimal("14990"))])
-    assert lost.value.code == "shop_timeout" and len(fake.requests) == 1
+    assert lost.value.code == "shop_write_ambiguous" and len(fake.requests) == 1

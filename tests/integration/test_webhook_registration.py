@@ -1,6 +1,5 @@
 """The shop connection check makes sure our order webhooks exist and are active in each shop
-(research §5.8: WooCommerce disables a hook after 5 failed deliveries, Shopify deletes a failing
-subscription), re-creating or re-activating them, and says so in its verdict."""
+(WooCommerce disables a hook after 5 failed deliveries, Shopify deletes a failing subscription), re-creating or re-activating them, and says so in its verdict."""
 
 import json
 import logging
@@ -10,7 +9,7 @@ import pytest
 from django.urls import resolve
 from django.utils import translation
 
-from engagements.integration import services
+from engagements.integration import connections
 from engagements.integration.models import Health, ShopConnection
 from tests.fakes.jumpseller import FakeJumpseller, FakeJumpsellerServer
 from tests.fakes.shopify import MUTATIONS, FakeShopify, FakeShopifyServer
@@ -49,14 +48,14 @@ def shop(request, engagement, carla, settings):
 
 def _with_secret(shop, carla) -> None:
     platform, engagement, _fake, url = shop
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=carla, engagement=engagement, platform=platform, base_url=url, webhook_secret=SECRET
     )
 
 
 def _check(engagement) -> dict:
     with translation.override("en"):  # the sentences asserted on are the source strings
-        return services.shop_connection_check(connection=ShopConnection.objects.get(engagement=engagement))
+        return connections.shop_connection_check(connection=ShopConnection.objects.get(engagement=engagement))
 
 
 def _our_url(engagement) -> str:
@@ -150,7 +149,7 @@ def test_a_new_secret_reaches_the_hooks_that_sign_with_it(shop, carla):
     platform, engagement, fake, url = shop
     _with_secret(shop, carla)
     _check(engagement)
-    services.shop_connection_save(
+    connections.shop_connection_save(
         actor=carla, engagement=engagement, platform=platform, base_url=url, webhook_secret="whsec-rotated-2027"
     )
     writes = len(_writes(platform, fake))

@@ -1,6 +1,5 @@
 """Shop webhooks: signed deliveries from WooCommerce, Shopify and Jumpseller are stored once and
-drained in the background into the orders flow, which re-fetches each order (research §5.8, cases
-A1, A6, A7). Signatures are checked against the stored bodies, headers and worked examples in
+drained in the background into the orders flow, which re-fetches each order. Signatures are checked against the stored bodies, headers and worked examples in
 tests/fakes/data (SHOPS-README.md, "Webhooks" and "Worked signature examples")."""
 
 import base64
@@ -22,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from engagements.integration import services, tasks, webhooks
+from engagements.integration import runner, tasks, webhooks
 from engagements.integration.models import FlowSettings, Health, InboxEvent, ShopConnection, SyncItem, SyncRun
 from engagements.models import Engagement
 from portal.errors import DomainError
@@ -557,7 +556,7 @@ def test_an_order_the_shop_does_not_have_ends_failed(client, jumpseller):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_order_by_webhook_and_by_poll_at_once_makes_one_sale_order(client, engagement, carla, monkeypatch):
-    """Research case A1: whichever starts first, the other waits or finds the order done."""
+    """Whichever starts first, the other waits or finds the order done."""
     assert db_connection.vendor == "postgresql"
     monkeypatch.setattr(django_q.conf.Conf, "SYNC", False)  # keep the queued drain for the threads below
     wired_gen = _wired(CASES["woocommerce"], engagement, carla, odoo=FakeOdoo(latency=0.03))
@@ -578,9 +577,7 @@ def test_the_same_order_by_webhook_and_by_poll_at_once_makes_one_sale_order(clie
                 db_connection.close()
 
         threads = [
-            threading.Thread(
-                target=race, args=("poll", lambda: services.sync_run(engagement=engagement, flow="orders"))
-            ),
+            threading.Thread(target=race, args=("poll", lambda: runner.run_flow(engagement=engagement, flow="orders"))),
             threading.Thread(target=race, args=("webhook", lambda: webhooks.inbox_drain(engagement=engagement))),
         ]
         for thread in threads:

@@ -45,7 +45,7 @@ from billing import services as billing
 from billing.models import Credit, Invoice, Payment, WebpayAttempt, WebpayStatus
 from books.models import BooksDocument, BooksPush, BooksRun
 from engagements import services
-from engagements.integration import services as integration
+from engagements.integration import connections
 from engagements.integration.models import SyncRun
 from portal.models import ClientCompany, Role
 from portal.services import invitation_create
@@ -133,7 +133,7 @@ def _build_company_a(w: World, service) -> None:
     services.checklist_deliver(actor=alice, item=item, note="ZX-ENTREGA-NOTA", file=delivered)
     change = services.change_request_raise(actor=alice, engagement=engagement, title="ZX-CAMBIO-B2B", description="d")
     invitation, w.token = invitation_create(actor=sam, request=None, email="nueva@andes.test", company=andes)
-    shop = integration.shop_connection_save(
+    shop = connections.shop_connection_save(
         actor=carla,
         engagement=engagement,
         platform="woocommerce",

@@ -12,7 +12,7 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.models import Task
 from django_q.tasks import async_task
 
-from engagements.integration.flows.runs import RUN_IN_PROGRESS
+from engagements.integration.errors import RunInProgress
 from engagements.integration.models import FlowSettings, SyncRun
 from tests.fakes.odoo import FakeOdoo, FakeOdooServer
 from tests.fakes.woocommerce import FakeShop, FakeShopServer
@@ -55,7 +55,7 @@ def _refusals() -> set[str]:
     refusals = set()
     for language in ("es", "en"):
         with translation.override(language):
-            refusals.add(f"orders not run: {RUN_IN_PROGRESS}")
+            refusals.add(f"orders not run: {RunInProgress().message}")
     return refusals
 
 

@@ -1,4 +1,4 @@
-"""Customer import, shop → Odoo (research §5.3 sync_customers, cases G44-G47).
+"""Customer import, shop → Odoo.
 
 Per run: the registered customers changed in the window (overlapping the
 cursor, upper bound pinned at the start), or only `external_ids` (named by
@@ -25,16 +25,11 @@ from datetime import datetime
 
 from django.db import transaction
 
-from engagements.integration.flows import partners
-from engagements.integration.flows.orders import MARKER_PREFIXES
-from engagements.integration.flows.runs import Report, keep_shop_cursor, shop_window, stamp
-from engagements.integration.gateway.base import (
-    AmbiguousWriteError,
-    GatewayError,
-    OdooGateway,
-    PermanentError,
-)
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
+from engagements.integration.errors import AmbiguousWriteError, IntegrationError, PermanentError
+from engagements.integration.flows import markers, partners
+from engagements.integration.flows.runs import Report, flow_options, keep_shop_cursor, shop_window, stamp
+from engagements.integration.gateway.base import OdooGateway
+from engagements.integration.models import Flow, SyncRun
 from engagements.integration.shops.base import ShopClient, ShopCustomer
 from engagements.models import Engagement
 
@@ -50,8 +45,7 @@ KIND = "partner"
 
 
 def _options(engagement: Engagement) -> dict:
-    stored = FlowSettings.objects.filter(engagement=engagement, flow=Flow.CUSTOMERS).values_list("options", flat=True)
-    return {**DEFAULTS, **(stored.first() or {})}
+    return flow_options(engagement, Flow.CUSTOMERS, DEFAULTS)
 
 
 @dataclass
@@ -60,6 +54,7 @@ class Context:
     shop: ShopClient
     upsert: partners.Partners
     dry_run: bool
+    prefix: str  # the connection's marker prefix (flows/markers.py)
     report: Report = field(default_factory=Report)
     unresolved: list[datetime] = field(default_factory=list)  # changes to list again next run
 
@@ -67,7 +62,7 @@ class Context:
         self.report.add(outcome, kind=KIND, external_id=customer.id, **details)
 
 
-def buyer(customer: ShopCustomer, platform: str) -> partners.Buyer:
+def buyer(customer: ShopCustomer, prefix: str) -> partners.Buyer:
     return partners.Buyer(
         key=f"customer:{customer.id}",  # the order import binds registered customers under the same key
         name=customer.name,
@@ -77,7 +72,7 @@ def buyer(customer: ShopCustomer, platform: str) -> partners.Buyer:
         tax_id=customer.tax_id,
         billing=customer.billing,
         delivery=customer.shipping,
-        marker=partners.marker(MARKER_PREFIXES.get(platform, ""), customer.id),
+        marker=markers.partner_marker(prefix, customer.id),
         modified=customer.modified,
     )
 
@@ -95,6 +90,7 @@ def import_customers(
     external_ids: list[str] | None = None,
 ) -> Report:
     engagement, options = run.engagement, _options(run.engagement)
+    markers.check_unshared(engagement, shop.platform)
     upsert = partners.Partners(
         engagement=engagement,
         odoo=odoo,
@@ -102,7 +98,7 @@ def import_customers(
         geo=options["geo"],
         company_names=options["company_names"],
     )
-    ctx = Context(engagement, shop, upsert, run.dry_run)
+    ctx = Context(engagement, shop, upsert, run.dry_run, markers.prefix(engagement, shop.platform))
     if external_ids is not None:
         _process(ctx, _fetch_named(ctx, list(dict.fromkeys(external_ids))))
         return ctx.report
@@ -141,14 +137,14 @@ def _process(ctx: Context, customers: list[ShopCustomer]) -> None:
         try:
             with transaction.atomic():  # holds the page's buyer locks until its bindings are written
                 _page(ctx, page)
-        except GatewayError as error:  # the look-ups failed: the whole page waits for the next run
+        except IntegrationError as error:  # the look-ups failed: the whole page waits for the next run
             for customer in page:
                 ctx.unresolved.append(customer.modified)
                 ctx.add("failed", customer, reason=error.code, message=str(error))
 
 
 def _page(ctx: Context, page: list[ShopCustomer]) -> None:
-    buyers = {c.id: buyer(c, ctx.shop.platform) for c in page}
+    buyers = {c.id: buyer(c, ctx.prefix) for c in page}
     held = []
     for customer in page:
         if partners.lock(ctx.engagement, buyers[customer.id].key):
@@ -157,27 +153,8 @@ def _page(ctx: Context, page: list[ShopCustomer]) -> None:
             ctx.unresolved.append(customer.modified)
             ctx.add("postponed", customer, reason="locked")
     ctx.upsert.prefetch([buyers[c.id] for c in held])
-    for batch in _rounds(held, buyers):
+    for batch in partners.rounds(held, lambda customer: buyers[customer.id]):
         _round(ctx, batch, buyers)
-
-
-def _rounds(customers: list[ShopCustomer], buyers: dict[str, partners.Buyer]) -> list[list[ShopCustomer]]:
-    """Customers sharing an e-mail or a RUT go in successive rounds, so the second finds the partner
-    the first created instead of creating another (one round when nobody shares: the usual case)."""
-    rounds: list[tuple[list[ShopCustomer], set]] = []
-    for customer in customers:
-        b = buyers[customer.id]
-        identities = {("email", b.email)} if b.email else set()
-        if rut := partners.parse_rut(b.tax_id).compact:
-            identities.add(("rut", rut))
-        for members, seen in rounds:
-            if not identities & seen:
-                members.append(customer)
-                seen |= identities
-                break
-        else:
-            rounds.append(([customer], identities))
-    return [members for members, _ in rounds]
 
 
 def _round(ctx: Context, batch: list[ShopCustomer], buyers: dict[str, partners.Buyer]) -> None:
@@ -204,12 +181,14 @@ def _round(ctx: Context, batch: list[ShopCustomer], buyers: dict[str, partners.B
 def _settle(ctx: Context, customer: ShopCustomer, plan: partners.Plan) -> None:
     """Bind what was done and report it: one item per customer, so the counts add up."""
     if plan.blocked:
-        if plan.blocked == "odoo_record_deleted" and not ctx.dry_run:
-            Binding.objects.filter(engagement=ctx.engagement, kind=KIND, external_id=f"customer:{customer.id}").update(
-                state=Binding.State.ORPHANED
-            )
         message = partners.BLOCKED_MESSAGES.get(plan.blocked, "")
-        ctx.add("review", customer, odoo_id=plan.partner_id, action="skip", reason=plan.blocked, message=message)
+        binding = ctx.upsert.bindings.get(plan.buyer.key)
+        if plan.blocked == "odoo_record_deleted" and binding is not None:
+            ctx.report.orphaned(
+                binding, kind=KIND, dry_run=ctx.dry_run, message=message, action="skip", external_id=customer.id
+            )
+        else:
+            ctx.add("review", customer, odoo_id=plan.partner_id, action="skip", reason=plan.blocked, message=message)
         return
     if plan.error is not None:
         _failed(ctx, customer, plan.error)
@@ -239,7 +218,7 @@ def _settle(ctx: Context, customer: ShopCustomer, plan: partners.Plan) -> None:
     )
 
 
-def _failed(ctx: Context, customer: ShopCustomer, error: GatewayError) -> None:
+def _failed(ctx: Context, customer: ShopCustomer, error: IntegrationError) -> None:
     if isinstance(error, AmbiguousWriteError):  # Odoo may have created it: the next run adopts it by marker
         ctx.unresolved.append(customer.modified)
         ctx.add("ambiguous", customer, reason=error.code, ambiguous=True, message=str(error))

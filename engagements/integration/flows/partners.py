@@ -40,19 +40,23 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from engagements.integration.gateway.base import GatewayError, OdooGateway, PermanentError
+from engagements.integration.errors import IntegrationError, PermanentError, RetryableError
+from engagements.integration.gateway.base import OdooGateway
 from engagements.integration.models import Binding
 from engagements.integration.shops.base import Address
 from engagements.models import Engagement
 from portal.rut import normalize_rut
 
+T = TypeVar("T")
 COMPANY_RUT_FROM = 50_000_000
 PARTNER_FIELDS = [
     "name",
@@ -107,12 +111,7 @@ BLOCKED_MESSAGES = {  # why nothing was written for a buyer (the run report's me
 }
 
 
-def marker(prefix: str, customer_id: str) -> str:
-    """The `ref` we give a partner we create for a registered customer ("WOO-C31")."""
-    return f"{prefix}C{customer_id}" if customer_id else ""
-
-
-class PartnerBusy(GatewayError):
+class PartnerBusy(RetryableError):
     """Another worker is writing this buyer's partner: try again later."""
 
     code = "locked"
@@ -255,6 +254,26 @@ def digest(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def rounds(items: list[T], buyer_of: Callable[[T], Buyer]) -> list[list[T]]:
+    """`items` whose buyers share an e-mail or a RUT go in successive rounds, so the second finds the
+    partner the first created instead of creating another (one round when nobody shares: the usual
+    case). Items of one buyer (`key`) stay in one round: they share one plan."""
+    found: list[tuple[list[T], set]] = []
+    for item in items:
+        buyer = buyer_of(item)
+        identities = {("email", buyer.email)} if buyer.email else set()
+        if rut := parse_rut(buyer.tax_id).compact:
+            identities.add(("rut", rut))
+        for members, seen in found:
+            if ("key", buyer.key) in seen or not identities & seen:
+                members.append(item)
+                seen |= identities | {("key", buyer.key)}
+                break
+        else:
+            found.append(([item], identities | {("key", buyer.key)}))
+    return [members for members, _ in found]
+
+
 def lock(engagement: Engagement, key: str) -> bool:
     """A transaction-scoped advisory lock per buyer (PostgreSQL): the order and customer imports never
     create one partner twice at the same moment. SQLite runs one writer anyway."""
@@ -287,7 +306,7 @@ class Plan:
     blocked: str = ""  # a reason no write happens (ambiguous match, deleted partner)
     desired: dict = field(default_factory=dict)  # what we want in Odoo: the next merge's base
     unchanged: bool = False  # our own last values: nothing to do
-    error: GatewayError | None = None
+    error: IntegrationError | None = None
 
     @property
     def creates(self) -> bool:
@@ -320,7 +339,7 @@ class Partners:
             (b.external_id, b)
             for b in Binding.objects.filter(engagement=self.engagement, kind="partner", external_id__in=keys)
         )
-        leaves = [["email", "=ilike", email] for email in sorted({b.email for b in buyers if b.email})]
+        leaves: list[list[Any]] = [["email", "=ilike", email] for email in sorted({b.email for b in buyers if b.email})]
         ruts = sorted({parse_rut(b.tax_id).compact for b in buyers} - {""})
         if ruts:
             leaves.append(["vat", "in", [form for rut in ruts for form in rut_variants(rut)]])
@@ -361,8 +380,8 @@ class Partners:
     def _prefetch_geo(self, addresses: list[Address]) -> None:
         if self.countries is None and any(a.country for a in addresses):
             self.countries = self.odoo.search_read("res.country", [], ["code", "name"])
-        wanted = {resolve_country(a.country, self.countries or []) for a in addresses if a.state} - {None}
-        missing = sorted(wanted - self.states.keys())
+        wanted = {resolve_country(a.country, self.countries or []) for a in addresses if a.state}
+        missing = sorted({country for country in wanted if country is not None} - self.states.keys())
         if missing:
             rows = self.odoo.search_read(
                 "res.country.state", [["country_id", "in", missing]], ["code", "name", "country_id"]
@@ -469,7 +488,7 @@ class Partners:
         company_part = {"company": company} if company else {}
         if plan.root_id != plan.partner_id:  # a contact of a company
             plan.desired = {"person": person, **company_part}
-        elif self.rows[plan.partner_id].get("is_company"):  # the buyer's e-mail is the company's own
+        elif self.rows.get(plan.root_id or 0, {}).get("is_company"):  # the buyer's e-mail is the company's own
             plan.desired = {"company": {**(company or {}), "email": person["email"], "phone": person["phone"]}}
         else:
             plan.desired = {"person": individual}
@@ -499,7 +518,7 @@ class Partners:
             return
         plan.desired["delivery"] = list(address_key(values))
         if plan.new_root is None:  # under a partner Odoo has: reuse the same address, or add it
-            known = self.deliveries.get(plan.root_id, {})
+            known = self.deliveries.get(plan.root_id or 0, {})
             if address_key(values) in known:
                 plan.delivery_id = known[address_key(values)] or None  # 0: created in this run inside its partner
             else:
@@ -530,7 +549,7 @@ class Partners:
             for target, values in p.writes if p.error is None else []:
                 try:
                     self.odoo.write("res.partner", [target], values)
-                except GatewayError as error:
+                except IntegrationError as error:
                     p.error = error
                     break
 
@@ -546,7 +565,7 @@ class Partners:
                 for item in batch:
                     self._create([item])
             return
-        except GatewayError as error:  # timed out (maybe created) or unreachable: the next run looks again
+        except IntegrationError as error:  # timed out (maybe created) or unreachable: the next run looks again
             for plan, _, _ in batch:
                 plan.error = plan.error or error
             return
@@ -572,7 +591,9 @@ class Partners:
         """The binding of a buyer to its partner (`remember`: what we wrote, for the next merge)."""
         if self.dry_run or plan.partner_id is None or plan.error is not None:
             return
-        extra = {"last_pushed_value": plan.desired, "last_pushed_hash": digest(plan.desired)} if remember else {}
+        extra: dict[str, Any] = {}
+        if remember:
+            extra = {"last_pushed_value": plan.desired, "last_pushed_hash": digest(plan.desired)}
         if remember and plan.buyer.modified:
             extra["external_updated_at"] = plan.buyer.modified
         engagement, key = self.engagement, plan.buyer.key

@@ -1,10 +1,10 @@
-"""Price export, Odoo → shop (research §5.3 export_prices; hard cases D22-D24, E29).
+"""Price export, Odoo → shop.
 
 Candidates are the active product bindings. The price is the product's `lst_price`
 (one batched read), or, with a pricelist configured, Odoo's own pricelist price:
 `product.product.get_contextual_price` with `{"pricelist": id, "quantity": 1}` in the
 context (Odoo 16-18; one call per product, because the method works on one record and
-the pricelist engine's `_get_product_price` is private, so RPC refuses it: probe P1/P2).
+the pricelist engine's `_get_product_price` is private, so RPC refuses it).
 
 Shops show prices with IVA, Odoo usually keeps them without: with `tax_included` (the
 default) the price is multiplied by 1 + `tax_rate` % (19 % for Chile), except for a
@@ -17,11 +17,11 @@ A price is pushed only when it differs from the last one pushed (`"price"` in
 `Binding.last_pushed_value`, merged so the stock flow's `"qty"` stays), through the
 adapter's `set_prices`: WooCommerce `regular_price` in batches of 100, Shopify `price`
 per product (≤ 250 variants a call), Jumpseller one PUT per item. No stock field is
-ever sent (D24). Sale prices are the shop's: WooCommerce keeps `sale_price` (customers
+ever sent. Sale prices are the shop's: WooCommerce keeps `sale_price` (customers
 pay it while it is set and lower), Shopify and Jumpseller keep `compareAtPrice` /
 `compare_at_price` (shown struck through when higher); such items are reported with a
-warning so nobody wonders why the shop shows another price (D23). A refused item is
-reported and the others are kept (E29). A dry run reads Odoo, plans, and calls the shop
+warning so nobody wonders why the shop shows another price. A refused item is
+reported and the others are kept. A dry run reads Odoo, plans, and calls the shop
 not at all.
 """
 
@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from engagements.integration.flows.pushed import remember_pushed
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, flow_options
 from engagements.integration.gateway.base import OdooGateway, PermanentError
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncRun
+from engagements.integration.models import Binding, Flow, SyncRun
 from engagements.integration.shops.base import PriceUpdate, ShopClient
 
 DEFAULTS = {"pricelist_id": None, "tax_included": True, "tax_rate": "19", "currency": "CLP"}
@@ -51,9 +52,9 @@ def shop_price(odoo_price: Decimal, *, add_tax: bool, tax_rate: Decimal, decimal
     return price.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def _options(run: SyncRun) -> dict:
-    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.PRICES).values_list("options", flat=True)
-    options = {**DEFAULTS, **(stored.first() or {})}
+def price_options(run: SyncRun) -> dict:
+    """The price flow's options, checked (the product export prices by the same rule)."""
+    options = flow_options(run.engagement, Flow.PRICES, DEFAULTS)
     options["tax_rate"] = Decimal(str(options["tax_rate"]))
     if options["currency"] not in DECIMALS:
         raise PermanentError(f"No rounding rule for the currency {options['currency']}.", code="price_currency_unknown")
@@ -62,7 +63,7 @@ def _options(run: SyncRun) -> dict:
 
 def export_prices(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
     """Every bound variant is a candidate on every run (`full` changes nothing): prices have no cursor."""
-    options = _options(run)
+    options = price_options(run)
     report = Report()
     active = Binding.objects.filter(engagement=run.engagement, kind="product_variant", state=Binding.State.ACTIVE)
     bindings = list(active.order_by("pk"))
@@ -122,12 +123,9 @@ def _price(
     report: Report,
 ) -> Decimal | None:
     """The price to show in the shop, or None when the item was reported instead."""
-    where = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
+    where: dict[str, Any] = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
     if product is None:
-        if not run.dry_run:
-            Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
-        message = "The Odoo product no longer exists: the binding is set aside until someone re-maps it."
-        report.add("review", reason="odoo_record_deleted", message=message, **where)
+        report.orphaned(binding, kind="price", dry_run=run.dry_run)
         return None
     try:
         odoo_price = _odoo_price(odoo, product, options)
@@ -173,7 +171,7 @@ def _push_chunk(shop: ShopClient, changes: list[tuple[Binding, Decimal]], report
     remember_pushed({binding.pk: {"price": str(price)} for binding, price in pushed})
     for result in results:
         binding, price = by_external[result.external_id]
-        where = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
+        where: dict[str, Any] = {"kind": "price", "external_id": binding.external_id, "odoo_id": binding.odoo_id}
         if result.ok:
             diff = {"from": (binding.last_pushed_value or {}).get("price"), "to": str(price)}
             report.add("updated", reason=result.warning, message=result.message, diff=diff, **where)

@@ -1,14 +1,14 @@
-"""Product export, Odoo → shop (hard cases C16, C18-C21, A4).
+"""Product export, Odoo → shop.
 
 Candidates are Odoo product templates (`product.template`), archived ones included (`active_test:
 False`), changed since the Odoo-side cursor: their own `write_date`, or one of their variants'
 (a variant archived or edited writes `product.product`, not the template); every template on a full
 pass (`full`, or no cursor yet). Services and combos are never published: the type field is the
 Odoo major's (`FIELD_MAPS[major]["product_type"]`: 16/17 `detailed_type`, 18 `type`). With the option
-`company_id`, only that company's products and the shared ones (no company) are candidates (C21).
+`company_id`, only that company's products and the shared ones (no company) are candidates.
 
 A template with one variant without attribute values is a simple product; with several it is a
-variable product with one variation per variant (C16). The price is the variant's `lst_price` as the
+variable product with one variation per variant. The price is the variant's `lst_price` as the
 shop shows it, by the price flow's rule and options (IVA added unless the Odoo tax is price-included,
 rounded to the currency): a pricelist configured for the price flow is that flow's business, which
 corrects the price on its next run. A variant without SKU, a SKU used twice, or a price of 0 or less
@@ -19,13 +19,13 @@ What was sent is remembered as a fingerprint on the template's binding (kind "pr
 fingerprint did not change makes no call. Each variant's binding gets the price sent (`"price"`), so
 the price flow does not send it again.
 
-Create, never duplicate (A4): before anything unbound is sent, the shop's catalogue is listed once
+Create, never duplicate: before anything unbound is sent, the shop's catalogue is listed once
 (`iter_variants`) and an unbound variant whose SKU the shop already has is adopted (bound, then
 updated), not created again. A create that timed out may have succeeded: it is reported as failed,
 the cursor stays before it, and the next run finds it by its SKU. What a partly failed call did
 create is bound at once.
 
-Archiving (C18, C19): an archived variant stays in the shop, hidden (WooCommerce `status: private`;
+Archiving: an archived variant stays in the shop, hidden (WooCommerce `status: private`;
 Shopify has no per-variant visibility, see the adapter) and a variant archived before it was ever
 published is left out. An archived template, or one without an active variant, is hidden as a
 whole (WooCommerce `draft`, Shopify `DRAFT`), never deleted; one that was never published is skipped.
@@ -42,15 +42,17 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from engagements.integration.flows import prices
 from engagements.integration.flows.pushed import remember_pushed
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, flow_options
 from engagements.integration.gateway.base import FIELD_MAPS, OdooGateway
-from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
+from engagements.integration.models import Binding, Flow, SyncCursor, SyncRun
 from engagements.integration.shops.base import (
+    BatchResult,
     ProductPayload,
     ProductResult,
     ShopAuthError,
@@ -73,16 +75,9 @@ ODOO_TIME = "%Y-%m-%d %H:%M:%S"
 HIDDEN = "hidden"
 
 
-def _options(run: SyncRun) -> dict:
-    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.PRODUCTS).values_list(
-        "options", flat=True
-    )
-    return {**DEFAULTS, **(stored.first() or {})}
-
-
 def _price_rule(run: SyncRun) -> dict:
     """The price flow's options (IVA, currency), read by that flow's own helper, so both send one price."""
-    options = prices._options(run)
+    options = prices.price_options(run)
     return {
         "add_tax": bool(options["tax_included"]),
         "tax_rate": options["tax_rate"],
@@ -92,7 +87,7 @@ def _price_rule(run: SyncRun) -> dict:
 
 def export_products(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: datetime, full: bool = False) -> Report:
     """Create, update and hide the shop's products from the Odoo templates changed since the cursor."""
-    options = _options(run)
+    options = flow_options(run.engagement, Flow.PRODUCTS, DEFAULTS)
     report = Report()
     cursor = SyncCursor.objects.filter(engagement=run.engagement, flow=Flow.PRODUCTS, source="odoo").first()
     run.cursor_before = cursor.value if cursor else ""
@@ -101,11 +96,17 @@ def export_products(*, run: SyncRun, odoo: OdooGateway, shop: ShopClient, now: d
     report.counts["listed"] = len(templates)
     variants = _variants(odoo, templates)
     planner = _Planner(run, odoo, shop, variants, report)
-    upserts, hides = [], []
+    upserts: list[tuple[dict[str, Any], ProductPayload, str]] = []
+    hides: list[tuple[dict[str, Any], str, str]] = []
     for template in templates:
         plan = planner.plan(template)
-        if plan is not None:
-            (hides if isinstance(plan[1], str) else upserts).append(plan)
+        if plan is None:
+            continue
+        template_, what, fingerprint = plan
+        if isinstance(what, str):
+            hides.append((template_, what, fingerprint))
+        else:
+            upserts.append((template_, what, fingerprint))
     if run.dry_run:
         _report_plans(upserts, hides, report)
         return report
@@ -150,7 +151,8 @@ class _Catalogue:
     """The shop's items by SKU, listed once per run, and only when something unbound is to be sent."""
 
     def __init__(self, shop: ShopClient):
-        self._shop, self._by_sku = shop, None
+        self._shop = shop
+        self._by_sku: dict[str, list[ShopVariant]] | None = None
 
     def find(self, sku: str) -> list[ShopVariant]:
         if self._by_sku is None:
@@ -178,7 +180,7 @@ class _Planner:
 
     def plan(self, template: dict) -> tuple[dict, ProductPayload | str, str] | None:
         """(template, payload to send or shop product id to hide, fingerprint), or None (reported)."""
-        where = {"kind": "product", "odoo_id": template["id"]}
+        where: dict[str, Any] = {"kind": "product", "odoo_id": template["id"]}
         rows = [self.variants[pid] for pid in sorted(template["product_variant_ids"]) if pid in self.variants]
         tbind = self.templates.get(template["id"])
         product_id = tbind.external_id if tbind else _bound_product(rows, self.bound)
@@ -250,7 +252,7 @@ class _Planner:
         if product_id and found[0].product_id != product_id:
             message = f"The shop sells the SKU {sku} in another product ({found[0].product_id})."
             raise _Skip("product_sku_conflict", message)
-        return found[0].variant_id, found[0].product_id  # made by an earlier run whose answer was lost (A4)
+        return found[0].variant_id, found[0].product_id  # made by an earlier run whose answer was lost
 
     def _price(self, row: dict) -> Decimal:
         add_tax = self.rule["add_tax"] and not self.included.intersection(row.get("taxes_id") or [])
@@ -311,7 +313,11 @@ def _record(
     run: SyncRun, template: dict, payload: ProductPayload, fingerprint: str, result: ProductResult, report: Report
 ) -> bool:
     """Bind what the shop has now (even after a partial failure), remember what was sent, report it."""
-    where = {"kind": "product", "odoo_id": template["id"], "external_id": result.product_id or payload.product_id}
+    where: dict[str, Any] = {
+        "kind": "product",
+        "odoo_id": template["id"],
+        "external_id": result.product_id or payload.product_id,
+    }
     product_id = result.product_id or payload.product_id
     tbind = (
         _ensure(run, "product_template", "product.template", template["id"], product_id, "", "") if product_id else None
@@ -368,15 +374,13 @@ def _hide(run: SyncRun, shop: ShopClient, hides: list, report: Report) -> list[d
         results = shop.hide_products([product_id for _t, product_id, _f in hides])
     except ShopAuthError:
         raise
-    except ShopError as error:
-        results = [None] * len(hides)
-        failure = (error.code, str(error))
+    except ShopError as error:  # the call failed as a whole: each item gets its error
+        results = [BatchResult("", False, error.code, str(error))] * len(hides)
     failed = []
     for (template, product_id, _f), result in zip(hides, results, strict=True):
-        where = {"kind": "product", "odoo_id": template["id"], "external_id": product_id}
-        if result is None or not result.ok:
-            code, message = (result.error_code, result.message) if result else failure
-            report.add("failed", reason=code or "shop_rejected", message=message, **where)
+        where: dict[str, Any] = {"kind": "product", "odoo_id": template["id"], "external_id": product_id}
+        if not result.ok:
+            report.add("failed", reason=result.error_code or "shop_rejected", message=result.message, **where)
             failed.append(template)
             continue
         tbind = _ensure(run, "product_template", "product.template", template["id"], product_id, "", "")

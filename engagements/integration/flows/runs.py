@@ -8,25 +8,32 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from engagements.integration.models import Binding, SyncCursor, SyncItem, SyncRun
+from engagements.integration.errors import RunInProgress
+from engagements.integration.models import Binding, FlowSettings, SyncCursor, SyncItem, SyncRun
 from engagements.models import Engagement
-from portal.errors import DomainError
 
-RUN_IN_PROGRESS = _("A run of this flow is already in progress.")
 COUNT_KEYS = ("listed", "created", "updated", "unchanged", "skipped", "postponed", "failed", "ambiguous", "review")
 RETRY_LIMIT = 5  # attempts in a row; then the item needs a person
 RETRY_BASE, RETRY_CAP = timedelta(minutes=5), timedelta(hours=6)
 
 
 CURSOR_TIME = "%Y-%m-%dT%H:%M:%S"  # a shop-side cursor: a UTC time
+DELETED_IN_ODOO = "The Odoo record no longer exists: the link is set aside until someone re-maps it."
+
+
+def flow_options(engagement: Engagement | int, flow: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A flow's options: its `defaults`, with what the team stored for the engagement (or its id) over them."""
+    stored = FlowSettings.objects.filter(engagement=engagement, flow=flow).values_list("options", flat=True).first()
+    return {**defaults, **(stored or {})}
 
 
 def stamp(moment: datetime) -> str:
@@ -101,6 +108,31 @@ class Report:
         if retry and external_id:
             self.retries.append(item)
 
+    def orphaned(
+        self,
+        binding: Binding,
+        *,
+        kind: str,
+        dry_run: bool,
+        message: str = DELETED_IN_ODOO,
+        action: str = "",
+        external_id: str = "",
+    ) -> None:
+        """The binding's Odoo record was deleted: the binding is set aside (ORPHANED, so the flows skip it
+        until someone links it again; not in a dry run) and the item is reported for review, under
+        `external_id` when the report names the record otherwise than the binding does."""
+        if not dry_run:
+            Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
+        self.add(
+            "review",
+            kind=kind,
+            external_id=external_id or binding.external_id,
+            odoo_id=binding.odoo_id,
+            action=action,
+            reason="odoo_record_deleted",
+            message=message,
+        )
+
     def would_update(self, binding: Binding, *, kind: str, before, after, reason: str = "") -> None:
         """A dry run's plan for one bound variant: the value it would push instead of `before`."""
         self.add(
@@ -126,7 +158,7 @@ def run_start(
         with transaction.atomic():
             return SyncRun.objects.create(engagement=engagement, flow=flow, trigger=trigger, dry_run=dry_run)
     except IntegrityError as exc:
-        raise DomainError(RUN_IN_PROGRESS) from exc
+        raise RunInProgress() from exc
 
 
 def _schedule_retries(run: SyncRun, report: Report) -> None:
@@ -140,8 +172,7 @@ def _schedule_retries(run: SyncRun, report: Report) -> None:
     now = timezone.now()
     for item in report.retries:
         previous = earlier.filter(kind=item.kind, external_id=item.external_id).order_by("-id").first()
-        in_a_row = previous is not None and previous.outcome in ("failed", "ambiguous")
-        item.attempts = previous.attempts + 1 if in_a_row else 1
+        item.attempts = previous.attempts + 1 if previous and previous.outcome in ("failed", "ambiguous") else 1
         if item.attempts < RETRY_LIMIT:
             item.next_retry_at = now + retry_delay(item.attempts)
         elif item.outcome != "review":

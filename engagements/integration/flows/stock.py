@@ -1,4 +1,4 @@
-"""Stock export, Odoo → shop (research §5.3 export_stock).
+"""Stock export, Odoo → shop.
 
 Candidates are the bound variants touched by done stock moves since the
 Odoo-side cursor, or every bound variant on a full pass (nightly, or the
@@ -9,17 +9,25 @@ order flow is on), clamped at 0, and pushed only when they differ from the
 last value pushed (kept on the binding), in WooCommerce batches of at most
 100. Quantities are absolute, so a receipt or a return counts exactly once.
 A binding whose Odoo product was deleted is marked orphaned and reported.
+
+The Odoo-side cursor: Odoo stores `write_date` with microseconds but reads it to the second, so a
+cursor taken from what it reads ("2026-11-23 08:49:05") stays behind the moves of that second, and
+`write_date >` it would list them again on every run. The cursor keeps, with the second, which moves
+of that second were seen (a digest of their ids): "2026-11-23 08:49:05|3f2a…". Moves of the cursor's
+second are taken again only when that set changed (another move written in the same second): then
+the whole second is, which costs a read of quantities that did not change, never a missed move.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from datetime import datetime
 
 from engagements.integration.flows import orders
 from engagements.integration.flows.pushed import remember_pushed
-from engagements.integration.flows.runs import Report
+from engagements.integration.flows.runs import Report, flow_options
 from engagements.integration.gateway.base import FIELD_MAPS, OdooGateway
 from engagements.integration.models import Binding, Flow, FlowSettings, SyncCursor, SyncRun
 from engagements.integration.shops.base import BatchResult, ShopClient, StockUpdate
@@ -36,11 +44,31 @@ STOCK_FIELDS = ("free_qty", "qty_available", "virtual_available")
 # Per-item refusals that a later attempt can get past (a busy shop, stock changed meanwhile); the
 # others (stock not managed, variant gone) need a person and are not retried.
 RETRYABLE_ITEM_ERRORS = {"shop_busy", "shop_timeout", "shop_stock_changed"}
+HIGH_WATER_ROWS = 100  # the latest done moves read to set a full pass's cursor
+
+
+def moves_cursor(moves: list[dict]) -> str:
+    """PURE: the cursor after `moves` (rows with `id` and `write_date`): their latest second, and a
+    digest of the ids written in it. "" without moves."""
+    if not moves:
+        return ""
+    second = max(move["write_date"] for move in moves)
+    ids = sorted(move["id"] for move in moves if move["write_date"] == second)
+    return f"{second}|{hashlib.sha256(repr(ids).encode()).hexdigest()[:16]}"
+
+
+def moves_since(moves: list[dict], cursor: str) -> list[dict]:
+    """PURE: `moves` (those written at or after the cursor's second) without the cursor's second, when
+    it still holds exactly the moves the cursor saw."""
+    second = cursor.partition("|")[0]
+    in_second = [move for move in moves if move["write_date"] == second]
+    if in_second and moves_cursor(in_second) == cursor:
+        return [move for move in moves if move["write_date"] != second]
+    return moves
 
 
 def _options(run: SyncRun) -> dict:
-    stored = FlowSettings.objects.filter(engagement=run.engagement, flow=Flow.STOCK).values_list("options", flat=True)
-    options = {**DEFAULTS, **(stored.first() or {})}
+    options = flow_options(run.engagement, Flow.STOCK, DEFAULTS)
     if options["stock_field"] not in STOCK_FIELDS:
         options["stock_field"] = DEFAULTS["stock_field"]
     return options
@@ -52,15 +80,15 @@ def _candidates(run: SyncRun, odoo: OdooGateway, options: dict, full: bool) -> t
     run.cursor_before = cursor.value if cursor else ""
     if full or cursor is None:
         return list(bindings), ""
-    moves = odoo.search_read(
+    listed = odoo.search_read(
         "stock.move",
-        [["state", "=", "done"], ["write_date", ">", cursor.value]],
+        [["state", "=", "done"], ["write_date", ">=", cursor.value.partition("|")[0]]],
         ["product_id", "write_date"],
         order="write_date asc, id asc",
     )
+    moves = moves_since(listed, cursor.value)
     touched = {move["product_id"][0] for move in moves}
-    latest = max((move["write_date"] for move in moves), default="")
-    return list(bindings.filter(odoo_id__in=touched)), latest
+    return list(bindings.filter(odoo_id__in=touched)), moves_cursor(moves)
 
 
 def export_stock(
@@ -99,16 +127,7 @@ def export_stock(
             )
             continue
         if qty is None:
-            if not run.dry_run:
-                Binding.objects.filter(pk=binding.pk).update(state=Binding.State.ORPHANED)
-            report.add(
-                "review",
-                kind="stock",
-                external_id=binding.external_id,
-                odoo_id=binding.odoo_id,
-                reason="odoo_record_deleted",
-                message="The Odoo product no longer exists: the binding is set aside until someone re-maps it.",
-            )
+            report.orphaned(binding, kind="stock", dry_run=run.dry_run)
             continue
         targets.append((binding, max(0, qty - in_transit[binding.external_id])))
     # The nightly reconciliation compares with what the shop has (someone may have edited it there).
@@ -147,10 +166,10 @@ def _send(
     """Compare-and-set where the shop can (Shopify): each item is sent with the quantity we believe
     the shop has (the one we pushed last, or the one just read). When the shop's moved meanwhile (a
     sale there, an edit), it is read again and our quantity sent once more from what it is now:
-    Odoo stays the reference, and units sold in the shop but not yet in Odoo were already taken off
-    (research E31). A second refusal is a retryable failure."""
-    believed = {b.external_id: (b.last_pushed_value or {}).get("qty") for b in bindings}
-    believed = {key: value for key, value in {**believed, **drift}.items() if value is not None}
+    Odoo stays the reference, and units sold in the shop but not yet in Odoo were already taken off.
+    A second refusal is a retryable failure."""
+    pushed = {b.external_id: (b.last_pushed_value or {}).get("qty") for b in bindings}
+    believed: dict[str, int] = {key: value for key, value in {**pushed, **drift}.items() if value is not None}
     results = {r.external_id: r for r in shop.set_stock(updates, manage_stock=manage_stock, change_from=believed)}
     stale = [u for u in updates if results[u.variant_id or u.product_id].error_code == "shop_stock_changed"]
     if stale:
@@ -165,9 +184,7 @@ def _drift(shop: ShopClient, targets: list[tuple[Binding, int]]) -> dict[str, in
     """Items whose quantity in the shop is not Odoo's (an item the shop does not track is not drift)."""
     in_shop = shop.get_stock([_update(binding, qty) for binding, qty in targets]) if targets else {}
     return {
-        b.external_id: in_shop[b.external_id]
-        for b, qty in targets
-        if in_shop.get(b.external_id) is not None and in_shop[b.external_id] != qty
+        b.external_id: found for b, qty in targets if (found := in_shop.get(b.external_id)) is not None and found != qty
     }
 
 
@@ -177,15 +194,19 @@ def _orders_not_imported(run: SyncRun, shop: ShopClient, now: datetime) -> Count
 
 
 def _latest_done_move(odoo: OdooGateway) -> str:
+    """The cursor of the latest done moves. When all the rows read share one second, more of that
+    second may exist: the second alone is kept, and the next run takes it once more."""
     rows = odoo.search_read(
-        "stock.move", [["state", "=", "done"]], ["write_date"], limit=1, order="write_date desc, id desc"
+        "stock.move", [["state", "=", "done"]], ["write_date"], limit=HIGH_WATER_ROWS, order="write_date desc, id desc"
     )
-    return rows[0]["write_date"] if rows else ""
+    if len(rows) == HIGH_WATER_ROWS and rows[0]["write_date"] == rows[-1]["write_date"]:
+        return rows[0]["write_date"]
+    return moves_cursor(rows)
 
 
 def _quantities(odoo: OdooGateway, bindings: list[Binding], options: dict) -> tuple[dict[int, int], set[int]]:
     """The quantity to publish per Odoo variant, in one read with the storable flag of the Odoo
-    version (16/17 `detailed_type`, 18 `is_storable`); the ids of services and combos apart (C20).
+    version (16/17 `detailed_type`, 18 `is_storable`); the ids of services and combos apart.
     A variant deleted in Odoo is in neither."""
     if not bindings:
         return {}, set()

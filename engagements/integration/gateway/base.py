@@ -1,52 +1,39 @@
-"""The Odoo gateway interface and its error taxonomy.
+"""The Odoo gateway interface, and how Odoo's answers map onto the shared error taxonomy.
 
 Flows talk to Odoo only through an OdooGateway: odoorpc (JSON-RPC) for Odoo
 16-18, JSON-2 (gateway/json2.py) for Odoo 19+, where JSON-RPC is deprecated.
+A gateway is a context manager (`with gateway: ...` closes it).
+
+The error classes are those of integration/errors.py, shared with the shop adapters; they are
+re-exported here under the names gateway users know (`GatewayError` is the taxonomy's base).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any, Protocol, Self
 from urllib.parse import SplitResult, urlsplit
 
 from engagements.integration import destinations
+from engagements.integration.calls import Client, Deadline
+from engagements.integration.errors import AmbiguousWriteError, PermanentError, RetryableError
+from engagements.integration.errors import IntegrationError as GatewayError
+
+__all__ = [
+    "CREATE_BATCH",
+    "READ_BATCH",
+    "AmbiguousWriteError",
+    "Deadline",
+    "GatewayError",
+    "OdooGateway",
+    "PermanentError",
+    "RetryableError",
+]
 
 READ_BATCH = 1000  # ids per read: one call per thousand records at most
 CREATE_BATCH = 200  # records per create call (one transaction each in Odoo)
 PDF_LIMIT = 20 * 1024 * 1024  # bytes of a report PDF we accept (an invoice is a few hundred KB)
-
-
-class GatewayError(Exception):
-    """Base of the taxonomy. `code` is a stable reason code for run reports;
-    the message never contains a credential."""
-
-    code = "odoo_error"
-
-    def __init__(self, message: str, *, code: str | None = None, odoo_name: str = ""):
-        super().__init__(message)
-        self.code = code or self.code
-        self.odoo_name = odoo_name
-
-
-class RetryableError(GatewayError):
-    """Nothing was written (or it is safe to try again): network down, server busy."""
-
-    code = "odoo_unavailable"
-
-
-class PermanentError(GatewayError):
-    """Trying again changes nothing: validation, access, missing record, bad credentials."""
-
-    code = "odoo_rejected"
-
-
-class AmbiguousWriteError(GatewayError):
-    """A write timed out: Odoo may have committed it. Never re-send it blindly:
-    look the record up by its marker first."""
-
-    code = "odoo_write_ambiguous"
 
 
 # Odoo exceptions after which the same call can simply be made again (nothing was committed).
@@ -68,37 +55,17 @@ def require_https(url: str) -> SplitResult:
     return urlsplit(url if "://" in url else f"https://{url}")
 
 
-class Deadline:
-    """A total time for several calls, when a person waits for them (a connection check): each
-    call gets what is left, and nothing waits or tries again (`attempts` is 1)."""
-
-    attempts = 1
-
-    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic):
-        self.seconds, self._clock = seconds, clock
-        self._end = clock() + seconds
-
-    def left(self) -> float:
-        return max(0.0, self._end - self._clock())
-
-    def timeout(self, default: float) -> float:
-        """The time the next call may take: `default`, or less when the deadline is nearer."""
-        return min(default, self.left())
-
-    def expired(self) -> bool:
-        return self.left() <= 0
-
-
 def server_error(name: str, text: str) -> GatewayError:
     """An exception Odoo raised and reported (`name` is its qualified class name)."""
     if name in RETRYABLE_NAMES:
-        return RetryableError(text, odoo_name=name)
-    return PermanentError(text, odoo_name=name)
+        return RetryableError(text, code="odoo_unavailable", odoo_name=name)
+    return PermanentError(text, code="odoo_rejected", odoo_name=name)
 
 
 def timeout_error(method: str) -> GatewayError:
     if method in WRITE_METHODS:
-        return AmbiguousWriteError(f"Odoo did not answer {method} in time; it may have been applied.")
+        message = f"Odoo did not answer {method} in time; it may have been applied."
+        return AmbiguousWriteError(message, code="odoo_write_ambiguous")
     return RetryableError(f"Odoo did not answer {method} in time.", code="odoo_timeout")
 
 
@@ -123,7 +90,7 @@ def field_map(major: int) -> dict[str, Any]:
     return FIELD_MAPS.get(major, FIELD_MAPS[17])
 
 
-class Versioned:
+class Versioned(Client):
     """`major` and `fields` (the version's FIELD_MAPS entry) from the `version` a gateway learnt."""
 
     version: str
@@ -173,9 +140,18 @@ FIELD_MAPS: dict[int, dict[str, Any]] = {
 
 class OdooGateway(Protocol):
     calls: int
+    version: str
 
     @property
     def major(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
 
     def search_read(
         self,

@@ -6,8 +6,8 @@ reads of at most 1,000 ids per call, creates as lists, a timeout on every
 call, a call counter, errors classified as retryable, permanent or ambiguous,
 HTTPS except on loopback.
 
-What this module assumes of JSON-2 (Odoo 19.0 docs, `external_api.rst`, and
-the research file §4.1; not yet checked against a real Odoo 19 server):
+What this module assumes of JSON-2 (from Odoo 19's description of its external
+API; not yet checked against a real Odoo 19 server):
 
 - `POST /json/2/<model>/<method>`, headers `Authorization: bearer <api key>`,
   `X-Odoo-Database: <db>` (optional when the host selects the database; always
@@ -85,7 +85,7 @@ def _error(response: httpx.Response) -> GatewayError:
         )
     if status == 429 or status >= 500:
         return RetryableError(f"Odoo answered HTTP {status}.", code="odoo_http")
-    return PermanentError(f"Odoo answered HTTP {status}.")
+    return PermanentError(f"Odoo answered HTTP {status}.", code="odoo_rejected")
 
 
 def probe_version(url: str, *, timeout: float) -> str:

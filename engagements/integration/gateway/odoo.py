@@ -50,7 +50,7 @@ def _classify(error: Exception, method: str) -> GatewayError:
         return RetryableError(f"Odoo answered HTTP {error.code}.", code="odoo_http")
     if isinstance(error, urllib.error.URLError | ConnectionError | OSError):
         return RetryableError("Odoo is not reachable.", code="odoo_unreachable")
-    return GatewayError(str(error))
+    return GatewayError(str(error), code="odoo_error")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

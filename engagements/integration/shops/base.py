@@ -1,4 +1,4 @@
-"""What every shop adapter speaks: its errors (the Odoo gateway's taxonomy), and
+"""What every shop adapter speaks: its errors (the shared taxonomy of integration/errors.py), and
 the normalized records the flows read, so a flow never sees one platform's payload.
 
 An adapter maps its platform's order into a `ShopOrder`: statuses into the
@@ -12,15 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
-import httpx
-
-from engagements.integration import destinations
-from engagements.integration.gateway.base import Deadline, GatewayError, PermanentError, RetryableError
+from engagements.integration.errors import AmbiguousWriteError, IntegrationError, PermanentError, RetryableError
 
 
-class ShopError(GatewayError):
+class ShopError(IntegrationError):
     code = "shop_error"
 
 
@@ -42,45 +40,16 @@ class ShopAuthError(ShopPermanentError):
     code = "shop_auth"
 
 
-def require_https(url: str) -> None:
-    """Keys go over HTTPS to a public address only (destinations.py); fake shops are the exception."""
-    problem = destinations.address_problem(url)
-    if problem:
-        raise ShopPermanentError(f"The shop's address is refused ({problem}).", code=f"shop_{problem}")
+class ShopAmbiguousError(ShopError, AmbiguousWriteError):
+    """A write the shop did not confirm (timed out, cut, or a 5xx after it arrived): it may have been
+    made. It is never sent again blindly: the record is looked up first."""
 
+    code = "shop_write_ambiguous"
 
-def call_timeout(deadline: Deadline | None, default: float) -> float:
-    """The time the next call may take: `default`, or what is left of a check's deadline."""
-    if deadline is None:
-        return default
-    if deadline.expired():
-        raise ShopRetryableError("The shop did not answer in time.", code="shop_timeout")
-    return deadline.timeout(default)
-
-
-def no_wait(seconds: float) -> None:
-    """The sleep of a client a person waits for (a connection check): asked to wait, it gives up."""
-    raise ShopRetryableError(f"The shop asked to wait {seconds:.0f} s; a check does not wait.", code="shop_busy")
-
-
-def probe(send: Callable[[], httpx.Response], looks_right: Callable[[object], bool]) -> None:
-    """Send an unauthenticated request to the API the keys are for: the platform must refuse it in
-    its own words (401 or 403 and its JSON error). Anything else is not that shop: no key goes there."""
-    try:
-        response = send()
-    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-        raise ShopRetryableError("The shop is not reachable.", code="shop_unreachable") from error
-    except httpx.TransportError as error:
-        raise ShopRetryableError("The shop did not answer in time.", code="shop_timeout") from error
-    if response.status_code in (429, 502, 503, 504):
-        raise ShopRetryableError(f"The shop answered HTTP {response.status_code}.", code="shop_busy")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code not in (401, 403) or not looks_right(body):
-        message = f"HTTP {response.status_code}: not the answer of this platform's API."
-        raise ShopPermanentError(message, code="shop_not_recognised")
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message or "The shop did not confirm the change; it may have been made. It is looked up before any new try."
+        )
 
 
 PLATFORM_LABELS = {"woocommerce": "WooCommerce", "shopify": "Shopify", "jumpseller": "Jumpseller"}
@@ -318,10 +287,23 @@ def ensure_each(
 
 
 class ShopClient(Protocol):
+    """An adapter (shops/woocommerce.py, shopify/, jumpseller.py), used as a context manager."""
+
     platform: str
     calls: int
+    warnings: list[str]
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
+
+    def probe(self) -> None:
+        """Without the keys: does the address answer as this platform's API? (shops/http.py)"""
+        ...
 
     def status(self) -> dict:
         """Reach the shop with the stored keys: {"version": ..., "name": ...}; raises ShopAuthError."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from engagements.integration.shops.base import Address, ShopCustomer
 
@@ -38,7 +39,7 @@ COMPANY_LABELS = {"empresa", "company", "razon social", "razón social"}
 JUMPSELLER_REGIONS = {("CL", "12"): "CL-RM"}  # FIPS region codes; only "12" (RM) is verified
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return str(value).strip() if value not in (None, False) else ""
 
 
@@ -52,7 +53,7 @@ def _iso_state(country: str, state: str) -> str:
 # ---------------------------------------------------------------- WooCommerce
 
 
-def woocommerce_address(raw: dict, email: str = "") -> Address:
+def woocommerce_address(raw: dict[str, Any], email: str = "") -> Address:
     country = _text(raw.get("country")).upper()
     return Address(
         name=f"{_text(raw.get('first_name'))} {_text(raw.get('last_name'))}".strip(),
@@ -68,12 +69,12 @@ def woocommerce_address(raw: dict, email: str = "") -> Address:
     )
 
 
-def _woo_time(raw: dict) -> datetime:
-    stamp = raw.get("date_modified_gmt") or raw.get("date_created_gmt")  # never modified: created
+def _woo_time(raw: dict[str, Any]) -> datetime:
+    stamp = raw.get("date_modified_gmt") or raw.get("date_created_gmt") or ""  # never modified: created
     return datetime.strptime(stamp, WOO_TIME).replace(tzinfo=UTC)
 
 
-def woocommerce_customer(raw: dict) -> ShopCustomer:
+def woocommerce_customer(raw: dict[str, Any]) -> ShopCustomer:
     billing, shipping = raw.get("billing") or {}, raw.get("shipping") or {}
     email = _text(raw.get("email") or billing.get("email")).lower()
     meta = {_text(m.get("key")).lower(): _text(m.get("value")) for m in raw.get("meta_data") or []}
@@ -99,7 +100,7 @@ def _numeric_id(gid: str | None) -> str:
     return (gid or "").rsplit("/", 1)[-1]
 
 
-def shopify_address(raw: dict | None, email: str = "") -> Address:
+def shopify_address(raw: dict[str, Any] | None, email: str = "") -> Address:
     raw = raw or {}
     country = _text(raw.get("countryCodeV2")).upper()
     return Address(
@@ -116,7 +117,7 @@ def shopify_address(raw: dict | None, email: str = "") -> Address:
     )
 
 
-def shopify_customer(node: dict) -> ShopCustomer:
+def shopify_customer(node: dict[str, Any]) -> ShopCustomer:
     email = _text((node.get("defaultEmailAddress") or {}).get("emailAddress") or node.get("email")).lower()
     address = node.get("defaultAddress") or {}
     phone = (node.get("defaultPhoneNumber") or {}).get("phoneNumber") or node.get("phone") or address.get("phone")
@@ -139,11 +140,11 @@ def shopify_customer(node: dict) -> ShopCustomer:
 # ---------------------------------------------------------------- Jumpseller
 
 
-def _unwrap(raw: dict) -> dict:
+def _unwrap(raw: dict[str, Any]) -> dict[str, Any]:
     return raw.get("customer", raw) if isinstance(raw.get("customer"), dict) else raw
 
 
-def jumpseller_address(raw: dict | None, *, phone: str = "", email: str = "") -> Address:
+def jumpseller_address(raw: dict[str, Any] | None, *, phone: str = "", email: str = "") -> Address:
     """The customer schema has `country` as a code and `region` as a FIPS code; the order
     schema has names there and the codes in `country_code`/`region_code`: both are read."""
     raw = raw or {}
@@ -166,12 +167,12 @@ def jumpseller_address(raw: dict | None, *, phone: str = "", email: str = "") ->
     )
 
 
-def _additional(raw: dict) -> dict[str, str]:
+def _additional(raw: dict[str, Any]) -> dict[str, str]:
     fields = raw.get("customer_additional_fields") or raw.get("additional_fields") or []
     return {_text(f.get("label")).lower(): _text(f.get("value")) for f in fields if isinstance(f, dict)}
 
 
-def jumpseller_customer(raw: dict, *, modified: datetime) -> ShopCustomer:
+def jumpseller_customer(raw: dict[str, Any], *, modified: datetime) -> ShopCustomer:
     """`modified` comes from the adapter (Jumpseller customers carry no update time)."""
     raw = _unwrap(raw)
     email = _text(raw.get("email")).lower()
@@ -197,7 +198,7 @@ def jumpseller_customer(raw: dict, *, modified: datetime) -> ShopCustomer:
     )
 
 
-def jumpseller_customer_signature(raw: dict) -> str:
+def jumpseller_customer_signature(raw: dict[str, Any]) -> str:
     """What the flow reads of a Jumpseller customer: a change in it is a new version."""
     raw = _unwrap(raw)
     keys = ("email", "phone", "phone_prefix", "fullname", "billing_address", "shipping_address")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -33,7 +32,6 @@ from typing import Any
 
 import httpx
 
-from engagements.integration.gateway.base import Deadline
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
     BatchResult,
@@ -56,6 +54,7 @@ from engagements.integration.shops.customers import (
     jumpseller_customer,
     jumpseller_customer_signature,
 )
+from engagements.integration.shops.http import Again, ShopHttp, json_body, retry_after
 
 API_URL = "https://api.jumpseller.com/v1"
 PAGE_LIMIT = 100  # the API's maximum
@@ -148,7 +147,7 @@ class RateLimiter:
                 self.hold(length / (int(limit) if limit.isdigit() and int(limit) else self.limits[length]))
 
 
-class JumpsellerClient:
+class JumpsellerClient(ShopHttp):
     platform = "jumpseller"
 
     def __init__(
@@ -159,76 +158,36 @@ class JumpsellerClient:
         base_url: str = API_URL,
         state: dict | None = None,
         rescan_days: float = 7,
-        timeout: float = 20.0,
-        max_attempts: int = 5,
-        max_wait: float = 60.0,
         per_second: int = 20,
         per_minute: int = 800,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = _utcnow,
-        deadline: Deadline | None = None,
+        **transport: Any,
     ):
-        base.require_https(base_url)
+        super().__init__(base_url, **transport)
         self.base = base_url.rstrip("/")
         self.state = state if state is not None else {}  # JSON; the caller persists it (see iter_orders)
         self.state.setdefault("versions", {})
         self.rescan = timedelta(days=rescan_days)
-        self.calls = 0
-        if deadline is not None:  # a person waits: one try each, no waiting, one total time
-            max_attempts, sleep = 1, base.no_wait
-        self.limiter = RateLimiter(per_second, per_minute, clock=clock, sleep=sleep)
+        self.limiter = RateLimiter(per_second, per_minute, clock=clock, sleep=self._sleep)
         self._now = now
-        self._max_attempts, self._max_wait = max_attempts, max_wait
-        self._timeout, self._deadline = timeout, deadline
         self._banned_until: datetime | None = None
         self._auth = (login, token)
-        self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
 
-    def close(self) -> None:
-        self._http.close()
+    # ------------------------------------------------------------ transport (shops/http.py)
+    def before_send(self) -> None:
+        """Nothing is sent during a ban; every request waits for room in both rate windows."""
+        if self._banned_until and self._now() < self._banned_until:
+            raise self._ban_error(self._banned_until.isoformat())
+        self.limiter.acquire()
 
-    # ------------------------------------------------------------ transport
-    def request(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> httpx.Response:
-        response = None
-        for attempt in range(self._max_attempts):
-            self._refuse_during_ban()
-            self.limiter.acquire()
-            self.calls += 1
-            try:
-                timeout = base.call_timeout(self._deadline, self._timeout)
-                response = self._http.request(
-                    method, self.base + path, params=params, json=body, auth=self._auth, timeout=timeout
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                response = None  # nothing reached the shop: safe to send again
-            except httpx.TransportError as error:  # timed out or cut after sending
-                if method not in REPEATABLE:
-                    raise ShopRetryableError("The shop did not answer in time.", code="shop_timeout") from error
-                response = None
-            if response is not None:
-                self.limiter.observe(response.headers)
-                self._check_ban(response)
-                if response.status_code not in RETRY_STATUSES:
-                    return self._checked(response)
-                if response.status_code != 429 and method not in REPEATABLE:
-                    raise ShopRetryableError("The shop failed while answering.", code="shop_timeout")
-            if attempt + 1 < self._max_attempts:
-                self._back_off(attempt, response)
-        raise ShopRetryableError("The shop is busy or unavailable; it will be tried again later.", code="shop_busy")
+    def pause(self, seconds: float) -> None:
+        self.limiter.hold(seconds)  # the next request waits for it, in the limiter
 
-    def _back_off(self, attempt: int, response: httpx.Response | None) -> None:
-        if response is not None and response.status_code == 429:
-            retry_after = response.headers.get("Retry-After", "")
-            if retry_after.isdigit():
-                self.limiter.hold(min(self._max_wait, float(retry_after)))
-            elif not self.limiter.holding():  # the Remaining headers did not say how long
-                self.limiter.hold(min(self._max_wait, 2.0**attempt))
-            return
-        jitter = random.uniform(1.0, 1.25)  # noqa: S311 (spreading retries, not crypto)
-        self.limiter.hold(min(self._max_wait, 2.0**attempt) * jitter)
-
-    def _check_ban(self, response: httpx.Response) -> None:
+    def classify(self, response: httpx.Response) -> Again | None:
+        """What the server counted slows the limiter; a ban stops the client at once. 429 and 5xx are
+        worth another try (a 5xx may have applied a write); 401/403 are the keys, 404 a missing record."""
+        self.limiter.observe(response.headers)
         reset = response.headers.get(BAN_HEADER)
         if reset:
             try:
@@ -236,26 +195,12 @@ class JumpsellerClient:
             except ValueError:
                 self._banned_until = datetime.max.replace(tzinfo=UTC)  # unknown end: stop for this run
             raise self._ban_error(reset)
-
-    def _refuse_during_ban(self) -> None:
-        if self._banned_until and self._now() < self._banned_until:
-            raise self._ban_error(self._banned_until.isoformat())
-
-    @staticmethod
-    def _ban_error(reset: str) -> ShopRetryableError:
-        return ShopRetryableError(
-            f"Jumpseller banned this store's API access after too many rate-limit hits, until {reset}.",
-            code="shop_banned",
-        )
-
-    @staticmethod
-    def _checked(response: httpx.Response) -> httpx.Response:
+        if response.status_code in RETRY_STATUSES:
+            return Again(wait=retry_after(response), applied=response.status_code != 429)
         if response.status_code < 400:
-            return response
-        try:
-            message = str(response.json().get("message", ""))
-        except (ValueError, AttributeError):
-            message = response.text[:200]
+            return None
+        body = json_body(response)
+        message = str(body.get("message", "")) if isinstance(body, dict) else response.text[:200]
         if response.status_code in (401, 403):
             raise ShopAuthError(f"Jumpseller refused the login or the token ({message or response.status_code}).")
         if response.status_code == 404:
@@ -264,13 +209,23 @@ class JumpsellerClient:
             message or f"HTTP {response.status_code}", code=f"jumpseller_http_{response.status_code}"
         )
 
+    @staticmethod
+    def _ban_error(reset: str) -> ShopRetryableError:
+        return ShopRetryableError(
+            f"Jumpseller banned this store's API access after too many rate-limit hits, until {reset}.",
+            code="shop_banned",
+        )
+
+    def request(self, method: str, path: str, *, params: dict | None = None, body: Any = None) -> httpx.Response:
+        """Every write here is a PUT of an absolute value (stock 10, price 13990): repeatable, as a GET."""
+        url = self.base + path
+        return self.exchange(method, url, repeatable=method in REPEATABLE, params=params, json=body, auth=self._auth)
+
     def probe(self) -> None:
         """Without the login and token: does this address answer as Jumpseller's API? It refuses an
         anonymous caller with 401 and its `message`. Only then are they sent."""
-        timeout = base.call_timeout(self._deadline, self._timeout)
-        base.probe(
-            lambda: self._http.get(self.base + "/store/info.json", timeout=timeout),
-            lambda body: isinstance(body, dict) and "message" in body,
+        self.probe_anonymously(
+            "GET", self.base + "/store/info.json", lambda body: isinstance(body, dict) and "message" in body
         )
 
     # ------------------------------------------------------------ store
@@ -325,7 +280,7 @@ class JumpsellerClient:
            (keyset paging, so orders placed meanwhile cannot shift it);
         2. the rolling re-scan: `orders.json` newest first (id descending), 100 a page, until
            orders were created before min(modified_after, modified_before - rescan_days). This
-           catches status changes with no webhook (research case B15);
+           catches status changes no webhook announced;
         3. orders whose stored version time falls in the window but that 1 and 2 did not reach
            (changed long ago, e.g. seen by `get_order` from a webhook). These are fetched by id.
 

@@ -13,8 +13,6 @@ auth error so the flow pauses instead of retrying.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +20,6 @@ from typing import Any
 
 import httpx
 
-from engagements.integration.gateway.base import Deadline
 from engagements.integration.shops import base
 from engagements.integration.shops.base import (
     BatchResult,
@@ -36,16 +33,16 @@ from engagements.integration.shops.base import (
     ShopError,
     ShopOrder,
     ShopPermanentError,
-    ShopRetryableError,
     ShopVariant,
     StockUpdate,
 )
 from engagements.integration.shops.customers import woocommerce_address, woocommerce_customer
+from engagements.integration.shops.http import Again, ShopHttp, json_body, retry_after
 
 BATCH_LIMIT = 100
 PER_PAGE = 100
 RETRY_STATUSES = {429, 502, 503, 504}
-MAYBE_APPLIED_STATUSES = {500, 502, 504}  # the request reached something that may have passed it on
+MAYBE_APPLIED_STATUSES = {502, 504}  # the request reached something that may have passed it on
 MARKER_KEY = "odoo_template_id"  # product meta data: finds a product whose create was not confirmed
 WEBHOOK_TOPICS = ("order.created", "order.updated")  # the order topics webhooks.acted_on takes
 WOO_TIME = "%Y-%m-%dT%H:%M:%S"  # the API's date format (GMT with dates_are_gmt)
@@ -66,115 +63,66 @@ def _shift(moment: str, *, seconds: int) -> str:
     return (datetime.strptime(moment, WOO_TIME) + timedelta(seconds=seconds)).strftime(WOO_TIME)
 
 
-def _ambiguous() -> ShopRetryableError:
-    message = "The shop did not confirm the change; it may have been made. It is looked up before any new try."
-    return ShopRetryableError(message, code="shop_write_ambiguous")
-
-
-class WooCommerceClient:
+class WooCommerceClient(ShopHttp):
     platform = "woocommerce"
 
-    def __init__(
-        self,
-        base_url: str,
-        key: str,
-        secret: str,
-        *,
-        timeout: float = 20.0,
-        max_attempts: int = 5,
-        max_wait: float = 60.0,
-        query_auth: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
-        deadline: Deadline | None = None,
-    ):
+    def __init__(self, base_url: str, key: str, secret: str, *, query_auth: bool = False, **transport: Any):
         # Over plain HTTP WooCommerce only accepts OAuth 1.0a; keys must not travel in clear anyway.
-        base.require_https(base_url)
+        super().__init__(base_url, **transport)
         self.base = base_url.rstrip("/") + "/wp-json/wc/v3"
         self._key, self._secret = key, secret
         self.query_auth = query_auth
-        self.calls = 0
-        if deadline is not None:  # a person waits: one try each, no waiting, one total time
-            max_attempts, sleep = 1, base.no_wait
-        self._max_attempts, self._max_wait, self._sleep = max_attempts, max_wait, sleep
-        self._timeout, self._deadline = timeout, deadline
-        self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
 
-    def close(self) -> None:
-        self._http.close()
-
-    # ------------------------------------------------------------ transport
-    def _auth_args(self) -> dict[str, Any]:
+    # ------------------------------------------------------------ transport (shops/http.py)
+    def _auth(self, request: dict[str, Any]) -> dict[str, Any]:
         if self.query_auth:
-            return {"params": {"consumer_key": self._key, "consumer_secret": self._secret}}
-        return {"auth": (self._key, self._secret)}
+            keys = {"consumer_key": self._key, "consumer_secret": self._secret}
+            return {**request, "params": {**(request.get("params") or {}), **keys}}
+        return {**request, "auth": (self._key, self._secret)}
 
-    def _send(self, method: str, path: str, params: dict | None, body: Any) -> httpx.Response:
-        auth = self._auth_args()
-        merged = {**(params or {}), **auth.pop("params", {})}
-        timeout = base.call_timeout(self._deadline, self._timeout)
-        self.calls += 1
-        return self._http.request(method, self.base + path, params=merged, json=body, timeout=timeout, **auth)
+    def send(self, method: str, url: str, **request: Any) -> httpx.Response:
+        """Basic auth; some hosts strip the Authorization header, so a 401 is tried once more with the
+        keys in the query string (kept for the next calls when it passes)."""
+        response = super().send(method, url, **self._auth(request))
+        if response.status_code == 401 and not self.query_auth:
+            self.query_auth = True
+            retry = super().send(method, url, **self._auth(request))
+            if retry.status_code != 401:
+                return retry
+            self.query_auth = False
+        return response
 
-    def _wait(self, attempt: int, response: httpx.Response | None) -> None:
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        delay = float(retry_after) if retry_after and retry_after.isdigit() else 2**attempt
-        self._sleep(min(self._max_wait, delay) * random.uniform(1.0, 1.25))  # noqa: S311 (jitter, not crypto)
+    def classify(self, response: httpx.Response) -> Again | None:
+        """429 and 502-504 are worth another try (502 and 504 after the request may have passed);
+        4xx and 500 are the shop's refusal, 401 and 403 of the keys."""
+        if response.status_code in RETRY_STATUSES:
+            return Again(wait=retry_after(response), applied=response.status_code in MAYBE_APPLIED_STATUSES)
+        if response.status_code < 400:
+            return None
+        error = json_body(response)
+        code, message = (error.get("code", ""), error.get("message", "")) if isinstance(error, dict) else ("", "")
+        message = message or response.text[:200]
+        if response.status_code in (401, 403):
+            raise ShopAuthError(f"The shop refused the API keys ({code or response.status_code}).", code="shop_auth")
+        raise ShopPermanentError(message or f"HTTP {response.status_code}", code=code or f"http_{response.status_code}")
 
     def request(
         self, method: str, path: str, *, params: dict | None = None, body: Any = None, repeatable: bool | None = None
     ) -> httpx.Response:
-        """One call, tried again while it cannot have done anything twice. `repeatable`: sending it twice
-        gives the same result (GET, PUT and batch updates of absolute values do, the default for GET and
-        PUT); a create is not: once it may have reached the shop (a time-out, a cut connection, 500, 502
-        or 504), it is never sent again here but raised as "shop_write_ambiguous"."""
+        """One call. `repeatable`: sending it twice gives the same result (GET, PUT and batch updates of
+        absolute values do, the default for GET and PUT); a create is not: once it may have reached the
+        shop it is never sent again here but raised as "shop_write_ambiguous"."""
         repeatable = method in ("GET", "PUT") if repeatable is None else repeatable
-        failure = ShopRetryableError("The shop is busy or unavailable; it will be tried again later.", code="shop_busy")
-        for attempt in range(self._max_attempts):
-            try:
-                response = self._send(method, path, params, body)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                response = None  # nothing reached the shop: safe to send again
-            except httpx.TransportError as error:  # timed out, or cut after the request left
-                if not repeatable:
-                    raise _ambiguous() from error
-                response, failure = None, ShopRetryableError("The shop did not answer in time.", code="shop_timeout")
-            if response is not None and response.status_code == 401 and not self.query_auth:
-                # Some hosts strip the Authorization header: try the query-string form once.
-                self.query_auth = True
-                retry = self._send(method, path, params, body)
-                if retry.status_code != 401:
-                    return self._checked(retry)
-                self.query_auth = False
-                return self._checked(response)
-            if response is not None and response.status_code not in RETRY_STATUSES:
-                return self._checked(response)
-            if response is not None and not repeatable and response.status_code in MAYBE_APPLIED_STATUSES:
-                raise _ambiguous()
-            if attempt + 1 < self._max_attempts:
-                self._wait(attempt, response)
-        raise failure
+        return self.exchange(method, self.base + path, repeatable=repeatable, params=params or {}, json=body)
 
     def probe(self) -> None:
         """Without the keys: does this address answer as WooCommerce's REST API? It refuses an
         anonymous caller with its own error (`woocommerce_rest_cannot_view`). Only then are keys sent."""
-        timeout = base.call_timeout(self._deadline, self._timeout)
-        base.probe(
-            lambda: self._http.get(self.base + "/system_status", timeout=timeout),
+        self.probe_anonymously(
+            "GET",
+            self.base + "/system_status",
             lambda body: isinstance(body, dict) and str(body.get("code", "")).startswith("woocommerce_rest_"),
         )
-
-    @staticmethod
-    def _checked(response: httpx.Response) -> httpx.Response:
-        if response.status_code < 400:
-            return response
-        try:
-            error = response.json()
-            code, message = error.get("code", ""), error.get("message", "")
-        except ValueError:
-            code, message = "", response.text[:200]
-        if response.status_code in (401, 403):
-            raise ShopAuthError(f"The shop refused the API keys ({code or response.status_code}).", code="shop_auth")
-        raise ShopPermanentError(message or f"HTTP {response.status_code}", code=code or f"http_{response.status_code}")
 
     # ------------------------------------------------------------ API
     def status(self) -> dict:
@@ -387,8 +335,9 @@ class WooCommerceClient:
         when the caller knows it changed (`secret_changed`), every active hook is sent the new one."""
         found: dict[str, dict] = {}
         for hook in self._pages("/webhooks", {"status": "all", "orderby": "id", "order": "asc"}):
-            if hook.get("delivery_url") == url and (hook.get("topic") not in found or _active(hook)):
-                found[hook.get("topic")] = hook
+            topic = str(hook.get("topic") or "")
+            if hook.get("delivery_url") == url and (topic not in found or _active(hook)):
+                found[topic] = hook
         active = {"status": "active", "secret": secret}
         return base.ensure_each(
             topics or WEBHOOK_TOPICS,

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from engagements import services
+from portal import clock
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
                 day = date.fromisoformat(today)
             except ValueError as exc:
                 raise CommandError(f"--today must be YYYY-MM-DD, got {today!r}") from exc
-            now = datetime.combine(day, time(12), tzinfo=services.business_tz())
+            now = datetime.combine(day, time(12), tzinfo=clock.business_tz())
         actions = services.client_wait_sweep(now=now, dry_run=dry_run)
         for action in actions:
             self.stdout.write(action.line())

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engagements.integration.gateway.base import GatewayError
+from engagements.integration.errors import IntegrationError
 from engagements.integration.management.report import write_run
-from engagements.integration.services import FLOWS, sync_run
+from engagements.integration.runner import FLOWS, run_flow
 from engagements.models import Engagement
 from portal.errors import DomainError
 
@@ -23,9 +23,9 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No engagement with code {engagement}.")
         try:
-            run = sync_run(engagement=target, flow=flow, dry_run=dry_run, full=full)
+            run = run_flow(engagement=target, flow=flow, dry_run=dry_run, full=full)
         except DomainError as error:
             raise CommandError(str(error.message)) from error
-        except GatewayError as error:
+        except IntegrationError as error:
             raise CommandError(str(error)) from error
         write_run(self.stdout, run, f"{run.flow} run")

@@ -1,26 +1,22 @@
-"""build_load_dataset at a tiny size: counts, relations, and constant dashboard queries."""
-
-import io
+"""bench/dataset.py at a tiny size: counts, relations, and constant dashboard queries."""
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.dataset import EMAIL_DOMAIN, PASSWORD, DatasetError, build_dataset
 from billing.models import Invoice, InvoiceCounter
 from engagements.models import Engagement, NextStep, Session
-from portal.management.commands.build_load_dataset import EMAIL_DOMAIN, PASSWORD
 from portal.models import ClientCompany, Membership, User
 
 TINY = {"companies": 3, "engagements": 12, "sessions": 60, "invoices": 10}
 
 
-def build(factor: int = 1) -> None:
-    options = [f"--{name}={n * factor}" for name, n in TINY.items()]
-    call_command("build_load_dataset", *options, stdout=io.StringIO())
+def build(factor: int = 1) -> str:
+    return build_dataset(**{name: n * factor for name, n in TINY.items()})
 
 
 def clients():
@@ -56,7 +52,7 @@ def test_tiny_dataset_counts_and_relations():
     response = browser.get(reverse("engagements:home"))
     assert response.status_code == 200
     assert response.content.count(b"card-title") == user.n
-    with pytest.raises(CommandError, match="already"):
+    with pytest.raises(DatasetError, match="already"):
         build()
 
 

@@ -1,6 +1,7 @@
-"""Build the load-test dataset D1 (or Dn with --scale n) with bulk inserts.
+"""Build the load-test dataset D1 (or Dn with --scale n) with bulk inserts:
+`python -m bench.dataset [--scale 4]` on the database DATABASE_URL names (bench/load.py runs it).
 
-D1 (research anchors §6): 200 client companies, each with one client user
+D1: 200 client companies, each with one client user
 (known password, verified email, no MFA), 2,000 engagements, 100,000
 sessions with published logs, 5,000 invoices, plus what an engagement page
 shows around them (plan, checklist, formal requests, next steps, timeline).
@@ -16,24 +17,32 @@ numbers, RUTs and emails are unique, so a second run would only collide.
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import os
 import random
+import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
 
-from allauth.account.models import EmailAddress
-from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
-from django.utils import timezone
-from stdnum.cl import rut as stdnum_rut
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
 
-from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
-from engagements import rules
-from engagements import services as lifecycle
-from engagements.models import (
+import django
+
+django.setup()
+
+from allauth.account.models import EmailAddress  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import OuterRef, Subquery  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from stdnum.cl import rut as stdnum_rut  # noqa: E402
+
+from billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus  # noqa: E402
+from engagements import rules  # noqa: E402
+from engagements import services as lifecycle  # noqa: E402
+from engagements.models import (  # noqa: E402
     ChecklistItem,
     ChecklistStatus,
     Engagement,
@@ -45,8 +54,8 @@ from engagements.models import (
     Session,
     SessionStatus,
 )
-from engagements.services.lifecycle import CHECKLIST
-from portal.models import ClientCompany, Membership, Role, User
+from engagements.services.lifecycle import CHECKLIST  # noqa: E402
+from portal.models import ClientCompany, Membership, Role, User  # noqa: E402
 
 PASSWORD = "Carga.Bench-2026"
 EMAIL_DOMAIN = "carga.test"
@@ -117,32 +126,41 @@ def rut_for(index: int) -> str:
     return body + stdnum_rut.calc_check_digit(body)
 
 
-class Command(BaseCommand):
-    help = "Build the load-test dataset D1 (200 companies, 2,000 engagements, 100,000 session logs, 5,000 invoices)."
+class DatasetError(Exception):
+    """The dataset cannot be built (bad counts, or it is already in the database)."""
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("--scale", type=float, default=1.0, help="Multiply every count (4 builds D4).")
-        for name in D1:
-            parser.add_argument(f"--{name}", type=int, help=f"Override the number of {name}.")
-        parser.add_argument("--seed", type=int, default=7)
 
-    def handle(self, *args, scale: float, seed: int, **options) -> None:
-        counts = {name: options[name] if options[name] is not None else round(n * scale) for name, n in D1.items()}
-        if counts["companies"] < 1 or counts["engagements"] < counts["companies"]:
-            raise CommandError("Need at least one company and one engagement per company.")
-        if ClientCompany.objects.filter(rut=rut_for(1)).exists():
-            raise CommandError("The load dataset is already in this database (it is built once per database).")
-        started = time.perf_counter()
-        with transaction.atomic():
-            built = Builder(counts, random.Random(seed)).build()  # noqa: S311 (not for secrets)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # Planner statistics now, as after any bulk load, rather than from an autovacuum
-                # that would otherwise run in the middle of the measurements.
-                cursor.execute("ANALYZE")
-        elapsed = time.perf_counter() - started
-        summary = ", ".join(f"{n:,} {name}" for name, n in built.items())
-        self.stdout.write(f"Load dataset built in {elapsed:.1f} s: {summary}. Client password: {PASSWORD}")
+def build_dataset(*, scale: float = 1.0, seed: int = 7, **overrides: int | None) -> str:
+    """Build the dataset (counts: D1 times `scale`, or `overrides`); returns the summary line."""
+    counts = {name: given if (given := overrides.get(name)) is not None else round(n * scale) for name, n in D1.items()}
+    if counts["companies"] < 1 or counts["engagements"] < counts["companies"]:
+        raise DatasetError("Need at least one company and one engagement per company.")
+    if ClientCompany.objects.filter(rut=rut_for(1)).exists():
+        raise DatasetError("The load dataset is already in this database (it is built once per database).")
+    started = time.perf_counter()
+    with transaction.atomic():
+        built = Builder(counts, random.Random(seed)).build()  # noqa: S311 (not for secrets)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Planner statistics now, as after any bulk load, rather than from an autovacuum
+            # that would otherwise run in the middle of the measurements.
+            cursor.execute("ANALYZE")
+    elapsed = time.perf_counter() - started
+    summary = ", ".join(f"{n:,} {name}" for name, n in built.items())
+    return f"Load dataset built in {elapsed:.1f} s: {summary}. Client password: {PASSWORD}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="Multiply every count (4 builds D4).")
+    for name in D1:
+        parser.add_argument(f"--{name}", type=int, help=f"Override the number of {name}.")
+    parser.add_argument("--seed", type=int, default=7)
+    options = vars(parser.parse_args(argv))
+    try:
+        print(build_dataset(**options))
+    except DatasetError as error:
+        sys.exit(f"bench/dataset.py: {error}")
 
 
 class Builder:
@@ -472,3 +490,7 @@ class Builder:
         )
         InvoiceCounter.objects.update_or_create(series=INVOICE_SERIES, defaults={"last_number": number})
         return len(invoices)
+
+
+if __name__ == "__main__":
+    main()
