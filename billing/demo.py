@@ -25,6 +25,7 @@ from engagements import rules
 from engagements import services as lifecycle
 from engagements.demo import DIAGNOSIS, shift_back
 from engagements.models import Engagement, EngagementEvent, FormalRequest
+from portal import clock
 from portal.models import ClientCompany, User
 
 LINES = [
@@ -92,9 +93,7 @@ def _admin_closed(engagement: Engagement, staff: User, consultant: User, *, comp
     waiting, administrative close `days_ago` days ago (R3 proposes the credit). Dated as lived."""
     waited, quiet, worked = days_ago + 91, days_ago + 91 + 61, days_ago + 91 + 61 + 20
     first = Invoice.objects.get(engagement=engagement, milestone__code="scope_confirmed")
-    ledger.payment_record(
-        actor=staff, invoice=first, paid_on=timezone.localdate(), amount=first.total, method="transfer"
-    )
+    ledger.payment_record(actor=staff, invoice=first, paid_on=clock.today(), amount=first.total, method="transfer")
     for phase in rules.PHASES[:completed]:
         lifecycle.phase_complete(
             actor=consultant, engagement=engagement, phase=phase, reason="Avance con la información entregada"

@@ -117,7 +117,7 @@ class CreditProposal:
     executed: Decimal
     amount: Decimal  # the proposal: paid - executed, never below zero
 
-    def as_basis(self) -> dict:
+    def as_basis(self) -> dict[str, object]:
         """JSON for Credit.basis (amounts as strings: money is never a float)."""
         return {
             "paid": str(self.paid),

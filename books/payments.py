@@ -29,6 +29,7 @@ from books.context import MOVE, Pass
 from books.documents import mirror, read_move
 from books.models import BooksDocument, BooksPush, PushKind, PushState
 from books.runs import NeedsAttention, PushWaits, Report
+from portal import clock
 
 PAYMENT = "account.payment"
 OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
@@ -149,7 +150,7 @@ def _record(doc: BooksDocument, invoice: Invoice, row: dict, amount: Decimal, pa
             payment = ledger.payment_record(
                 actor=None,
                 invoice=invoice,
-                paid_on=ledger.today(),
+                paid_on=clock.today(),
                 amount=amount,
                 method=PaymentMethod.TRANSFER,
                 reference=f"Odoo {row['name']}",

@@ -59,7 +59,7 @@ def validate_upload(upload: UploadedFile) -> None:
     ext = Path(name).suffix.lower()
     if ext not in _SIGNATURES:
         raise ValidationError(FILE_TYPE_REFUSED, params={"name": name}, code="file_type")
-    if upload.size > MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
         raise ValidationError(
             FILE_TOO_LARGE, params={"name": name, "limit": filesizeformat(MAX_UPLOAD_BYTES)}, code="file_size"
         )
@@ -91,7 +91,8 @@ def stored_with_rows(field: str) -> Iterator[list[FieldFile]]:
         yield saved
     except BaseException as error:
         for file in saved:
-            file.storage.delete(file.name)
+            if file.name:
+                file.storage.delete(file.name)
         if isinstance(error, OSError):
             logger.error("upload not stored: %s", type(error).__name__)
             raise DomainError(FILE_NOT_STORED, field=field) from error

@@ -4,6 +4,7 @@ needs attention, what waits and the passes."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Invoice
 from books.models import BooksConnection, BooksPush, BooksRun, PushState
@@ -136,3 +137,22 @@ def test_reading_back_now_is_queued_and_listed(connected, andes, sam, client):
         client.post(reverse("books:pull"))
     assert BooksRun.objects.filter(kind="pull", trigger="manual").count() == 1
     assert "Lectura desde Odoo" in client.get(reverse("books:page")).content.decode()
+
+
+def test_a_check_and_a_running_pass_update_their_part_of_the_page_until_they_end(connected, andes, sam, client):
+    """No timed reload of the whole page (it would throw away a half-typed form): while a check or a
+    pass runs, only its part re-reads the page; once it ended, the part no longer polls."""
+    client.force_login(sam)
+    connection = BooksConnection.objects.get()
+    BooksConnection.objects.filter(pk=connection.pk).update(check_requested_at=timezone.now())
+    page = client.get(reverse("books:page")).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert 'id="books-check" aria-live="polite" hx-get="/' in page and 'hx-trigger="every 3s"' in page
+    BooksConnection.objects.filter(pk=connection.pk).update(last_check_at=timezone.now())
+    assert 'hx-trigger="every 3s"' not in client.get(reverse("books:page")).content.decode()
+
+    run = BooksRun.objects.create(kind=BooksRun.Kind.PULL, trigger=BooksRun.Trigger.MANUAL)
+    page = client.get(reverse("books:run", args=[run.public_id])).content.decode()
+    assert 'http-equiv="refresh"' not in page and 'id="books-run" aria-live="polite" hx-get="/' in page
+    BooksRun.objects.filter(pk=run.pk).update(status=BooksRun.Status.SUCCEEDED)
+    assert "hx-trigger" not in client.get(reverse("books:run", args=[run.public_id])).content.decode()
