@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def cpu_per_page(port: int, master: int, users: dict) -> dict:
     for label, user in users.items():
         cookie = cookie_for(user)
         result[label] = {page: asyncio.run(measure(path, cookie)) for page, path in page_urls(user).items()}
+        print(f"CPU per request, {label} client: {result[label]}", file=sys.stderr, flush=True)
     return result
 
 
@@ -166,6 +168,7 @@ def recycling(env: dict, cookies: list[str], log: Path) -> dict:
             _wait_until_up(port, _get, cookies[0])
             asyncio.run(_closed_loop(port, "/portal/", cookies, server.pid, 5))  # warm
             results[label] = asyncio.run(_closed_loop(port, "/portal/", cookies, server.pid, RECYCLE_SECONDS))
+            print(f"recycling {label}: {results[label]}", file=sys.stderr, flush=True)
         finally:
             _stop(server)
     return results
@@ -178,7 +181,7 @@ def _wait_until_up(port: int, get, cookie: str) -> None:
             status, _ = asyncio.run(get(port, "/accounts/login/", cookie))
         except OSError:
             continue
-        if status == 200:
+        if status in (200, 302):  # the sign-in page sends a signed-in person on
             return
     raise RuntimeError("gunicorn (deploy/gunicorn.conf.py) did not start")
 
