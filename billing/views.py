@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import exports, ledger, selectors, services
+from billing import charts, exports, ledger, selectors, services
 from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
 from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, QuoteStatus
 from billing.selectors import OPEN
@@ -39,6 +39,10 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
         changes = change_request_list_for_user(request.user).filter(engagement=engagement)
         change = get_scoped_or_404(changes, public_id=request.GET["change"])
     kind = change.classification if change and change.classification in QuoteKind.values else QuoteKind.SERVICE
+    refusal = services.quote_refusal(engagement, kind)
+    if refusal:  # not offered on the engagement page either: say why instead of a form that fails
+        messages.info(request, str(refusal))
+        return _to_engagement(engagement)
     initial = {"currency": "CLP", "kind": kind, "line_0_description": change.title if change else ""}
     form = QuoteForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +63,8 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Draft quote saved. Review it and send it to the client."))
             return redirect("billing:quote", public_id=quote.public_id)
-    return render(request, "billing/quote_form.html", {"form": form, "e": engagement})
+    context = {"form": form, "e": engagement, "tax_rate": settings.DEFAULT_TAX_RATE}
+    return render(request, "billing/quote_form.html", context)
 
 
 @login_required
@@ -225,9 +230,13 @@ def credit_confirm(request: HttpRequest, public_id) -> HttpResponse:
     return redirect("billing:finance")
 
 
+FINANCE_PAGE = 25
+
+
 @login_required
 def finance(request: HttpRequest) -> HttpResponse:
-    """Staff: the finance overview and the invoice list with filters. Others: their invoices and credits."""
+    """Staff: the finance overview and every payment request, filtered, a page at a time, with totals
+    per currency. Clients: their payment requests and credits, how to pay each one."""
     user, today = request.user, _today()
     invoices = selectors.invoice_list_for_user(user)
     filters = {
@@ -235,21 +244,28 @@ def finance(request: HttpRequest) -> HttpResponse:
         "company": request.GET.get("company", ""),
         "overdue": request.GET.get("overdue") == "1",
     }
-    try:
-        invoices = selectors.invoice_filter(invoices, today=today, **filters)
-    except ValidationError:
-        invoices = invoices.none()
+    invoices = selectors.invoice_filter(invoices, today=today, **filters)
+    page = Paginator(invoices.order_by("-issue_date", "-number", "-pk"), FINANCE_PAGE).get_page(request.GET.get("page"))
     context = {
-        "invoices": invoices[:500],
+        "page": page,
+        "totals": selectors.invoice_totals(invoices),
         "credits": list(selectors.credit_list_for_user(user)),
         "filters": filters,
         "today": today,
         "statuses": InvoiceStatus.choices,
         "companies": ClientCompany.objects.order_by("legal_name") if user.role == Role.STAFF else [],
+        "bank_transfer": settings.BANK_TRANSFER
+        if user.role == Role.CLIENT and any(_owes_by_transfer(i) for i in page)
+        else None,
     }
     if user.role == Role.STAFF:
-        context["overview"] = selectors.finance_overview(today)
-        context["confirm_form"] = CreditConfirmForm()
+        overview = selectors.finance_overview(today)
+        context.update(
+            overview=overview,
+            aging_charts=charts.aging_charts(overview["aging"]),
+            monthly_charts=charts.monthly_charts(overview["monthly"]),
+            confirm_form=CreditConfirmForm(),
+        )
     return render(request, "billing/finance.html", context)
 
 
@@ -261,7 +277,7 @@ def invoices_csv(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def payments_csv(request: HttpRequest) -> HttpResponse:
-    payments = Payment.objects.select_related("invoice").order_by("paid_on", "id")
+    payments = Payment.objects.select_related("invoice__engagement").order_by("paid_on", "id")
     return exports.payments_csv(payments, "pagos.csv")
 
 
