@@ -69,13 +69,18 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def quote_detail(request: HttpRequest, public_id) -> HttpResponse:
-    quote = _quote(request, public_id)
+    return _quote_page(request, _quote(request, public_id))
+
+
+def _quote_page(request: HttpRequest, quote, accept_form=None, decline_form=None) -> HttpResponse:
+    """The quote; a refused acceptance or decline comes back with its errors next to its fields."""
+    initial = {"shown_sha256": quote.pdf_sha256, "full_name": request.user.full_name}
     context = {
         "quote": quote,
         "lines": list(quote.lines.all()),
         "e": quote.engagement,
-        "accept_form": AcceptForm(initial={"shown_sha256": quote.pdf_sha256, "full_name": request.user.full_name}),
-        "decline_form": DeclineForm(),
+        "accept_form": accept_form or AcceptForm(initial=initial),
+        "decline_form": decline_form or DeclineForm(),
         "can_answer": request.user.is_client and quote.status == QuoteStatus.SENT,
     }
     return render(request, "billing/quote_detail.html", context)
@@ -112,7 +117,7 @@ def quote_accept(request: HttpRequest, public_id) -> HttpResponse:
     form = AcceptForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(services.QUOTE_NAME_REQUIRED))
-        return redirect("billing:quote", public_id=quote.public_id)
+        return _quote_page(request, quote, accept_form=form)
     try:
         services.quote_accept(user=request.user, quote=quote, request=request, **form.cleaned_data)
     except DomainError as error:
@@ -130,6 +135,10 @@ def quote_decline(request: HttpRequest, public_id) -> HttpResponse:
     try:
         services.quote_decline(user=request.user, quote=quote, reason=form.data.get("reason", ""))
     except DomainError as error:
+        if error.field in form.fields:  # the reason is missing: ask for it next to its field
+            if form.is_valid():
+                form.add_error(error.field, str(error.message))
+            return _quote_page(request, quote, decline_form=form)
         messages.error(request, str(error.message))
         return redirect("billing:quote", public_id=quote.public_id)
     messages.success(request, _("We recorded that you declined the quote. We will contact you."))

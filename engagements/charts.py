@@ -51,9 +51,13 @@ def engagement_timeline(view, phases: list[PhasePlan], today: date, tz) -> Timel
     if engagement.scope_confirmed_at is None:
         return None
     current = engagement.phase if engagement.status in (rules.ACTIVE, rules.WAITING) else ""
-    spans = [span for plan in phases if (span := _phase_span(plan, current, today, tz))]
-    lanes = [charts.Lane(_("Phases"), spans)]
-    lines = [span.label for span in spans]
+    lanes, lines = [], []
+    for plan in phases:  # one lane per phase, as in a plan
+        span = _phase_span(plan, current, today, tz)
+        lanes.append(charts.Lane(plan.get_phase_display(), [span] if span else []))
+        if span:
+            lines.append(span.label)
+    spans = [span for lane in lanes for span in lane.spans]
     window = view.estimate
     if window.starts:
         label = _("Estimated delivery: between %(start)s and %(end)s") % {
@@ -80,7 +84,7 @@ def engagement_timeline(view, phases: list[PhasePlan], today: date, tz) -> Timel
         lines.append(
             _("Sessions held: %(list)s") % {"list": ", ".join(f"{n} ({_day(day)})" for day, n in view.session_days)}
         )
-    if not spans and len(lanes) == 1:
+    if not spans and len(lanes) == len(phases):
         return None
     svg = charts.timeline(
         lanes,

@@ -62,7 +62,7 @@ def bars(
 ) -> SafeString:
     """Vertical bars: one group per label (a month, a day, an age bucket), one bar per series side
     by side, or stacked. `fmt` writes the top value on the axis."""
-    left, right, top, bottom = 64, 8, 12, 28
+    left, right, top, bottom = 104, 8, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values) if stacked else max(values, default=0) for _, values in groups]
     peak = max([*totals, 0]) or 1
@@ -113,7 +113,7 @@ def timeline(
     days = [d for lane in lanes for s in lane.spans for d in (s.start, s.end)]
     days += [d for lane in lanes for d, _ in lane.points] + [today]
     first, last = min(days) - timedelta(days=2), max(days) + timedelta(days=2)
-    left, right, top, lane_h = 150, 12, 8, 26
+    left, right, top, lane_h = 230, 12, 8, 24
     height = top + lane_h * len(lanes) + 30
     span_days = max((last - first).days, 1)
 

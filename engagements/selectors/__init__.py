@@ -8,7 +8,7 @@ fetched per row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
@@ -127,7 +127,7 @@ class EngagementView:
     older_logs: int  # logs not shown in full on the page (the sessions page has them all)
     session_days: list[tuple[date, int]]  # (day held, number) of every held session, for the chart
     open_requests: list[tuple[FormalRequest, int]]
-    answered_requests: list[FormalRequest]
+    answered_requests: list[FormalRequest]  # each with `is_new`: answered by the client this week
     checklist: list[ChecklistItem]
     checklist_pending: list[ChecklistItem]
     next_steps: list[NextStep]
@@ -214,11 +214,17 @@ def _sessions(engagement: Engagement, now: datetime, tz) -> tuple[list[Session],
     return sessions, rows, max(0, len(logged) - LOGS_SHOWN)
 
 
-def _with_attachments(answered: list[FormalRequest]) -> list[FormalRequest]:
-    """The files of the answered requests, read only when one has any (counted with the requests)."""
+def _with_attachments(answered: list[FormalRequest], now: datetime) -> list[FormalRequest]:
+    """The answered requests, newest answer first, marked new when the client answered this week
+    (the worklist flags them too); their files read only when one has any."""
+    from engagements.selectors.worklist import NEW_ANSWER_DAYS
+
+    since = now - timedelta(days=NEW_ANSWER_DAYS)
+    for request in answered:
+        request.is_new = not request.answered_elsewhere and request.answered_at >= since
     if any(r.attachment_count for r in answered):
         prefetch_related_objects(answered, "attachments")
-    return answered
+    return sorted(answered, key=lambda r: r.answered_at, reverse=True)
 
 
 def engagement_view(engagement: Engagement, user: User, now: datetime | None = None) -> EngagementView:
@@ -265,7 +271,7 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
         open_requests=[]
         if engagement.is_terminal
         else [(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
-        answered_requests=_with_attachments([r for r in requests if not r.is_open]),
+        answered_requests=_with_attachments([r for r in requests if not r.is_open], now),
         checklist=checklist,
         checklist_pending=pending,
         next_steps=steps,
