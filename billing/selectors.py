@@ -75,6 +75,13 @@ def credit_list_for_user(user: User) -> QuerySet[Credit]:
     return credits.none()
 
 
+# What a list of payment requests shows of each (the finance page): not the lines, addresses or PDF data.
+LIST_FIELDS = (
+    "public_id", "series", "number", "engagement", "engagement__code", "engagement__title", "client_name",
+    "currency", "total", "paid_amount", "issue_date", "due_date", "status", "credit_note_for_id", "pdf",
+)  # fmt: skip
+
+
 def invoice_filter(
     queryset: QuerySet[Invoice], *, today: date, status: str = "", company: str = "", overdue: bool = False
 ) -> QuerySet[Invoice]:
@@ -220,7 +227,9 @@ def page_annotations(queryset: QuerySet[Engagement], user: User) -> QuerySet[Eng
         .annotate(h=Sum("hours"))
         .values("h")[:1]
     )
-    credits = credit_list_for_user(user).filter(engagement=OuterRef("pk"))
+    credits = Credit.objects.filter(engagement=OuterRef("pk"))
+    if user.role == Role.CLIENT:
+        credits = credits.exclude(status__in=[CreditStatus.PROPOSED, CreditStatus.DISMISSED])
     return queryset.annotate(
         billing_quotes_waiting=count_of(waiting),
         billing_credits=count_of(credits),
@@ -303,9 +312,12 @@ def engagement_money_panel(engagement: Engagement, user: User) -> Panel | None:
 OWED_SHOWN = 6
 
 
-def _open_documents(user: User) -> QuerySet[Invoice]:
-    """Payment requests with something left to pay (a cancellation asks for nothing)."""
-    return invoice_list_for_user(user).filter(status__in=OPEN, credit_note_for__isnull=True, total__gt=F("paid_amount"))
+def _open_documents(engagement_ids) -> QuerySet[Invoice]:
+    """Payment requests with something left to pay (a cancellation asks for nothing), of engagements
+    already scoped to the person: a plain filter on their ids, the busiest page's cheapest query."""
+    return Invoice.objects.filter(
+        engagement_id__in=engagement_ids, status__in=OPEN, credit_note_for__isnull=True, total__gt=F("paid_amount")
+    )
 
 
 def client_home_part(user: User, engagements: dict[int, Engagement], now) -> HomePart:
@@ -315,7 +327,8 @@ def client_home_part(user: User, engagements: dict[int, Engagement], now) -> Hom
         return HomePart()
     tz = business_tz()
     today = rules.local_date(now, tz)
-    documents = _open_documents(user)
+    ids = list(engagements)  # the client's engagements (engagements.selectors.home: scoped to the user)
+    documents = _open_documents(ids)
     totals = [
         {"currency": row["currency"], "due": row["due"], "overdue": row["overdue"] or Decimal(0), "n": row["n"]}
         for row in documents.values("currency")
@@ -326,14 +339,25 @@ def client_home_part(user: User, engagements: dict[int, Engagement], now) -> Hom
         )
         .order_by("currency")
     ]
-    shown = list(documents.order_by("due_date", "number")[:OWED_SHOWN])
+    shown = list(
+        documents.only(
+            "public_id", "series", "number", "engagement_id", "currency", "total", "paid_amount", "due_date", "status",
+            "credit_note_for_id",
+        ).order_by("due_date", "number")[:OWED_SHOWN]
+    )  # fmt: skip
+    for invoice in shown:
+        invoice.engagement = engagements[invoice.engagement_id]
     count = sum(row["n"] for row in totals)
-    quotes = list(quote_list_for_user(user).filter(status=QuoteStatus.SENT).order_by("sent_at"))
+    quotes = list(
+        Quote.objects.filter(engagement_id__in=ids, status=QuoteStatus.SENT)
+        .only("public_id", "engagement_id", "version", "total", "currency", "sent_at", "created_at")
+        .order_by("sent_at")
+    )
     needs = tuple(
         Need(
             kind="quote",
             title=_("Quote v%(version)s: %(total)s") % {"version": q.version, "total": money(q.total, q.currency)},
-            engagement=engagements.get(q.engagement_id, q.engagement),
+            engagement=engagements[q.engagement_id],
             days=rules.days_between(q.sent_at or q.created_at, now, tz),
             url=reverse("billing:quote", args=[q.public_id]),
             action=_("Read and accept"),

@@ -254,7 +254,8 @@ def finance(request: HttpRequest) -> HttpResponse:
         "overdue": request.GET.get("overdue") == "1",
     }
     invoices = selectors.invoice_filter(invoices, today=today, **filters)
-    page = Paginator(invoices.order_by("-issue_date", "-number", "-pk"), FINANCE_PAGE).get_page(request.GET.get("page"))
+    rows = invoices.select_related(None).select_related("engagement").only(*selectors.LIST_FIELDS)
+    page = Paginator(rows.order_by("-issue_date", "-number", "-pk"), FINANCE_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "totals": selectors.invoice_totals(invoices),

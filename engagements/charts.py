@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.utils import translation
 from django.utils.formats import date_format
@@ -23,6 +24,12 @@ class TimelineChart:
 
 
 def _day(day: date) -> str:
+    return _formatted(day, translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(day: date, language: str) -> str:
+    """date_format is slow and a timeline repeats its days: each day is formatted once per language."""
     return date_format(day, "SHORT_DATE_FORMAT")
 
 
@@ -76,14 +83,13 @@ def engagement_timeline(view, phases: list[PhasePlan], today: date, tz) -> Timel
         lanes.append(charts.Lane(_("Waits"), waits))
         lines += [span.label for span in waits]
     if view.session_days:
-        points = [
-            (day, _("Session %(number)s held on %(date)s") % {"number": n, "date": _day(day)})
-            for day, n in view.session_days
-        ]
+        by_day: dict[date, list[str]] = {}
+        for day, number in view.session_days:  # one point per day, however many sessions it had
+            by_day.setdefault(day, []).append(str(number))
+        held = _("Sessions %(numbers)s held on %(date)s")
+        points = [(day, held % {"numbers": ", ".join(n), "date": _day(day)}) for day, n in by_day.items()]
         lanes.append(charts.Lane(_("Sessions held"), points=points))
-        lines.append(
-            _("Sessions held: %(list)s") % {"list": ", ".join(f"{n} ({_day(day)})" for day, n in view.session_days)}
-        )
+        lines += [label for _when, label in points]
     if not spans and len(lanes) == len(phases):
         return None
     svg = charts.timeline(

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 from engagements.models import Engagement
 from portal.models import User
 
@@ -46,6 +48,13 @@ class Need:
     days: int
     url: str
     action: str  # what the link does ("Accept or decline", "Answer", "Deliver")
+
+    @property
+    def waiting(self) -> str:
+        """ "waiting 3 days" (written here, not in the template: a list of them renders faster)."""
+        if not self.days:
+            return gettext("new today")
+        return ngettext("waiting %(counter)s day", "waiting %(counter)s days", self.days) % {"counter": self.days}
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ def _detail_page(request: HttpRequest, code: str, **refused) -> HttpResponse:
     tz = services.business_tz()
     context = {
         "view": view,
-        "chart": charts.engagement_timeline(view, list(engagement.phases.all()), timezone.localdate(timezone=tz), tz),
+        "chart": charts.engagement_timeline(view, view.phases, timezone.localdate(timezone=tz), tz),
         "e": engagement,
         "internal": internal,
         "rules": rules,

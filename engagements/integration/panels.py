@@ -1,8 +1,11 @@
 """The integration block of the engagement page (registered in IntegrationConfig.ready)."""
 
+import json
 from collections import Counter
+from datetime import UTC, datetime
 
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import JSONObject
 
 from engagements.integration import labels
 from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
@@ -13,33 +16,46 @@ from portal.models import User
 PROBLEMS = ("failed", "ambiguous", "review")
 
 
-RUN_FIELDS = ("pk", "status", "flow", "started_at", "counts", "summary")
+RUN_FIELDS = ("pk", "status", "flow", "started_at", "summary")
 
 
 def page_annotations(queryset, user: User):
     """The panel's figures as subqueries of the engagement page's own query (engagements.panels
-    .register_annotations): the connections' health and the last real run, no query of their own."""
+    .register_annotations): each connection's health and the last real run, as three small JSON
+    objects (each subquery costs as much to build as a query; three, not nine)."""
     last = SyncRun.objects.filter(engagement=OuterRef("pk"), dry_run=False).order_by("-started_at", "-pk")
     odoo = OdooConnection.objects.filter(engagement=OuterRef("pk"))
     shop = ShopConnection.objects.filter(engagement=OuterRef("pk"))
+    run = JSONObject(**{name: name for name in RUN_FIELDS}, counts="counts")
     return queryset.annotate(
         integration_odoo=Subquery(odoo.values("health")[:1]),
-        integration_shop=Subquery(shop.values("health")[:1]),
-        integration_platform=Subquery(shop.values("platform")[:1]),
-        **{f"integration_run_{name}": Subquery(last.values(name)[:1]) for name in RUN_FIELDS},
+        integration_shop=Subquery(shop.annotate(j=JSONObject(health="health", platform="platform")).values("j")[:1]),
+        integration_run=Subquery(last.annotate(j=run).values("j")[:1]),
     )
+
+
+def _json(value) -> dict:
+    """A JSON object from the database: PostgreSQL gives it parsed, SQLite as text (and a JSON
+    column inside it as text again)."""
+    return json.loads(value) if isinstance(value, str) else (value or {})
 
 
 def _from_annotations(engagement: Engagement) -> tuple:
     odoo = OdooConnection(health=engagement.integration_odoo) if engagement.integration_odoo else None
-    shop = (
-        ShopConnection(health=engagement.integration_shop, platform=engagement.integration_platform)
-        if engagement.integration_shop
-        else None
-    )
+    found = _json(engagement.integration_shop)
+    shop = ShopConnection(health=found["health"], platform=found["platform"]) if found else None
+    found = _json(engagement.integration_run)
     run = None
-    if engagement.integration_run_pk:
-        run = SyncRun(**{name: getattr(engagement, f"integration_run_{name}") for name in RUN_FIELDS})
+    if found:
+        started = datetime.fromisoformat(found["started_at"])
+        run = SyncRun(
+            pk=found["pk"],
+            status=found["status"],
+            flow=found["flow"],
+            summary=found["summary"],
+            started_at=started if started.tzinfo else started.replace(tzinfo=UTC),
+            counts=_json(found["counts"]),
+        )
         run.engagement_id = engagement.pk
     return odoo, shop, run
 

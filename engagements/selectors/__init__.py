@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from engagements.models import (
     FormalRequest,
     InternalNote,
     NextStep,
+    PhasePlan,
     Session,
     Status,
 )
@@ -135,6 +136,7 @@ class EngagementView:
     timeline_more: bool  # older events exist (the history page)
     internal_notes: list[InternalNote]  # always empty for clients
     change_requests: list[ChangeRequest]
+    phases: list[PhasePlan]
     wait_periods: list[tuple[date, date]]
 
 
@@ -172,32 +174,25 @@ def _waiting(
     )
 
 
-def _prefetches(is_client: bool) -> list:
-    events = EngagementEvent.objects.select_related("actor").order_by("-created_at", "-id")
-    if is_client:
-        events = events.filter(client_visible=True)
-    attachments = count_of(Attachment.objects.filter(request=OuterRef("pk")), by="request")
-    return [
-        Prefetch("requests", queryset=FormalRequest.objects.annotate(attachment_count=attachments)),
-        Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order")),
-        Prefetch("next_steps", queryset=NextStep.objects.select_related("session").order_by("done_at", "due_date")),
-        Prefetch("events", queryset=events[: TIMELINE_SHOWN + 1], to_attr="timeline"),
-        Prefetch("phases"),
-    ]
-
-
 def engagement_page_queryset(user: User) -> QuerySet[Engagement]:
-    queryset = engagement_list_for_user(user).select_related(
-        "terms__service", "company", "consultant", "diagnosis", "inquiry"
+    """The engagement with what its page shows of it in one row: its terms (without the policy
+    texts), company, consultant, diagnosis and inquiry, and the panels' figures as subqueries. Its
+    lists are read by engagement_view, each by one plain query on the engagement's id."""
+    queryset = (
+        engagement_list_for_user(user)
+        .select_related("terms", "company", "consultant", "diagnosis", "inquiry")
+        .defer("terms__policy_es", "terms__policy_en")
     )
     changes = ChangeRequest.objects.filter(engagement=OuterRef("pk"))
-    queryset = panels.annotate_page(queryset, user).annotate(
-        all_changes=count_of(changes), open_changes=count_of(changes.filter(classification=""))
-    )
-    prefetches = _prefetches(user.role == Role.CLIENT)
-    if user.role != Role.CLIENT:
-        prefetches.append(Prefetch("internal_notes", queryset=InternalNote.objects.select_related("author")))
-    return queryset.prefetch_related(*prefetches)
+    return panels.annotate_page(queryset, user).annotate(all_changes=count_of(changes))
+
+
+def _timeline(engagement: Engagement, user: User) -> list[EngagementEvent]:
+    """The latest events, one more than shown: whether the history page has older ones."""
+    events = EngagementEvent.objects.filter(engagement_id=engagement.pk).select_related("actor")
+    if user.role == Role.CLIENT:
+        events = events.filter(client_visible=True)
+    return list(events.order_by("-created_at", "-id")[: TIMELINE_SHOWN + 1])
 
 
 def _sessions(engagement: Engagement, now: datetime, tz) -> tuple[list[Session], list[tuple], int]:
@@ -231,8 +226,9 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
     """Everything the engagement page shows, computed from prefetched rows."""
     now, tz = now or timezone.now(), business_tz()
     sessions, rows, older = _sessions(engagement, now, tz)
-    checklist = list(engagement.checklist.all())
-    requests = list(engagement.requests.all())
+    checklist = list(ChecklistItem.objects.filter(engagement_id=engagement.pk).order_by("order"))
+    attachments = count_of(Attachment.objects.filter(request=OuterRef("pk")), by="request")
+    requests = list(FormalRequest.objects.filter(engagement_id=engagement.pk).annotate(attachment_count=attachments))
     access = access_complete_on(checklist, tz)
     scope = rules.local_date(engagement.scope_confirmed_at, tz) if engagement.scope_confirmed_at else None
     periods = wait_periods(engagement, now, tz)
@@ -251,10 +247,10 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
         if engagement.is_terminal
         else [i for i in checklist if i.status in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED)]
     )
-    steps = [s for s in engagement.next_steps.all() if s.done_at is None]
+    steps = list(NextStep.objects.filter(engagement_id=engagement.pk, done_at__isnull=True).order_by("due_date", "pk"))
     for step in steps:
         step.can_mark = rules.may_mark_step(user.role, step.owner)
-    timeline = list(engagement.timeline)
+    timeline = _timeline(engagement, user)
     return EngagementView(
         engagement=engagement,
         estimate=window,
@@ -277,7 +273,10 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
         next_steps=steps,
         timeline=timeline[:TIMELINE_SHOWN],
         timeline_more=len(timeline) > TIMELINE_SHOWN,
-        internal_notes=list(engagement.internal_notes.all()) if user.role != Role.CLIENT else [],
+        internal_notes=list(InternalNote.objects.filter(engagement_id=engagement.pk).select_related("author"))
+        if user.role != Role.CLIENT
+        else [],
+        phases=list(PhasePlan.objects.filter(engagement_id=engagement.pk).order_by("order")),
         # Read only when there are some (counted in the engagement's query): most engagements have none.
         change_requests=list(ChangeRequest.objects.filter(engagement=engagement).select_related("raised_by"))
         if engagement.all_changes

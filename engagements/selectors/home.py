@@ -13,7 +13,9 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from engagements import panels, rules
 from engagements.models import ChecklistItem, ChecklistStatus, Engagement, FormalRequest, NextStep, Session
@@ -22,6 +24,19 @@ from portal.access import companies_for_user
 from portal.models import User
 
 NEXT_STEPS_SHOWN = 6
+NOT_STARTED = {
+    rules.ACTIVE: gettext_lazy(
+        "The 4 to 6 weeks start once the access and information of the checklist are delivered."
+    ),
+    rules.QUOTED: gettext_lazy("Starts when you accept the quote and deliver the access."),
+    rules.DIAGNOSIS: gettext_lazy("In diagnosis: the quote comes next."),
+}
+
+
+def _day(day: date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
 RUNNING = (rules.DIAGNOSIS, rules.QUOTED, rules.ACTIVE, rules.WAITING)
 
 
@@ -35,6 +50,28 @@ class When:
     waiting_for: str = ""  # the subject of the request the wait is about
     admin_close_from: date | None = None
 
+    HEALTH = {
+        rules.ON_TRACK: gettext_lazy("On track"),
+        rules.AT_RISK: gettext_lazy("At risk"),
+        rules.LATE: gettext_lazy("Late"),
+        rules.PAUSED: gettext_lazy("Paused"),
+    }
+
+    @property
+    def health_label(self) -> str:
+        return str(self.HEALTH.get(self.health, ""))
+
+    def short(self, status: str) -> str:
+        """One line for the table of engagements (the answer card has the whole sentence)."""
+        if self.health == rules.PAUSED:
+            return _("waiting on you since %(date)s") % {"date": _day(self.waiting_since)}
+        if self.window.starts:
+            return _("between %(start)s and %(end)s") % {
+                "start": _day(self.window.earliest_end),
+                "end": _day(self.window.latest_end),
+            }
+        return str(NOT_STARTED.get(status, ""))
+
 
 @dataclass
 class HomeEngagement:
@@ -42,6 +79,14 @@ class HomeEngagement:
     when: When
     next_session: Session | None
     needs: int = 0
+
+    @property
+    def when_short(self) -> str:
+        return self.when.short(self.engagement.status)
+
+    @property
+    def needs_text(self) -> str:
+        return ngettext("%(counter)s item", "%(counter)s items", self.needs) % {"counter": self.needs}
 
 
 @dataclass

@@ -40,3 +40,11 @@ def paginate(context, items, per_page: int = 50):
     from django.core.paginator import Paginator
 
     return Paginator(items, per_page).get_page(context["request"].GET.get("page"))
+
+
+@register.filter
+def link(value, name: str) -> str:
+    """{{ e.code|link:"engagements:detail" }}: the address, as {% url %} gives it, cheaper in a loop."""
+    from portal.links import link as fast_link
+
+    return fast_link(name, value)

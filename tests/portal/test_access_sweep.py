@@ -339,8 +339,8 @@ RULES: dict[str, Rule] = {
     "billing:quote": obj("billing:quote", public_id=pid("quote")),
     "billing:quote_pdf": obj("billing:quote_pdf", public_id=pid("quote")),
     "billing:quote_send": staff("billing:quote_send", POST, public_id=pid("quote")),
-    "billing:quote_accept": obj(
-        "billing:quote_accept", POST, (302,), "quote", clients_only=True, public_id=pid("quote")
+    "billing:quote_accept": obj(  # an empty acceptance: the quote again, with the errors by the fields
+        "billing:quote_accept", POST, (200,), "quote", clients_only=True, public_id=pid("quote")
     ),
     "billing:quote_decline": obj(
         "billing:quote_decline", POST, (302,), "quote", clients_only=True, public_id=pid("quote")
