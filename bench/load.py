@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import pages
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SETTINGS = "portal.settings_test"
@@ -41,11 +43,7 @@ RAMP_SECONDS = 10
 P99_LIMIT_MS = 500
 TIMEOUT_S = 5.0
 FORM_LOGINS = 20  # below allauth's 30 logins per minute and IP
-PAGES = {
-    "dashboard": "/portal/",
-    "engagement detail (sessions, logs, money panel)": "detail",
-    "invoices": "/portal/finance/",
-}
+PAGES = list(pages.CPU_TARGETS_MS)  # client home, engagement page (sessions, logs, money), payment list
 
 
 def _db_url(name: str) -> str:
@@ -82,39 +80,43 @@ def _admin_sql(*statements: str) -> None:
 # ---------------------------------------------------------------- query counts (child process)
 
 
+def _light_and_heavy() -> dict:
+    """The client with the fewest engagements and the one with the most."""
+    from django.db.models import Count
+
+    from portal.models import User
+
+    clients = User.objects.filter(email__endswith="@carga.test", role="client").annotate(
+        n=Count("membership__company__engagements")
+    )
+    return {"light": clients.order_by("n", "pk").first(), "heavy": clients.order_by("-n", "pk").first()}
+
+
 def query_counts() -> dict:
     """In a child process on one dataset: queries per page for the lightest and heaviest client."""
     import django
 
     django.setup()
     from django.db import connection
-    from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from engagements.models import Engagement
-    from portal.models import User
 
-    clients = User.objects.filter(email__endswith="@carga.test", role="client").annotate(
-        n=Count("membership__company__engagements")
-    )
     result = {}
-    for label, user in (
-        ("light", clients.order_by("n", "pk").first()),
-        ("heavy", clients.order_by("-n", "pk").first()),
-    ):
+    for label, user in _light_and_heavy().items():
         browser = Client()
         browser.force_login(user)
-        engagement = Engagement.objects.filter(company__memberships__user=user, status="active").first()
+        urls = pages.page_urls(user)
         row = {"engagements": user.n}
-        for page, url in PAGES.items():
-            url = f"/portal/e/{engagement.code}/" if url == "detail" else url
+        for page, url in urls.items():
             browser.get(url)  # warm: sessions stamped, caches filled
             with CaptureQueriesContext(connection) as queries:
                 response = browser.get(url)
             assert response.status_code == 200, (url, response.status_code)
             row[page] = len(queries.captured_queries)
-        row["sessions on that engagement"] = engagement.sessions.count()
+        code = urls["engagement page"].rstrip("/").rsplit("/", 1)[-1]
+        row["sessions on that engagement"] = Engagement.objects.get(code=code).sessions.count()
         result[label] = row
     return result
 
@@ -164,7 +166,7 @@ async def _phase(port: int, path: str, cookies: list[str], rate: int, seconds: f
         except (OSError, TimeoutError) as exc:
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             return
-        if status == 200 and b"card-title" in answer:
+        if status == 200 and b'id="answers"' in answer:  # the client home's four answers
             latencies.append((loop.time() - scheduled) * 1000)
         else:
             errors[f"HTTP {status}"] = errors.get(f"HTTP {status}", 0) + 1
@@ -329,9 +331,8 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
-def main() -> None:
-    started = time.perf_counter()
-    out: list[str] = ["## Load: client dashboard on D1/D4", ""]
+def _datasets() -> tuple[dict, float, dict]:
+    """D1 and D4 built, and the queries per page on each: (built, migration seconds, counts)."""
     _admin_sql(
         "DROP DATABASE IF EXISTS load_d1 WITH (FORCE)",
         "DROP DATABASE IF EXISTS load_d4 WITH (FORCE)",
@@ -347,6 +348,43 @@ def main() -> None:
     for db in ("load_d1", "load_d4"):
         text, _ = _run([PY, "-m", "bench.load", "--query-counts"], db)
         counts[db] = json.loads(text.strip().splitlines()[-1])
+    return built, migrate_s, counts
+
+
+def _query_table(counts: dict) -> list[str]:
+    out = [
+        "### P3: queries per page (test client, logged-in client, warm)",
+        "",
+        "| page | D1 light client | D1 heavy client | D4 light client | D4 heavy client | target | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    d1, d4 = counts["load_d1"], counts["load_d4"]
+    for page in PAGES:
+        values = [d1["light"][page], d1["heavy"][page], d4["light"][page], d4["heavy"][page]]
+        ok = len(set(values)) == 1 and max(values) <= 10
+        out.append(f"| {page} | " + " | ".join(map(str, values)) + f" | ≤ 10, equal on D1 and D4 | {_mark(ok)} |")
+    out += [
+        "",
+        f"Light/heavy client: {d1['light']['engagements']} and {d1['heavy']['engagements']} engagements in D1 "
+        f"({d4['light']['engagements']} and {d4['heavy']['engagements']} in D4); the engagement page is of an "
+        f"engagement with {d1['light']['sessions on that engagement']}/{d1['heavy']['sessions on that engagement']} "
+        "session logs. The session list and the logs are part of the engagement page; clients' payment requests "
+        "are the payment list.",
+    ]
+    return out
+
+
+def _drop_datasets() -> None:
+    from django.db import connections
+
+    connections.close_all()
+    _admin_sql("DROP DATABASE IF EXISTS load_d1 WITH (FORCE)", "DROP DATABASE IF EXISTS load_d4 WITH (FORCE)")
+
+
+def main() -> None:
+    started = time.perf_counter()
+    out: list[str] = ["## Load: client dashboard on D1/D4", ""]
+    built, migrate_s, counts = _datasets()
 
     os.environ.update(_env("load_d1", Q_SYNC="0"))
     import django
@@ -358,6 +396,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         cookies, by_form = _login_cookies(base)
+        cpu = pages.cpu_per_page(port, server.pid, _light_and_heavy())
         asyncio.run(_phase(port, "/portal/", cookies, 20, 5))  # warm-up: workers, connections, caches
         steady = asyncio.run(_phase(port, "/portal/", cookies, STEADY_RATE, STEADY_SECONDS))
         ramp = []
@@ -369,11 +408,9 @@ def main() -> None:
             time.sleep(1)
     finally:
         _stop(server)
+    recycle = pages.recycling(_env("load_d1", DB_CONN_MAX_AGE="600"), cookies, ROOT / "var" / "load-recycle.log")
     sweeps = _sweeps()
-    from django.db import connections
-
-    connections.close_all()
-    _admin_sql("DROP DATABASE IF EXISTS load_d1 WITH (FORCE)", "DROP DATABASE IF EXISTS load_d4 WITH (FORCE)")
+    _drop_datasets()
 
     passing = [s["rate"] for s in ramp if not s["errors"] and s["p99"] <= P99_LIMIT_MS]
     capacity = max(passing, default=0)
@@ -423,23 +460,9 @@ def main() -> None:
         f"**Capacity: {capacity}{'+' if capped else ''} req/s** (highest step with p99 ≤ {P99_LIMIT_MS} ms and no "
         f"error; target ≥ 150: {_mark(capacity >= 150)}).",
         "",
-        "### P3: queries per page (test client, logged-in client, warm)",
+        *_query_table(counts),
         "",
-        "| page | D1 light client | D1 heavy client | D4 light client | D4 heavy client | target | |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    d1, d4 = counts["load_d1"], counts["load_d4"]
-    for page in PAGES:
-        values = [d1["light"][page], d1["heavy"][page], d4["light"][page], d4["heavy"][page]]
-        ok = len(set(values)) == 1 and max(values) <= 10
-        out.append(f"| {page} | " + " | ".join(map(str, values)) + f" | ≤ 10, equal on D1 and D4 | {_mark(ok)} |")
-    out += [
-        "",
-        f"Light/heavy client: {d1['light']['engagements']} and {d1['heavy']['engagements']} engagements in D1 "
-        f"({d4['light']['engagements']} and {d4['heavy']['engagements']} in D4); the detail page is of an "
-        f"engagement with {d1['light']['sessions on that engagement']}/{d1['heavy']['sessions on that engagement']} "
-        "session logs. The session list and the logs are part of the engagement page; clients' invoices are the "
-        '"Invoices and credits" page.',
+        *pages.report(cpu, recycle),
         "",
         "### Sweeps over D1",
         "",
@@ -481,8 +504,34 @@ def sweeps_only() -> None:
     print("\n".join(f"| {label} | {seconds:.2f} | {note} |" for label, seconds, note in rows))
 
 
+def pages_only() -> None:
+    """`python -m bench.load --pages`: D1 and D4, queries per page, CPU per page and worker recycling
+    (the speed targets of the client's pages) without the open-loop load and the sweeps."""
+    built, _, counts = _datasets()
+    os.environ.update(_env("load_d1", Q_SYNC="0"))
+    import django
+
+    django.setup()
+    from portal.models import User
+
+    port = _free_port()
+    server = _start_gunicorn(port, ROOT / "var" / "load-gunicorn.log")
+    try:
+        cpu = pages.cpu_per_page(port, server.pid, _light_and_heavy())
+    finally:
+        _stop(server)
+    users = User.objects.filter(email__endswith="@carga.test", role="client").order_by("pk")[:FORM_LOGINS]
+    cookies = [pages.cookie_for(user) for user in users]
+    recycle = pages.recycling(_env("load_d1", DB_CONN_MAX_AGE="600"), cookies, ROOT / "var" / "load-recycle.log")
+    _drop_datasets()
+    out = [f"D1: {built['load_d1'][1]}; D4: {built['load_d4'][1]}", "", *_query_table(counts), ""]
+    print("\n".join(out + pages.report(cpu, recycle)))
+
+
 if __name__ == "__main__":
-    if "--query-counts" in sys.argv:
+    if "--pages" in sys.argv:
+        pages_only()
+    elif "--query-counts" in sys.argv:
         print(json.dumps(query_counts()))
     elif "--sweeps" in sys.argv:
         sweeps_only()

@@ -88,6 +88,20 @@ def _voided_add_on(engagement: Engagement, client: User, staff: User) -> None:
     services.invoice_void(actor=staff, invoice=request, reason="El cliente postergó el complemento")
 
 
+def _hour_bank_offer(engagement: Engagement, client: User, staff: User) -> None:
+    """A change request the consultancy answered with an hour-bank quote, sent and waiting for the
+    client: the quote to accept on ana's home page."""
+    change = lifecycle.change_request_raise(
+        actor=client,
+        engagement=engagement,
+        title="Apoyo para la campaña de Navidad",
+        description="Queremos horas para ajustar precios y stock durante diciembre.",
+    )
+    lifecycle.change_request_classify(actor=staff, change=change, classification=QuoteKind.HOUR_BANK)
+    lines = [services.LineInput("Bolsa de 5 horas de soporte", Decimal(5), Decimal(45000))]
+    _sent_quote(engagement, staff, lines, kind=QuoteKind.HOUR_BANK, change_request=change, hours=Decimal(5))
+
+
 def _admin_closed(engagement: Engagement, staff: User, consultant: User, *, completed: int, days_ago: int) -> Credit:
     """Pay the 40%, complete `completed` phases, go quiet: R1 61 days after a request, 91 days
     waiting, administrative close `days_ago` days ago (R3 proposes the credit). Dated as lived."""
@@ -143,6 +157,7 @@ def seed(out: TextIO) -> list[str]:
     if not Engagement.objects.filter(title="Tienda Andina · Pagos").exists():
         payments = _accepted_engagement("Tienda Andina · Pagos", "765432103", ana, staff, consultant)
         _voided_add_on(payments, ana, staff)
+        _hour_bank_offer(payments, ana, staff)
     if not Engagement.objects.filter(title="Café Austral · Tienda antigua").exists():
         camila = User.objects.get(email="camila@austral.demo.test")
         old = _accepted_engagement("Café Austral · Tienda antigua", "771234569", camila, staff, consultant)

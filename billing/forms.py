@@ -17,21 +17,22 @@ class QuoteForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=QuoteKind.choices)
     hours = forms.DecimalField(label=_("Hours (hour bank)"), required=False, max_digits=6, decimal_places=2)
     currency = forms.ChoiceField(label=_("Currency"))
-    tax_exempt = forms.BooleanField(label=_("Tax exempt"), required=False)
+    tax_exempt = forms.BooleanField(label=_("Exempt from IVA"), required=False)
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["currency"].choices = [(code, code) for code in settings.CURRENCY_DECIMALS]
         for n in range(QUOTE_LINES):
+            line = {"number": n + 1}
             self.fields[f"line_{n}_description"] = forms.CharField(
-                label=_("Description"), max_length=300, required=n == 0
+                label=_("Line %(number)s: description") % line, max_length=300, required=n == 0
             )
             self.fields[f"line_{n}_quantity"] = forms.DecimalField(
-                label=_("Quantity"), required=n == 0, max_digits=10, decimal_places=2
+                label=_("Line %(number)s: quantity") % line, required=n == 0, max_digits=10, decimal_places=2
             )
             self.fields[f"line_{n}_unit_price"] = forms.DecimalField(
-                label=_("Unit price"), required=n == 0, max_digits=14, decimal_places=4
+                label=_("Line %(number)s: unit price (net)") % line, required=n == 0, max_digits=14, decimal_places=4
             )
             for part in ("description", "quantity", "unit_price"):
                 self.fields[f"line_{n}_{part}"].widget.attrs["class"] = "form-control form-control-sm"

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from billing import hooks, money
 from billing.models import (
@@ -44,6 +45,8 @@ from portal import clock
 from portal.errors import DomainError
 from portal.models import User
 from portal.notifications import email_enqueue, staff_addresses
+
+OVERPAYMENT = gettext_noop("overpayment of %(number)s")  # a credit's reason (engagements.reasons)
 
 PAYMENT_NOT_OPEN = _("This payment request does not accept payments (it is a draft, paid or void).")
 PAYMENT_POSITIVE = _("The amount must be greater than zero.")
@@ -137,7 +140,7 @@ def payment_record(
                 engagement=invoice.engagement,
                 currency=invoice.currency,
                 proposed_amount=excess,
-                reason=f"overpayment of {invoice.display_number}",
+                reason=OVERPAYMENT % {"number": invoice.display_number},
             ),
             amount=excess,
             start=paid_on,

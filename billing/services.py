@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_q.tasks import async_task
 
 from billing import hooks, money, pdf
@@ -42,6 +43,10 @@ from portal.errors import DomainError
 from portal.models import User
 from portal.notifications import email_enqueue
 from portal.rut import format_rut
+
+# Timeline reasons billing writes, stored in English and read translated (engagements.reasons).
+QUOTE_SENT = gettext_noop("quote sent")
+QUOTE_ACCEPTED = gettext_noop("quote accepted")
 
 QUOTE_NEEDS_DIAGNOSIS = _("A quote can only be issued once the diagnosis is complete.")
 QUOTE_NO_LINES = _("Add at least one line.")
@@ -120,6 +125,18 @@ def _plan_for(engagement: Engagement, kind: str) -> list[dict]:
     ]
 
 
+def quote_refusal(engagement: Engagement, kind: str = QuoteKind.SERVICE):
+    """Why a quote of this kind cannot be written yet, or None. The service quote needs the complete
+    diagnosis; an add-on or hour bank comes from a classified change request and needs nothing more."""
+    if kind != QuoteKind.SERVICE:
+        return None
+    try:
+        diagnosis = engagement.diagnosis  # select_related by the engagement page: no query there
+    except Diagnosis.DoesNotExist:
+        return QUOTE_NEEDS_DIAGNOSIS
+    return None if diagnosis.is_complete else QUOTE_NEEDS_DIAGNOSIS
+
+
 @transaction.atomic
 def quote_create(
     *,
@@ -142,10 +159,9 @@ def quote_create(
     """
     if kind == QuoteKind.HOUR_BANK and (hours is None or hours <= 0):
         raise DomainError(HOURS_REQUIRED, field="hours")
-    if kind == QuoteKind.SERVICE:
-        diagnosis = Diagnosis.objects.filter(engagement=engagement).first()
-        if diagnosis is None or not diagnosis.is_complete:
-            raise DomainError(QUOTE_NEEDS_DIAGNOSIS)
+    refusal = quote_refusal(engagement, kind)
+    if refusal:
+        raise DomainError(refusal)
     decimals = decimals_of(currency)
     rate = Decimal(settings.DEFAULT_TAX_RATE) if tax_rate is None else tax_rate
     priced = _priced_lines(lines, currency)
@@ -207,7 +223,7 @@ def quote_send(*, actor: User, quote: Quote) -> Quote:
     )
     replaced.update(status=QuoteStatus.SUPERSEDED, closed_at=now)
     if quote.kind == QuoteKind.SERVICE and quote.engagement.status == rules.DIAGNOSIS:
-        lifecycle.engagement_mark_quoted(actor=actor, engagement=quote.engagement, reason="quote sent")
+        lifecycle.engagement_mark_quoted(actor=actor, engagement=quote.engagement, reason=QUOTE_SENT)
     lifecycle.event_record(quote.engagement, "quote.sent", actor=actor, data={"version": quote.version})
     email_enqueue(
         to=lifecycle.client_addresses(quote.engagement),
@@ -273,7 +289,7 @@ def quote_accept(
     milestones_create(quote=quote)
     if quote.kind == QuoteKind.SERVICE:
         service_quotes.filter(status=QuoteStatus.SENT).update(status=QuoteStatus.SUPERSEDED, closed_at=timezone.now())
-        lifecycle.engagement_confirm_scope(engagement=quote.engagement, actor=None, reason="quote accepted")
+        lifecycle.engagement_confirm_scope(engagement=quote.engagement, actor=None, reason=QUOTE_ACCEPTED)
     else:
         milestones_reach(engagement=quote.engagement, event="accepted", quote=quote)
     return acceptance

@@ -3,14 +3,14 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import exports, ledger, panels, selectors, services
+from billing import charts, exports, ledger, panels, selectors, services
 from billing.forms import AcceptForm, CreditApplyForm, CreditConfirmForm, DeclineForm, PaymentForm, QuoteForm
 from billing.models import CreditStatus, InvoiceStatus, Payment, QuoteKind, QuoteStatus
 from billing.selectors import OPEN
@@ -39,6 +39,10 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
         changes = change_request_list_for_user(request.user).filter(engagement=engagement)
         change = get_scoped_or_404(changes, public_id=request.GET["change"])
     kind = change.classification if change and change.classification in QuoteKind.values else QuoteKind.SERVICE
+    refusal = services.quote_refusal(engagement, kind)
+    if refusal:  # not offered on the engagement page either: say why instead of a form that fails
+        messages.info(request, str(refusal))
+        return _to_engagement(engagement)
     initial = {"currency": "CLP", "kind": kind, "line_0_description": change.title if change else ""}
     form = QuoteForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -59,18 +63,24 @@ def quote_new(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Draft quote saved. Review it and send it to the client."))
             return redirect("billing:quote", public_id=quote.public_id)
-    return render(request, "billing/quote_form.html", {"form": form, "e": engagement})
+    context = {"form": form, "e": engagement, "tax_rate": settings.DEFAULT_TAX_RATE}
+    return render(request, "billing/quote_form.html", context)
 
 
 @login_required
 def quote_detail(request: HttpRequest, public_id) -> HttpResponse:
-    quote = _quote(request, public_id)
+    return _quote_page(request, _quote(request, public_id))
+
+
+def _quote_page(request: HttpRequest, quote, accept_form=None, decline_form=None) -> HttpResponse:
+    """The quote; a refused acceptance or decline comes back with its errors next to its fields."""
+    initial = {"shown_sha256": quote.pdf_sha256, "full_name": request.user.full_name}
     context = {
         "quote": quote,
         "lines": list(quote.lines.all()),
         "e": quote.engagement,
-        "accept_form": AcceptForm(initial={"shown_sha256": quote.pdf_sha256, "full_name": request.user.full_name}),
-        "decline_form": DeclineForm(),
+        "accept_form": accept_form or AcceptForm(initial=initial),
+        "decline_form": decline_form or DeclineForm(),
         "can_answer": request.user.is_client and quote.status == QuoteStatus.SENT,
     }
     return render(request, "billing/quote_detail.html", context)
@@ -107,7 +117,7 @@ def quote_accept(request: HttpRequest, public_id) -> HttpResponse:
     form = AcceptForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(services.QUOTE_NAME_REQUIRED))
-        return redirect("billing:quote", public_id=quote.public_id)
+        return _quote_page(request, quote, accept_form=form)
     try:
         services.quote_accept(user=request.user, quote=quote, request=request, **form.cleaned_data)
     except DomainError as error:
@@ -125,6 +135,10 @@ def quote_decline(request: HttpRequest, public_id) -> HttpResponse:
     try:
         services.quote_decline(user=request.user, quote=quote, reason=form.data.get("reason", ""))
     except DomainError as error:
+        if error.field in form.fields:  # the reason is missing: ask for it next to its field
+            if form.is_valid():
+                form.add_error(error.field, str(error.message))
+            return _quote_page(request, quote, decline_form=form)
         messages.error(request, str(error.message))
         return redirect("billing:quote", public_id=quote.public_id)
     messages.success(request, _("We recorded that you declined the quote. We will contact you."))
@@ -222,9 +236,13 @@ def credit_confirm(request: HttpRequest, public_id) -> HttpResponse:
     return redirect("billing:finance")
 
 
+FINANCE_PAGE = 25
+
+
 @login_required
 def finance(request: HttpRequest) -> HttpResponse:
-    """Staff: the finance overview and the invoice list with filters. Others: their invoices and credits."""
+    """Staff: the finance overview and every payment request, filtered, a page at a time, with totals
+    per currency. Clients: their payment requests and credits, how to pay each one."""
     user, today = request.user, clock.today()
     invoices = selectors.invoice_list_for_user(user)
     filters = {
@@ -232,22 +250,30 @@ def finance(request: HttpRequest) -> HttpResponse:
         "company": request.GET.get("company", ""),
         "overdue": request.GET.get("overdue") == "1",
     }
-    try:
-        invoices = selectors.invoice_filter(invoices, today=today, **filters)
-    except ValidationError:
-        invoices = invoices.none()
+    invoices = selectors.invoice_filter(invoices, today=today, **filters)
+    rows = invoices.select_related(None).select_related("engagement").only(*selectors.LIST_FIELDS)
+    page = Paginator(rows.order_by("-issue_date", "-number", "-pk"), FINANCE_PAGE).get_page(request.GET.get("page"))
     context = {
-        "invoices": invoices[:500],
+        "page": page,
+        "totals": selectors.invoice_totals(invoices),
         "credits": list(selectors.credit_list_for_user(user)),
         "filters": filters,
         "today": today,
         "statuses": InvoiceStatus.choices,
         "companies": ClientCompany.objects.order_by("legal_name") if user.role == Role.STAFF else [],
         "panels": panels.panels_for(panels.FINANCE, user),
+        "bank_transfer": settings.BANK_TRANSFER
+        if user.role == Role.CLIENT and any(_owes_by_transfer(i) for i in page)
+        else None,
     }
     if user.role == Role.STAFF:
-        context["overview"] = selectors.finance_overview(today)
-        context["confirm_form"] = CreditConfirmForm()
+        overview = selectors.finance_overview(today)
+        context.update(
+            overview=overview,
+            aging_charts=charts.aging_charts(overview["aging"]),
+            monthly_charts=charts.monthly_charts(overview["monthly"]),
+            confirm_form=CreditConfirmForm(),
+        )
     return render(request, "billing/finance.html", context)
 
 
@@ -259,7 +285,7 @@ def invoices_csv(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def payments_csv(request: HttpRequest) -> HttpResponse:
-    payments = Payment.objects.select_related("invoice").order_by("paid_on", "id")
+    payments = Payment.objects.select_related("invoice__engagement").order_by("paid_on", "id")
     return exports.payments_csv(payments, "pagos.csv")
 
 

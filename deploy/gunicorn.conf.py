@@ -30,8 +30,22 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then so that slow memory growth (WeasyPrint, fonts) stays bounded.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
-# No preload_app: `systemctl reload portal-web` (HUP) then starts new workers
-# on new code while the old ones finish their requests.
+# Load the application in the master and warm it (portal/warmup.py) before forking: a worker
+# started by the recycling above is then a fork of a warm process and serves at once, instead of
+# spending a second or two of a shared core importing Django while requests wait. The price: HUP
+# (`systemctl reload portal-web`) reloads this file and restarts the workers but not the code;
+# new code needs `systemctl restart portal-web`, as the README says.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+
+
+def when_ready(server):
+    """In the master, once the application is loaded and before the first worker is forked."""
+    if preload_app:
+        from portal.warmup import warm
+
+        server.log.info("warm-up: %d templates compiled before forking", warm())
+
+
 # gunicorn 27's control socket lives in $HOME; the service user needs none.
 control_socket_disable = True
 

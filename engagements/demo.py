@@ -23,6 +23,7 @@ from engagements.models import (
     Engagement,
     EngagementEvent,
     FormalRequest,
+    NextStep,
     PhasePlan,
     Session,
 )
@@ -128,32 +129,75 @@ def _held(session: Session, consultant: User, days_ago: int) -> None:
     Session.objects.filter(pk=session.pk).update(scheduled_at=_days_ago(days_ago))
 
 
+# What each of the five sessions was about, as a consultant would write it (the service sheet lists them).
+LOGS = {
+    1: (
+        "Levantar el flujo actual de pedidos y productos, y acordar el alcance de la integración.",
+        "Recorrimos con el equipo cómo llegan hoy los pedidos web y cómo se copian en Odoo; revisamos el "
+        "catálogo, los impuestos y los métodos de despacho.",
+        [
+            ("Enviar el listado de SKU con precios vigentes", "client", 5),
+            ("Proponer el mapeo de impuestos", "consultant", 7),
+        ],
+    ),
+    2: (
+        "Validar el flujo propuesto de pedidos, stock y precios entre la tienda y Odoo.",
+        "Mostramos el flujo acordado con tres pedidos de prueba y validamos qué sistema manda en cada dato.",
+        [
+            ("Confirmar la bodega que alimenta el stock de la tienda", "client", 4),
+            ("Configurar la sincronización de stock", "consultant", 8),
+        ],
+    ),
+    3: (
+        "Revisar el avance de la configuración y los primeros pedidos importados.",
+        "Revisamos los pedidos importados en la semana y corregimos dos productos sin SKU en la tienda.",
+        [
+            ("Revisar los pedidos marcados para revisión", "client", 6),
+            ("Ajustar los precios con IVA incluido", "consultant", 6),
+        ],
+    ),
+    4: (
+        "Probar de punta a punta y validar el funcionamiento antes de la puesta en marcha.",
+        "Ejecutamos el plan de pruebas: pedidos pagados, cancelados y reembolsados, y el envío de stock.",
+        [
+            ("Firmar la validación final de las pruebas", "client", 3),
+            ("Preparar la guía de operación", "consultant", 5),
+        ],
+    ),
+    5: (
+        "Cerrar el servicio y capacitar al equipo en la operación diaria.",
+        "Capacitamos al equipo en el panel de sincronizaciones, los reintentos y qué hacer ante un pedido en revisión.",
+        [
+            ("Compartir la guía con el equipo de ventas", "client", 7),
+            ("Entregar el informe de cierre", "consultant", 3),
+        ],
+    ),
+}
+
+
 def _hold_session(session: Session, consultant: User, days_ago: int, number: int) -> None:
     """Hold the session and publish its log."""
     _held(session, consultant, days_ago)
+    objective, activity, steps = LOGS[min(number, len(LOGS))]
     services.session_log_publish(
         actor=consultant,
         session=session,
         values={
-            "objective": f"Objetivo de la sesión {number}",
-            "activity": "Revisamos el flujo de pedidos y el catálogo.",
+            "objective": objective,
+            "activity": activity,
             "minutes_used": 60 if number != 2 else 75,
             "progress_status": "on_track",
         },
         next_steps=[
-            {
-                "description": "Enviar listado de SKU actualizados",
-                "owner": "client",
-                "due_date": (timezone.now() + timedelta(days=7)).date(),
-            },
-            {
-                "description": "Configurar mapeo de impuestos",
-                "owner": "consultant",
-                "due_date": (timezone.now() + timedelta(days=10)).date(),
-            },
+            {"description": text, "owner": owner, "due_date": (timezone.now() + timedelta(days=days)).date()}
+            for text, owner, days in steps
         ],
     )
     Session.objects.filter(pk=session.pk).update(log_published_at=_days_ago(days_ago))
+    # The steps of an earlier session are done by the time the next one is held.
+    NextStep.objects.filter(engagement=session.engagement, session__number__lt=number, done_at__isnull=True).update(
+        done_at=_days_ago(days_ago)
+    )
 
 
 def _complete_phases(engagement, consultant, *, until: str, age: int, skip: frozenset[int], override: str) -> None:
@@ -168,16 +212,19 @@ def _complete_phases(engagement, consultant, *, until: str, age: int, skip: froz
         services.phase_complete(actor=consultant, engagement=engagement, phase=phase, reason=override if gaps else "")
 
 
-def _request(engagement: Engagement, consultant: User, subject: str, days_ago: int) -> FormalRequest:
+def _request(
+    engagement: Engagement,
+    consultant: User,
+    subject: str,
+    days_ago: int,
+    kind: str = "access",
+    body: str = "Necesitamos un usuario administrador de la tienda para configurar la API.",
+) -> FormalRequest:
     request = services.formal_request_send(
-        actor=consultant,
-        engagement=engagement,
-        kind="access",
-        subject=subject,
-        body="Necesitamos un usuario administrador de la tienda para configurar la API.",
-        due_date=None,
+        actor=consultant, engagement=engagement, kind=kind, subject=subject, body=body, due_date=None
     )
     FormalRequest.objects.filter(pk=request.pk).update(sent_at=_days_ago(days_ago))
+    request.refresh_from_db()
     return request
 
 
@@ -242,6 +289,26 @@ def _log_overdue(engagement: Engagement, consultant: User, number: int, days_ago
     _held(engagement.sessions.get(number=number), consultant, days_ago)
 
 
+def _answered_recently(engagement: Engagement, consultant: User, client: User) -> None:
+    """A formal request the client answered two days ago: a new answer on the consultant's worklist."""
+    body = "Revisen los cinco pedidos de prueba en Odoo y confirmen que los totales coinciden con la tienda."
+    request = _request(engagement, consultant, "Validación de los pedidos de prueba", 6, "validation", body)
+    services.formal_request_answer(
+        actor=client, request=request, text="Revisados: coinciden los cinco. El pedido 1043 tenía un cupón.", files=[]
+    )
+    FormalRequest.objects.filter(pk=request.pk).update(answered_at=_days_ago(2))
+
+
+def _upcoming(engagement: Engagement, consultant: User) -> None:
+    """The next session, scheduled for the coming days (the client's home shows it, with its .ics)."""
+    session = engagement.sessions.filter(log_published_at__isnull=True).order_by("number").first()
+    if session is not None:
+        start = (timezone.localtime() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+        services.session_schedule(
+            actor=consultant, session=session, scheduled_at=start, video_link="https://meet.example.com/andina"
+        )
+
+
 def seed(out: TextIO) -> list[str]:
     service = services.service_publish_catalogue()
     staff = User.objects.get(email="staff@demo.test")
@@ -300,6 +367,9 @@ def seed(out: TextIO) -> list[str]:
             _reactivated(engagement, staff, held_days=39, reactivated_days=10)
         if title == "Tienda Andina · Marketplace B2B":
             _log_overdue(engagement, consultant, number=4, days_ago=6)
+            _answered_recently(engagement, consultant, client)
+        if title == "Tienda Andina · WooCommerce":
+            _upcoming(engagement, consultant)
         created += 1
     if not Engagement.objects.filter(status=rules.LEAD).exists():
         services.inquiry_submit(

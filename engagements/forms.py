@@ -183,7 +183,7 @@ class SessionLogForm(BootstrapMixin, forms.Form):
         for n in range(MAX_NEXT_STEPS):
             required = n == 0
             self.fields[f"step_{n}_description"] = forms.CharField(
-                label=_("Next step"), max_length=300, required=required
+                label=_("Next step %(number)s") % {"number": n + 1}, max_length=300, required=required
             )
             self.fields[f"step_{n}_owner"] = forms.ChoiceField(
                 label=_("Owner"), choices=StepOwner.choices, required=required

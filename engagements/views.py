@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from engagements import panels, rules, selectors, services
+from engagements import charts, panels, rules, selectors, services
 from engagements.forms import (
     AnswerForm,
     AssignForm,
@@ -38,7 +39,6 @@ from engagements.forms import (
 from engagements.models import ChecklistKind, Diagnosis, Service
 from portal.access import (
     client_required,
-    companies_for_user,
     consultant_required,
     get_scoped_or_404,
     staff_required,
@@ -48,6 +48,7 @@ from portal.errors import DomainError
 from portal.models import Role
 
 INQUIRY_LIMIT, INQUIRY_WINDOW = 5, 3600  # per IP and hour
+HISTORY_PAGE, LOGS_PAGE, WORKLIST_PAGE = 25, 10, 25  # rows per page of the long lists
 
 
 def _engagement(request: HttpRequest, code: str):
@@ -75,12 +76,38 @@ def _form_errors(request: HttpRequest, form) -> None:
             messages.error(request, error)
 
 
-def _submit(request: HttpRequest, form, call: Callable[[dict], object], success) -> None:
-    """The body of every small POST view: validate, call one service, say how it went."""
+KEPT = gettext_lazy("Not saved yet: see the message next to the field. What you wrote is kept.")
+NOT_SENT = gettext_lazy("Not sent yet: see the message next to the form below. What you wrote is kept.")
+
+
+def _submit(
+    request: HttpRequest,
+    form,
+    call: Callable[[dict], object],
+    success,
+    refused: Callable | None = None,
+    kept=KEPT,
+) -> HttpResponse | None:
+    """The body of every small POST view: validate, call one service, say how it went. None on
+    success (the caller redirects). With `refused`, a form that is not valid, or that the service
+    refuses because of one of its fields, is shown again on its page via `refused(form)`, with the
+    errors next to the fields and what was typed; without it the errors become messages."""
     if form.is_valid():
-        _run(request, lambda: call(form.cleaned_data), success)
-    else:
+        try:
+            call(form.cleaned_data)
+        except DomainError as error:
+            if refused is None or error.field not in form.fields:
+                messages.error(request, str(error.message))
+                return None
+            form.add_error(error.field, str(error.message))
+        else:
+            messages.success(request, success)
+            return None
+    if refused is None:
         _form_errors(request, form)
+        return None
+    messages.error(request, kept)
+    return refused(form)
 
 
 # ---------------------------------------------------------------- public service page
@@ -104,7 +131,7 @@ def service_page(request: HttpRequest, slug: str = "integracion-odoo-tienda-onli
             cache.incr(key)
             return redirect("engagements:inquiry_thanks")
     sheet = service.sheet.get("en" if request.LANGUAGE_CODE == "en" else "es", {})
-    context = {"service": service, "terms": terms, "sheet": sheet, "form": form}
+    context = {"service": service, "terms": terms, "sheet": sheet, "form": form, "plan": charts.payment_plan(terms)}
     return render(request, "engagements/service_page.html", context)
 
 
@@ -117,18 +144,26 @@ def inquiry_thanks(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Client: their engagements; consultant: the workspace; staff: the pipeline."""
+    """Client: the four answers (what I owe, what you need, when it is done, what is next), even with
+    one engagement; consultant: the worklist; staff: the pipeline."""
     user = request.user
     if user.role == Role.CLIENT:
-        engagements = list(selectors.client_engagements(user))
-        if len(engagements) == 1:
-            return redirect("engagements:detail", code=engagements[0].code)
-        company = companies_for_user(user).only("public_id", "legal_name").first()
-        return render(request, "engagements/client_home.html", {"engagements": engagements, "company": company})
+        return render(request, "engagements/client_home.html", {"home": selectors.client_home(user)})
     if user.role == Role.CONSULTANT:
-        context = {"rows": selectors.consultant_workspace(user), "logs_overdue": selectors.sessions_log_overdue(user)}
+        rows = selectors.consultant_worklist(user)
+        context = {
+            "page": Paginator(rows, WORKLIST_PAGE).get_page(request.GET.get("page")),
+            "flagged": sum(1 for row in rows if row.flags),
+            "logs_overdue": selectors.sessions_log_overdue(user),
+        }
         return render(request, "engagements/workspace.html", context)
-    return render(request, "engagements/pipeline.html", {"pipeline": selectors.staff_pipeline(user)})
+    pipeline = selectors.staff_pipeline(user, status=request.GET.get("status", ""))
+    context = {
+        "pipeline": pipeline,
+        "page": Paginator(pipeline.rows, WORKLIST_PAGE).get_page(request.GET.get("page")),
+        "status": request.GET.get("status", ""),
+    }
+    return render(request, "engagements/pipeline.html", context)
 
 
 @login_required
@@ -143,8 +178,10 @@ def _detail_page(request: HttpRequest, code: str, **refused) -> HttpResponse:
     engagement = get_scoped_or_404(selectors.engagement_page_queryset(request.user), code=code)
     view = selectors.engagement_view(engagement, request.user)
     internal = request.user.role != Role.CLIENT
+    tz = services.business_tz()
     context = {
         "view": view,
+        "chart": charts.engagement_timeline(view, view.phases, timezone.localdate(timezone=tz), tz),
         "e": engagement,
         "internal": internal,
         "rules": rules,
@@ -152,8 +189,8 @@ def _detail_page(request: HttpRequest, code: str, **refused) -> HttpResponse:
     }
     if internal:
         context.update(
-            request_form=FormalRequestForm(),
-            note_form=NoteForm(),
+            request_form=FormalRequestForm(auto_id="request_%s"),
+            note_form=NoteForm(auto_id="note_%s"),
             reason_form=ReasonForm(),
             record_form=RecordAnswerForm(),
             review_form=ReviewForm(),
@@ -161,9 +198,30 @@ def _detail_page(request: HttpRequest, code: str, **refused) -> HttpResponse:
             classify_form=ClassifyForm(),
             assign_form=AssignForm(initial={"consultant": engagement.consultant_id}),
         )
-    context.update(answer_form=AnswerForm(), deliver_form=DeliverForm(), change_form=ChangeRequestForm())
+    context.update(
+        answer_form=AnswerForm(), deliver_form=DeliverForm(), change_form=ChangeRequestForm(auto_id="change_%s")
+    )
     context.update(refused)
     return render(request, "engagements/detail.html", context)
+
+
+@login_required
+def history(request: HttpRequest, code: str) -> HttpResponse:
+    """The whole timeline, newest first, a page at a time."""
+    engagement = _engagement(request, code)
+    events = selectors.event_list_for_user(request.user).filter(engagement=engagement).order_by("-created_at", "-id")
+    page = Paginator(events, HISTORY_PAGE).get_page(request.GET.get("page"))
+    context = {"e": engagement, "page": page, "internal": request.user.role != Role.CLIENT}
+    return render(request, "engagements/history.html", context)
+
+
+@login_required
+def sessions(request: HttpRequest, code: str) -> HttpResponse:
+    """Every published session log, newest first, a page at a time."""
+    engagement = _engagement(request, code)
+    logs = selectors.session_list_for_user(request.user).filter(engagement=engagement, log_published_at__isnull=False)
+    page = Paginator(logs.order_by("-number"), LOGS_PAGE).get_page(request.GET.get("page"))
+    return render(request, "engagements/sessions.html", {"e": engagement, "page": page})
 
 
 # ---------------------------------------------------------------- staff: leads, assignment, status actions
@@ -317,39 +375,42 @@ def diagnosis(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def request_send(request: HttpRequest, code: str) -> HttpResponse:
     engagement = _engagement(request, code)
-    _submit(
+    shown = _submit(
         request,
-        FormalRequestForm(request.POST),
+        FormalRequestForm(request.POST, auto_id="request_%s"),
         lambda data: services.formal_request_send(actor=request.user, engagement=engagement, **data),
         _("Formal request sent to the client."),
+        lambda form: _detail_page(request, code, request_form=form),
     )
-    return _back(engagement, "requests")
+    return shown or _back(engagement, "requests")
 
 
 @consultant_required
 @require_POST
 def request_record(request: HttpRequest, public_id) -> HttpResponse:
     formal = get_scoped_or_404(selectors.request_list_for_user(request.user), public_id=public_id)
-    _submit(
+    shown = _submit(
         request,
         RecordAnswerForm(request.POST),
         lambda data: services.formal_request_record_answer(actor=request.user, request=formal, text=data["answer"]),
         _("Answer recorded."),
+        lambda form: _detail_page(request, formal.engagement.code, record_form=form, record_for=formal.public_id),
     )
-    return _back(formal.engagement, "requests")
+    return shown or _back(formal.engagement, "requests")
 
 
 @consultant_required
 @require_POST
 def session_schedule(request: HttpRequest, public_id) -> HttpResponse:
     session = get_scoped_or_404(selectors.session_list_for_user(request.user), public_id=public_id)
-    _submit(
+    shown = _submit(
         request,
         ScheduleForm(request.POST),
         lambda data: services.session_schedule(actor=request.user, session=session, **data),
         _("Session scheduled; the client received the invitation."),
+        lambda form: _detail_page(request, session.engagement.code, schedule_form=form, schedule_for=session.public_id),
     )
-    return _back(session.engagement, "sessions")
+    return shown or _back(session.engagement, "sessions")
 
 
 @consultant_required
@@ -388,13 +449,14 @@ def checklist_review(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def note_add(request: HttpRequest, code: str) -> HttpResponse:
     engagement = _engagement(request, code)
-    _submit(
+    shown = _submit(
         request,
-        NoteForm(request.POST),
+        NoteForm(request.POST, auto_id="note_%s"),
         lambda data: services.internal_note_add(actor=request.user, engagement=engagement, body=data["body"]),
         _("Note added."),
+        lambda form: _detail_page(request, code, note_form=form),
     )
-    return _back(engagement, "notes")
+    return shown or _back(engagement, "notes")
 
 
 @staff_required
@@ -413,32 +475,11 @@ def change_classify(request: HttpRequest, public_id) -> HttpResponse:
 # ---------------------------------------------------------------- client (and consultant) actions
 
 
-def _submit_or_show(
-    request: HttpRequest, form, call: Callable[[dict], object], success, refused: Callable
-) -> HttpResponse | None:
-    """The client forms with files: validate, call one service; None on success (the caller
-    redirects). A refusal about the form (a field, a file, the disk) shows the engagement page
-    again with `form` bound, via `refused(form)`; any other refusal is a message."""
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except DomainError as error:
-            if error.field not in form.fields:
-                messages.error(request, str(error.message))
-                return None
-            form.add_error(error.field, str(error.message))
-        else:
-            messages.success(request, success)
-            return None
-    messages.error(request, _("Not sent yet: see the message next to the form below. What you wrote is kept."))
-    return refused(form)
-
-
 @client_required
 @require_POST
 def request_answer(request: HttpRequest, public_id) -> HttpResponse:
     formal = get_scoped_or_404(selectors.request_list_for_user(request.user), public_id=public_id)
-    shown = _submit_or_show(
+    shown = _submit(
         request,
         AnswerForm(request.POST, request.FILES),
         lambda data: services.formal_request_answer(
@@ -446,6 +487,7 @@ def request_answer(request: HttpRequest, public_id) -> HttpResponse:
         ),
         _("Thank you: your answer was sent to the consultancy."),
         lambda form: _detail_page(request, formal.engagement.code, answer_form=form, answer_for=formal.public_id),
+        NOT_SENT,
     )
     return shown or _back(formal.engagement, "requests")
 
@@ -454,12 +496,13 @@ def request_answer(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def checklist_deliver(request: HttpRequest, public_id) -> HttpResponse:
     item = get_scoped_or_404(selectors.checklist_list_for_user(request.user), public_id=public_id)
-    shown = _submit_or_show(
+    shown = _submit(
         request,
         DeliverForm(request.POST, request.FILES),
         lambda data: services.checklist_deliver(actor=request.user, item=item, note=data["note"], file=data["file"]),
         _("Delivered. The consultant will verify it."),
         lambda form: _detail_page(request, item.engagement.code, deliver_form=form, deliver_for=item.public_id),
+        NOT_SENT,
     )
     return shown or _back(item.engagement, "checklist")
 
@@ -480,13 +523,24 @@ def step_toggle(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def change_raise(request: HttpRequest, code: str) -> HttpResponse:
     engagement = _engagement(request, code)
-    _submit(
+    shown = _submit(
         request,
-        ChangeRequestForm(request.POST),
+        ChangeRequestForm(request.POST, auto_id="change_%s"),
         lambda data: services.change_request_raise(actor=request.user, engagement=engagement, **data),
         _("Change request sent. The consultancy will tell you how it can be covered."),
+        lambda form: _detail_page(request, code, change_form=form),
     )
-    return _back(engagement, "changes")
+    return shown or _back(engagement, "changes")
+
+
+@login_required
+def session_ics(request: HttpRequest, public_id) -> HttpResponse:
+    """A scheduled session for the person's calendar (the same UID as the invitations by e-mail)."""
+    sessions = selectors.session_list_for_user(request.user).filter(scheduled_at__isnull=False)
+    session = get_scoped_or_404(sessions, public_id=public_id)
+    response = HttpResponse(services.session_download(session), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sesion-{session.number}.ics"'
+    return response
 
 
 @login_required

@@ -5,8 +5,8 @@
   formula (`=HYPERLINK(...)`, DDE). Numbers and dates are ours and are written as they are.
 - UTF-8 with a byte-order mark, so Excel reads "Ñuñoa" and "Línea" right.
 - In the Spanish UI: Spanish headers and values (statuses, methods), `;` between cells and a
-  decimal comma (what Excel expects with Chilean regional settings), dates as dd-mm-yyyy; in
-  English, `,`, a decimal point and ISO dates.
+  decimal comma (what Excel expects with Chilean regional settings); in English, `,` and a decimal
+  point. Dates are dd-mm-yyyy in both, as everywhere in the portal.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def cell(value: object) -> str:
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return str(value).replace(".", ",") if _spanish() else str(value)
     if isinstance(value, date):
-        return value.strftime("%d-%m-%Y") if _spanish() else value.isoformat()
+        return value.strftime("%d-%m-%Y")  # one date format in every language (portal/formats)
     return neutralise(str(value))
 
 

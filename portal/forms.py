@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.forms.boundfield import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import ClientCompany, Role, User
@@ -10,8 +11,23 @@ from portal.rut import normalize_rut
 PASSWORDS_DIFFER = _("The two passwords do not match.")
 
 
+class PortalBoundField(BoundField):
+    """A field with an error is marked `is-invalid` too (Bootstrap shows its message next to it);
+    Django already adds aria-invalid and points aria-describedby at `<id>_helptext` and `<id>_error`,
+    the ids portal/_field.html gives the help text and the errors."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors and not (widget or self.field.widget).is_hidden:
+            css = attrs.get("class") or (widget or self.field.widget).attrs.get("class", "")
+            attrs["class"] = f"{css} is-invalid".strip()
+        return attrs
+
+
 class BootstrapMixin:
     """Gives every widget Bootstrap's classes, so templates stay plain."""
+
+    bound_field_class: type[forms.BoundField] | None = PortalBoundField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -43,7 +43,8 @@ class PrivateCacheMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # The brand's stylesheet and the favicon are the same for everyone (portal/assets.py).
+        if user is not None and user.is_authenticated and not getattr(response, "public_asset", False):
             patch_cache_control(response, no_store=True, private=True)
             patch_vary_headers(response, ("Cookie",))
         return response

@@ -1,4 +1,8 @@
-"""Email notifications: rendered now, in the active language, sent after commit."""
+"""Email notifications: rendered now, in the portal's language, sent after commit.
+
+People have no language of their own in the portal: a client reads Spanish even when the
+consultant who triggered the mail uses the English pages, so mail is always written in
+settings.LANGUAGE_CODE (the active language is only that of whoever clicked)."""
 
 import logging
 import threading
@@ -8,6 +12,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 from django_q.tasks import async_task
 
 from portal.mail import Attachment, mail_queue
@@ -46,9 +51,10 @@ def email_enqueue(
     `on_failure` is called (the caller records that the link was not sent) and the
     request goes on.
     """
-    ctx = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
-    body = render_to_string(f"emails/{template}_body.txt", ctx)
+    ctx = {"site_url": settings.SITE_URL, "consultancy": settings.CONSULTANCY, **context}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
+        body = render_to_string(f"emails/{template}_body.txt", ctx)
     recipients = sorted({address for address in to if address})
     if not recipients or getattr(_state, "muted", False):
         return

@@ -4,6 +4,7 @@ Every variable is documented in README.md ("Configuration"). Nothing here is
 production-only code: production differs only by environment values.
 """
 
+import re
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.navigation",
+                "portal.context_processors.branding",
             ],
         },
     },
@@ -207,14 +209,25 @@ INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 15)
 QUOTE_VALID_DAYS = env_int("QUOTE_VALID_DAYS", 30)
 # 1: a reached milestone creates a draft invoice for staff review instead of issuing it.
 MILESTONE_INVOICE_DRAFT = env_bool("MILESTONE_INVOICE_DRAFT", False)
-# The consultancy's letterhead on quotes and invoices.
+# The consultancy: the portal's brand (name, logo, colours, contact; portal/branding.py) and the
+# letterhead of quotes and payment requests.
 CONSULTANCY = {
     "name": env_str("CONSULTANCY_NAME", "AsesórateYa SpA"),
+    "short_name": env_str("CONSULTANCY_SHORT_NAME", "AsesórateYa"),  # the name in titles and the header
     "rut": env_str("CONSULTANCY_RUT", "76.000.000-0"),
     "address": env_str("CONSULTANCY_ADDRESS", "Santiago, Chile"),
     "email": env_str("CONSULTANCY_EMAIL", "facturacion@asesorateya.cl"),
+    "contact_email": env_str("CONSULTANCY_CONTACT_EMAIL", "hola@asesorateya.cl"),  # for people's questions
+    "phone": env_str("CONSULTANCY_PHONE", "+56 2 2900 1234"),
+    "website": env_str("CONSULTANCY_WEBSITE", "https://asesorateya.cl"),
     "logo": env_str("CONSULTANCY_LOGO", "img/logo.svg"),  # a static file
+    # Brand colours (#rrggbb): buttons, links and the header line; the accent marks what needs action.
+    "color": env_str("CONSULTANCY_COLOR", "#0f5c63"),
+    "accent": env_str("CONSULTANCY_ACCENT", "#c2410c"),
 }
+for _key in ("color", "accent"):
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", CONSULTANCY[_key]):
+        raise ImproperlyConfigured(f"CONSULTANCY_{_key.upper()} must be a colour written #rrggbb.")
 
 # Shown instead of the Webpay button where a payment request cannot be paid online (USD and
 # other currencies, or Webpay off), and printed on every payment request PDF.
@@ -255,6 +268,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = env_str("TIME_ZONE", "America/Santiago")
 USE_I18N = True
 USE_TZ = True
+# dd-mm-aaaa and Chilean numbers in both languages (portal/formats/).
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # ---------------------------------------------------------------- static and media
 STATIC_URL = "/static/"

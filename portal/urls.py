@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import health, views
+from portal import assets, health, views
 
 # The admin uses the portal's login (rate limits, MFA) instead of its own form.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -23,6 +23,8 @@ portal_patterns = [
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),  # public by design: see portal/health.py
+    path("brand.css", assets.brand_stylesheet, name="brand_css"),
+    path("favicon.ico", assets.favicon, name="favicon"),
     path("", include((portal_patterns, "portal"))),
     path("", include("engagements.urls")),
     path("", include("billing.urls")),

@@ -1,4 +1,5 @@
-"""{{ amount|money:currency }}: Chilean style, 1.234.567 and 1.234,50; {{ 40|percent }}: "40 %"."""
+"""{{ amount|money:currency }}: Chilean style, 1.234.567 and 1.234,50; {{ 40|percent }}: "40 %";
+{{ 0.19|tax_percent }}: "19 %"."""
 
 from decimal import Decimal
 
@@ -32,3 +33,11 @@ def percent(value: Decimal | int | str | None) -> str:
     if value is None or value == "":
         return ""
     return f"{percent_text(Decimal(str(value)))}\u00a0%"
+
+
+@register.filter
+def tax_percent(rate: Decimal | str | None) -> str:
+    """{{ quote.tax_rate|tax_percent }}: 0.19 -> "19 %" (the IVA rate as people read it)."""
+    if rate is None or rate == "":
+        return ""
+    return percent(Decimal(str(rate)) * 100)

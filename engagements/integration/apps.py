@@ -9,6 +9,9 @@ class IntegrationConfig(AppConfig):
 
     def ready(self) -> None:
         from engagements import panels
-        from engagements.integration.panels import integration_panel
+        from engagements.integration.panels import integration_panel, page_annotations
+        from engagements.integration.selectors import worklist_flags
 
         panels.register(integration_panel)
+        panels.register_flags(worklist_flags)
+        panels.register_annotations(page_annotations)

@@ -2,12 +2,14 @@
 simulated Odoo and shops that `make run` starts (tests/fakes, on loopback)."""
 
 import os
+from datetime import timedelta
 from typing import NamedTuple, TextIO
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
-from engagements.integration.models import Binding, FlowSettings, OdooConnection, ShopConnection
+from engagements.integration.models import Binding, FlowSettings, Health, OdooConnection, ShopConnection, SyncRun
 from engagements.models import Engagement
 
 ODOO_URL = os.environ.get("DEMO_ODOO_URL", "http://127.0.0.1:8069")
@@ -69,6 +71,7 @@ def seed(out: TextIO) -> list[str]:
         engagement = Engagement.objects.filter(title=demo.title).first()
         if engagement is not None:
             _wire(engagement, demo)
+            _history(engagement, failing=demo.platform == "jumpseller")
             lines.append(
                 f"{'consultant':<10} {engagement.code}: simulated Odoo {ODOO_URL} and {demo.platform} {demo.url}"
             )
@@ -107,4 +110,37 @@ def _wire(engagement: Engagement, demo: Demo) -> None:
             kind="product_variant",
             external_id=external,
             defaults={"odoo_model": "product.product", "odoo_id": odoo_id, "external_parent_id": parent, "sku": sku},
+        )
+
+
+def _history(engagement: Engagement, *, failing: bool) -> None:
+    """Two weeks of past order imports (the runs-per-day picture), once. On `failing`, the shop
+    connection has stopped answering and the last import failed: both are flagged on the worklists."""
+    if SyncRun.objects.filter(engagement=engagement).exists():
+        return
+    now = timezone.now()
+    for days in range(13, 0, -1):
+        status = SyncRun.Status.PARTIAL if days == 6 else SyncRun.Status.SUCCEEDED
+        counts = {"listed": 4, "created": 3, "review": 1} if days == 6 else {"listed": 3, "created": 3}
+        run = SyncRun.objects.create(
+            engagement=engagement, flow="orders", trigger="schedule", status=status, counts=counts
+        )
+        SyncRun.objects.filter(pk=run.pk).update(
+            started_at=now - timedelta(days=days, hours=2), finished_at=now - timedelta(days=days, hours=2)
+        )
+    if failing:
+        run = SyncRun.objects.create(
+            engagement=engagement,
+            flow="orders",
+            trigger="schedule",
+            status=SyncRun.Status.FAILED,
+            summary="shop_auth: 401 Unauthorized",
+        )
+        SyncRun.objects.filter(pk=run.pk).update(
+            started_at=now - timedelta(hours=5), finished_at=now - timedelta(hours=5)
+        )
+        ShopConnection.objects.filter(engagement=engagement).update(
+            health=Health.FAILING,
+            last_check_at=now - timedelta(hours=5),
+            last_check={"reachable": True, "message": "La tienda rechazó la clave API: revise el token de Jumpseller."},
         )

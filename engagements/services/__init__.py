@@ -9,6 +9,7 @@ client_wait: the R1/R2 sweep.
 
 from engagements.services.catalogue import service_publish, service_publish_catalogue
 from engagements.services.client_wait import Action, client_wait_due, client_wait_notify, client_wait_sweep
+from engagements.services.invitations import session_download
 from engagements.services.lifecycle import (
     CLOSE_BEFORE_CLOSING,
     DIAGNOSIS_INCOMPLETE,
@@ -111,6 +112,7 @@ __all__ = [
     "service_current_terms",
     "service_publish",
     "service_publish_catalogue",
+    "session_download",
     "session_log_publish",
     "session_schedule",
 ]

@@ -25,6 +25,7 @@ from django_q.tasks import async_task
 
 from engagements import rules
 from engagements.models import Engagement, FormalRequest, ServiceTerms, WaitNotice
+from engagements.reasons import R1_REASON, R2_REASON
 from engagements.services.lifecycle import (
     business_tz,
     client_addresses,
@@ -33,9 +34,6 @@ from engagements.services.lifecycle import (
     engagement_transition,
 )
 from portal.notifications import email_enqueue, staff_addresses
-
-R1_REASON = "R1: latest formal request unanswered for more than %(days)d days"
-R2_REASON = "R2: waiting on the client for %(days)d days"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagements import hooks, rules
+from engagements import hooks, reasons, rules
 from engagements.errors import AdminCloseTooEarly, PhaseIncomplete
 from engagements.models import (
     ChecklistItem,
@@ -176,6 +176,10 @@ def engagement_transition(
         old_status=old,
         new_status=target,
     )
+    if target in rules.TERMINAL:
+        from engagements.services.invitations import session_invitations_cancel  # it imports this module
+
+        session_invitations_cancel(engagement, actor=actor)
     return engagement
 
 
@@ -237,7 +241,7 @@ def lead_convert(
     engagement.company, engagement.consultant = company, consultant
     engagement.save(update_fields=["company", "consultant"])
     Diagnosis.objects.get_or_create(engagement=engagement, defaults=_diagnosis_defaults(engagement))
-    engagement_transition(engagement=engagement, target=rules.DIAGNOSIS, actor=actor, reason="lead converted")
+    engagement_transition(engagement=engagement, target=rules.DIAGNOSIS, actor=actor, reason=reasons.LEAD_CONVERTED)
     if invite_contact and engagement.inquiry_id:
         inquiry = engagement.inquiry
         people.invitation_create(

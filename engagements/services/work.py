@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagements import ics, rules, uploads
+from engagements import reasons, rules, uploads
 from engagements.errors import SessionNotHeld, StepNotYours
 from engagements.models import (
     Attachment,
@@ -26,6 +25,7 @@ from engagements.models import (
     Session,
     SessionStatus,
 )
+from engagements.services.invitations import session_invitation_send
 from engagements.services.lifecycle import (
     REASON_REQUIRED,
     _lock,
@@ -201,23 +201,7 @@ def session_schedule(*, actor: User, session: Session, scheduled_at: datetime, v
         actor=actor,
         data={"number": session.number, "at": scheduled_at.isoformat(), "rescheduled": rescheduled},
     )
-    invitation = ics.session_invitation(
-        uid=f"session-{session.public_id}@portal",
-        start=scheduled_at,
-        minutes=session.planned_minutes,
-        summary=f"{session.engagement.code} · {session.title_es}",
-        description=video_link,
-        location=video_link,
-        organizer=settings.DEFAULT_FROM_EMAIL.split("<")[-1].rstrip(">"),
-        sequence=session.engagement.events.filter(kind="session.scheduled", data__number=session.number).count(),
-        stamp=timezone.now(),
-    )
-    email_enqueue(
-        to=client_addresses(session.engagement) + consultant_addresses(session.engagement),
-        template="session_scheduled",
-        context={"engagement": session.engagement, "session": session},
-        attachments=[("sesion.ics", invitation, "text/calendar; method=REQUEST")],
-    )
+    session_invitation_send(session, actor=actor, rescheduled=rescheduled)
     return session
 
 
@@ -331,9 +315,7 @@ def _reactivate_if_waiting(request: FormalRequest) -> None:
         hold_request=engagement.waiting_for_id,
         answered_request=request.pk,
     ):
-        engagement_reactivate(
-            actor=None, engagement=engagement, reason="client answered the request the wait was about"
-        )
+        engagement_reactivate(actor=None, engagement=engagement, reason=reasons.ANSWER_REACTIVATES)
 
 
 @transaction.atomic

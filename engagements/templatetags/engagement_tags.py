@@ -6,6 +6,7 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from engagements import reasons
 from engagements.models import ChecklistKind, EngagementEvent, Phase, Status
 
 register = template.Library()
@@ -74,7 +75,7 @@ def event_text(event: EngagementEvent) -> str:
 
 
 def _short_date(iso: str) -> str:
-    """An ISO date stored in an event, in the reader's short date format (dd/mm/yyyy in Spanish)."""
+    """An ISO date stored in an event, in the reader's short date format (dd-mm-aaaa)."""
     try:
         return date_format(date.fromisoformat(iso), "SHORT_DATE_FORMAT")
     except ValueError:
@@ -85,3 +86,9 @@ def _short_date(iso: str) -> str:
 def minutes_hm(minutes: int | None) -> str:
     minutes = minutes or 0
     return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+@register.filter
+def reason_text(reason: str) -> str:
+    """A reason the portal wrote by itself, in the reader's language; a person's reason as typed."""
+    return reasons.reason_text(reason or "")

@@ -55,6 +55,7 @@ def test_the_invoice_export_in_the_spanish_ui(client, invoice, sam):
         "Fecha de emisión",
         "Fecha límite",
         "Cliente",
+        "Proyecto",
         "RUT",
         "Moneda",
         "Neto",
@@ -84,17 +85,28 @@ def test_the_payment_export_neutralises_what_staff_typed(client, invoice, sam):
         )
     login_with_mfa(client, sam)
     header, *rows = _rows(client.get(reverse("billing:payments_csv")), ";")
-    assert header == ["Fecha de pago", "Documento", "Cliente", "Moneda", "Monto", "Medio de pago", "Referencia"]
+    assert header == [
+        "Fecha de pago",
+        "Documento",
+        "Cliente",
+        "Proyecto",
+        "Moneda",
+        "Monto",
+        "Medio de pago",
+        "Referencia",
+    ]
     assert [row[-1] for row in rows] == ["'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3"]
-    assert {row[5] for row in rows} == {"Transferencia bancaria"}
-    assert {row[4] for row in rows} == {"1000,00"}
+    assert {row[6] for row in rows} == {"Transferencia bancaria"}
+    assert {row[5] for row in rows} == {"1000,00"}
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
-def test_the_english_ui_gets_english_headers_commas_and_iso_dates(client, invoice, sam):
+def test_the_english_ui_gets_english_headers_commas_and_the_portals_dates(client, invoice, sam):
     login_with_mfa(client, sam)
     client.cookies["django_language"] = "en"
     header, row = _rows(client.get(reverse("billing:invoices_csv")), ",")
     assert header[:4] == ["Number", "Issue date", "Due date", "Client"] and header[-1] == "Status"
-    assert row[1] == invoice.issue_date.isoformat() and row[4] == "76.543.210-3"
+    assert header[4] == "Engagement"
+    # One date format in every language (dd-mm-yyyy), as on the pages and in the PDFs.
+    assert row[1] == invoice.issue_date.strftime("%d-%m-%Y") and row[5] == "76.543.210-3"
     assert row[-1] == "Issued"

@@ -290,6 +290,8 @@ def _gate(method: str) -> tuple[int, ...]:
 
 RULES: dict[str, Rule] = {
     # portal
+    "brand_css": public("brand_css", "the brand's colours, the same stylesheet for everyone"),
+    "favicon": public("favicon", "browsers ask for /favicon.ico by themselves", expect=(302,)),
     "portal:home": public("portal:home", "visitors are sent to the public service page", expect=(302,)),
     "portal:company_list": staff("portal:company_list"),
     "portal:company_create": staff("portal:company_create"),
@@ -309,8 +311,11 @@ RULES: dict[str, Rule] = {
     ),
     "engagements:service_default": public("engagements:service_default", "public service sheet + inquiry form"),
     "engagements:inquiry_thanks": public("engagements:inquiry_thanks", "thank-you page after the inquiry form"),
-    "engagements:home": signed_in("engagements:home", "each role's own home", expect=(302,)),
+    "engagements:home": signed_in("engagements:home", "each role's own home: the client's four answers"),
     "engagements:detail": obj("engagements:detail", **ENG),
+    "engagements:history": obj("engagements:history", **ENG),
+    "engagements:sessions": obj("engagements:sessions", **ENG),
+    "engagements:session_ics": obj("engagements:session_ics", public_id=pid("session")),
     "engagements:lead_convert": staff("engagements:lead_convert", code=lambda w: w.lead.code),
     "engagements:assign": staff("engagements:assign", POST, **ENG),
     "engagements:action": consultant("engagements:action", POST, name=const("close"), **ENG),
@@ -318,7 +323,9 @@ RULES: dict[str, Rule] = {
     "engagements:phase_complete": consultant("engagements:phase_complete", **ENG),
     "engagements:request_send": consultant("engagements:request_send", POST, **ENG),
     "engagements:note_add": consultant("engagements:note_add", POST, **ENG),
-    "engagements:change_raise": obj("engagements:change_raise", POST, (302,), "engagement", **ENG),
+    "engagements:change_raise": obj(  # an empty change request: the page again, with the errors by the fields
+        "engagements:change_raise", POST, (200,), "engagement", **ENG
+    ),
     "engagements:request_answer": obj(
         "engagements:request_answer", POST, (302,), "request", clients_only=True, public_id=pid("request")
     ),
@@ -338,8 +345,8 @@ RULES: dict[str, Rule] = {
     "billing:quote": obj("billing:quote", public_id=pid("quote")),
     "billing:quote_pdf": obj("billing:quote_pdf", public_id=pid("quote")),
     "billing:quote_send": staff("billing:quote_send", POST, public_id=pid("quote")),
-    "billing:quote_accept": obj(
-        "billing:quote_accept", POST, (302,), "quote", clients_only=True, public_id=pid("quote")
+    "billing:quote_accept": obj(  # an empty acceptance: the quote again, with the errors by the fields
+        "billing:quote_accept", POST, (200,), "quote", clients_only=True, public_id=pid("quote")
     ),
     "billing:quote_decline": obj(
         "billing:quote_decline", POST, (302,), "quote", clients_only=True, public_id=pid("quote")

@@ -8,12 +8,13 @@ fetched per row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from engagements import rules
+from engagements import panels, rules
 from engagements.models import (
     Attachment,
     ChangeRequest,
@@ -24,6 +25,7 @@ from engagements.models import (
     FormalRequest,
     InternalNote,
     NextStep,
+    PhasePlan,
     Session,
     Status,
 )
@@ -31,10 +33,19 @@ from engagements.services.lifecycle import admin_close_first_day
 from portal.clock import business_tz
 from portal.models import Role, User
 
-TIMELINE_LENGTH = 15
+LEADS_SHOWN = 10  # the newest; the rest through the "lead" filter of the pipeline
+TIMELINE_SHOWN = 10  # the latest events on the engagement page; the rest on its history page
+LOGS_SHOWN = 3  # the latest session logs in full; the older ones on the sessions page
 
 
 # ---------------------------------------------------------------- scoping
+
+
+def count_of(queryset: QuerySet, by: str = "engagement") -> Coalesce:
+    """How many rows `queryset` (filtered on OuterRef through `by`) has, as a subquery: no GROUP BY
+    on the outer query, so several counts can annotate one row."""
+    counted = queryset.order_by().values(by).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted), 0)
 
 
 def engagement_list_for_user(user: User) -> QuerySet[Engagement]:
@@ -72,6 +83,12 @@ def change_request_list_for_user(user: User) -> QuerySet[ChangeRequest]:
     return _in_scope(ChangeRequest, user).select_related("engagement")
 
 
+def event_list_for_user(user: User) -> QuerySet[EngagementEvent]:
+    """Timeline events; clients see only those meant for them."""
+    events = _in_scope(EngagementEvent, user).select_related("actor")
+    return events.filter(client_visible=True) if user.role == Role.CLIENT else events
+
+
 def attachment_list_for_user(user: User) -> QuerySet[Attachment]:
     return Attachment.objects.filter(request__engagement__in=engagement_list_for_user(user))
 
@@ -107,17 +124,21 @@ class EngagementView:
     health: str | None  # None once the engagement has ended
     waiting: Waiting | None
     access_complete: date | None
-    sessions: list[Session]
+    sessions: list[Session]  # not logged yet (to schedule, to log) and the latest logs, by number
     session_use: SessionUse
+    older_logs: int  # logs not shown in full on the page (the sessions page has them all)
+    session_days: list[tuple[date, int]]  # (day held, number) of every held session, for the chart
     open_requests: list[tuple[FormalRequest, int]]
-    answered_requests: list[FormalRequest]
+    answered_requests: list[FormalRequest]  # each with `is_new`: answered by the client this week
     checklist: list[ChecklistItem]
     checklist_pending: list[ChecklistItem]
     next_steps: list[NextStep]
-    latest_logs: list[Session]
     timeline: list[EngagementEvent]
-    change_requests: list[ChangeRequest]
+    timeline_more: bool  # older events exist (the history page)
     internal_notes: list[InternalNote]  # always empty for clients
+    change_requests: list[ChangeRequest]
+    phases: list[PhasePlan]
+    wait_periods: list[tuple[date, date]]
 
 
 def access_complete_on(items: list[ChecklistItem], tz) -> date | None:
@@ -154,59 +175,83 @@ def _waiting(
     )
 
 
-def _prefetches(is_client: bool) -> list:
-    events = EngagementEvent.objects.select_related("actor").order_by("-created_at", "-id")
-    if is_client:
-        events = events.filter(client_visible=True)
-    return [
-        Prefetch("sessions", queryset=Session.objects.order_by("number")),
-        Prefetch("requests", queryset=FormalRequest.objects.prefetch_related("attachments")),
-        Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order")),
-        Prefetch("next_steps", queryset=NextStep.objects.select_related("session").order_by("done_at", "due_date")),
-        Prefetch("events", queryset=events[:TIMELINE_LENGTH], to_attr="timeline"),
-        Prefetch("change_requests", queryset=ChangeRequest.objects.select_related("raised_by")),
-        Prefetch("phases"),
-    ]
-
-
 def engagement_page_queryset(user: User) -> QuerySet[Engagement]:
-    queryset = engagement_list_for_user(user).select_related(
-        "terms__service", "company", "consultant", "diagnosis", "inquiry"
+    """The engagement with what its page shows of it in one row: its terms (without the policy
+    texts), company, consultant, diagnosis and inquiry, and the panels' figures as subqueries. Its
+    lists are read by engagement_view, each by one plain query on the engagement's id."""
+    queryset = (
+        engagement_list_for_user(user)
+        .select_related("terms", "company", "consultant", "diagnosis", "inquiry")
+        .defer("terms__policy_es", "terms__policy_en")
     )
-    prefetches = _prefetches(user.role == Role.CLIENT)
-    if user.role != Role.CLIENT:
-        prefetches.append(Prefetch("internal_notes", queryset=InternalNote.objects.select_related("author")))
-    return queryset.prefetch_related(*prefetches)
+    changes = ChangeRequest.objects.filter(engagement=OuterRef("pk"))
+    return panels.annotate_page(queryset, user).annotate(all_changes=count_of(changes))
+
+
+def _timeline(engagement: Engagement, user: User) -> list[EngagementEvent]:
+    """The latest events, one more than shown: whether the history page has older ones."""
+    events = EngagementEvent.objects.filter(engagement_id=engagement.pk).select_related("actor")
+    if user.role == Role.CLIENT:
+        events = events.filter(client_visible=True)
+    return list(events.order_by("-created_at", "-id")[: TIMELINE_SHOWN + 1])
+
+
+def _sessions(engagement: Engagement, now: datetime, tz) -> tuple[list[Session], list[tuple], int]:
+    """The sessions the page shows in full (not logged yet, and the latest logs), plus a light row
+    of every session for the counts and the chart: one query whatever the number of logs."""
+    every = list(Session.objects.filter(engagement=engagement).order_by("number"))
+    rows = [(s.pk, s.number, s.scheduled_at, s.log_published_at, s.minutes_used) for s in every]
+    logged = sorted((s for s in every if s.log_published_at), key=lambda s: s.log_published_at, reverse=True)
+    latest = {s.pk for s in logged[:LOGS_SHOWN]}
+    sessions = [s for s in every if s.log_published_at is None or s.pk in latest]
+    for session in sessions:
+        session.engagement = engagement
+        session.is_held = rules.session_held(session.scheduled_at, now)
+    return sessions, rows, max(0, len(logged) - LOGS_SHOWN)
+
+
+def _with_attachments(answered: list[FormalRequest], now: datetime) -> list[FormalRequest]:
+    """The answered requests, newest answer first, marked new when the client answered this week
+    (the worklist flags them too); their files read only when one has any."""
+    from engagements.selectors.worklist import NEW_ANSWER_DAYS
+
+    since = now - timedelta(days=NEW_ANSWER_DAYS)
+    for request in answered:
+        request.is_new = not request.answered_elsewhere and request.answered_at >= since
+    if any(r.attachment_count for r in answered):
+        prefetch_related_objects(answered, "attachments")
+    return sorted(answered, key=lambda r: r.answered_at, reverse=True)
 
 
 def engagement_view(engagement: Engagement, user: User, now: datetime | None = None) -> EngagementView:
     """Everything the engagement page shows, computed from prefetched rows."""
     now, tz = now or timezone.now(), business_tz()
-    sessions = list(engagement.sessions.all())
-    checklist = list(engagement.checklist.all())
-    requests = list(engagement.requests.all())
+    sessions, rows, older = _sessions(engagement, now, tz)
+    checklist = list(ChecklistItem.objects.filter(engagement_id=engagement.pk).order_by("order"))
+    attachments = count_of(Attachment.objects.filter(request=OuterRef("pk")), by="request")
+    requests = list(FormalRequest.objects.filter(engagement_id=engagement.pk).annotate(attachment_count=attachments))
     access = access_complete_on(checklist, tz)
     scope = rules.local_date(engagement.scope_confirmed_at, tz) if engagement.scope_confirmed_at else None
+    periods = wait_periods(engagement, now, tz)
     window = rules.estimate_window(
         scope_confirmed=scope,
         access_complete=access,
-        wait_periods=wait_periods(engagement, now, tz),
+        wait_periods=periods,
         min_weeks=engagement.terms.estimate_min_weeks,
         max_weeks=engagement.terms.estimate_max_weeks,
     )
-    used = [s.minutes_used or 0 for s in sessions if s.log_published_at]
+    used = [minutes or 0 for _pk, _n, _at, logged, minutes in rows if logged]
     minutes = rules.session_minutes(used, engagement.terms.included_minutes)
-    for session in sessions:
-        session.is_held = rules.session_held(session.scheduled_at, now)
     # A closed or cancelled engagement asks the client for nothing any more.
     pending = (
         []
         if engagement.is_terminal
         else [i for i in checklist if i.status in (ChecklistStatus.PENDING, ChecklistStatus.RETURNED)]
     )
-    steps = [s for s in engagement.next_steps.all() if s.done_at is None]
+    steps = list(NextStep.objects.filter(engagement_id=engagement.pk, done_at__isnull=True).order_by("due_date", "pk"))
     for step in steps:
         step.can_mark = rules.may_mark_step(user.role, step.owner)
+    timeline = _timeline(engagement, user)
     return EngagementView(
         engagement=engagement,
         estimate=window,
@@ -214,21 +259,30 @@ def engagement_view(engagement: Engagement, user: User, now: datetime | None = N
         waiting=_waiting(engagement, requests, pending, rules.local_date(now, tz)),
         access_complete=access,
         sessions=sessions,
-        session_use=SessionUse(len(used), len(sessions), *minutes),
+        session_use=SessionUse(len(used), len(rows), *minutes),
+        older_logs=older,
+        session_days=[
+            (rules.local_date(at, tz), number) for _pk, number, at, _logged, _m in rows if rules.session_held(at, now)
+        ],
         # An ended engagement asks for no answer any more (its open requests stay in the timeline).
         open_requests=[]
         if engagement.is_terminal
         else [(r, rules.days_between(r.sent_at, now, tz)) for r in requests if r.is_open],
-        answered_requests=[r for r in requests if not r.is_open],
+        answered_requests=_with_attachments([r for r in requests if not r.is_open], now),
         checklist=checklist,
         checklist_pending=pending,
         next_steps=steps,
-        latest_logs=sorted((s for s in sessions if s.log_published_at), key=lambda s: s.log_published_at, reverse=True)[
-            :3
-        ],
-        timeline=list(engagement.timeline),
-        change_requests=list(engagement.change_requests.all()),
-        internal_notes=list(engagement.internal_notes.all()) if user.role != Role.CLIENT else [],
+        timeline=timeline[:TIMELINE_SHOWN],
+        timeline_more=len(timeline) > TIMELINE_SHOWN,
+        internal_notes=list(InternalNote.objects.filter(engagement_id=engagement.pk).select_related("author"))
+        if user.role != Role.CLIENT
+        else [],
+        phases=list(PhasePlan.objects.filter(engagement_id=engagement.pk).order_by("order")),
+        # Read only when there are some (counted in the engagement's query): most engagements have none.
+        change_requests=list(ChangeRequest.objects.filter(engagement=engagement).select_related("raised_by"))
+        if engagement.all_changes
+        else [],
+        wait_periods=periods,
     )
 
 
@@ -267,16 +321,7 @@ def _urgency(engagement: Engagement, now: datetime, tz) -> UrgencyRow:
     return UrgencyRow(engagement, days, r1_on, r2_on)
 
 
-def consultant_workspace(user: User, now: datetime | None = None) -> list[UrgencyRow]:
-    """My running engagements, most urgent first: the oldest unanswered request, then the nearest threshold."""
-    now, tz = now or timezone.now(), business_tz()
-    running = engagement_list_for_user(user).exclude(status__in=rules.TERMINAL)
-    rows = [_urgency(e, now, tz) for e in _with_urgency(running)]
-    far = date.max
-    return sorted(rows, key=lambda r: (-(r.days_oldest_open or -1), min(r.r1_on or far, r.r2_on or far)))
-
-
-def sessions_log_overdue(user: User, now: datetime | None = None, limit: int = 100) -> list[Session]:
+def sessions_log_overdue(user: User, now: datetime | None = None, limit: int = 10) -> list[Session]:
     """Held sessions of running engagements still without a log after
     `rules.LOG_DUE_BUSINESS_DAYS` business days, oldest first."""
     now, tz = now or timezone.now(), business_tz()
@@ -296,44 +341,25 @@ def sessions_log_overdue(user: User, now: datetime | None = None, limit: int = 1
 @dataclass
 class Pipeline:
     counts: list[tuple[str, str, int]]  # (status, label, count) for every status
-    near_threshold: list[UrgencyRow]
     logs_overdue: list[Session]
     leads: list[Engagement]
-    columns: list[tuple[str, str, list[Engagement]]]  # open statuses with their engagements
+    rows: list  # WorkRow: the running engagements (or those of one status), what needs action first
 
 
-def staff_pipeline(user: User, now: datetime | None = None, horizon_days: int = 21) -> Pipeline:
-    now, tz = now or timezone.now(), business_tz()
+def staff_pipeline(user: User, now: datetime | None = None, status: str = "") -> Pipeline:
+    """Staff's pipeline: counts per status, the newest leads, and the worklist of every running
+    engagement (or of `status`), with the same flags as the consultant's."""
+    from engagements.selectors.worklist import RUNNING, worklist
+
     scoped = engagement_list_for_user(user)
     found = dict(scoped.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    counts = [(status, label, found.get(status, 0)) for status, label in Status.choices]
-    running = _with_urgency(scoped.filter(status__in=[rules.ACTIVE, rules.WAITING]))
-    today = rules.local_date(now, tz)
-    near = [
-        row
-        for row in (_urgency(e, now, tz) for e in running)
-        if any(d and (d - today).days <= horizon_days for d in (row.r1_on, row.r2_on))
-    ]
-    open_statuses = [rules.DIAGNOSIS, rules.QUOTED, rules.ACTIVE, rules.WAITING]
-    by_status: dict[str, list[Engagement]] = {status: [] for status in open_statuses}
-    for engagement in scoped.filter(status__in=open_statuses).select_related("company", "consultant")[:200]:
-        by_status[engagement.status].append(engagement)
-    leads = list(scoped.filter(status=rules.LEAD).select_related("inquiry").order_by("-created_at")[:50])
-    labels = dict(Status.choices)
-    columns = [(status, labels[status], by_status[status]) for status in open_statuses]
-    near.sort(key=lambda r: min(r.r1_on or date.max, r.r2_on or date.max))
-    return Pipeline(counts, near, sessions_log_overdue(user, now), leads, columns)
+    counts = [(value, label, found.get(value, 0)) for value, label in Status.choices]
+    leads = list(scoped.filter(status=rules.LEAD).select_related("inquiry").order_by("-created_at")[:LEADS_SHOWN])
+    statuses = (status,) if status in Status.values else RUNNING
+    return Pipeline(counts, sessions_log_overdue(user, now), leads, worklist(user, scoped, now, statuses))
 
 
-def client_engagements(user: User) -> QuerySet[Engagement]:
-    """The client's home cards: only the columns a card shows, and the requests awaiting an answer.
+from engagements.selectors.home import ClientHome, client_home  # noqa: E402 (they read the scoping above)
+from engagements.selectors.worklist import WorkRow, consultant_worklist, worklist  # noqa: E402
 
-    Kept this narrow on purpose: the dashboard is the busiest page, and building and planning the
-    full urgency query cost three times what the page itself does.
-    """
-    return (
-        engagement_list_for_user(user)
-        .only("code", "title", "status", "phase", "progress_percent", "status_changed_at")
-        .annotate(open_request_count=Count("requests", filter=Q(requests__answered_at__isnull=True)))
-        .order_by("status_changed_at")
-    )
+__all__ = ["ClientHome", "WorkRow", "client_home", "consultant_worklist", "worklist"]
