@@ -27,6 +27,7 @@ from engagements.models import (
     PhasePlan,
     Session,
 )
+from portal import clock
 from portal.models import ClientCompany, User
 
 DIAGNOSIS = {
@@ -303,7 +304,7 @@ def _upcoming(engagement: Engagement, consultant: User) -> None:
     """The next session, scheduled for the coming days (the client's home shows it, with its .ics)."""
     session = engagement.sessions.filter(log_published_at__isnull=True).order_by("number").first()
     if session is not None:
-        start = (timezone.localtime() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+        start = (clock.local() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
         services.session_schedule(
             actor=consultant, session=session, scheduled_at=start, video_link="https://meet.example.com/andina"
         )

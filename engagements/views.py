@@ -37,6 +37,7 @@ from engagements.forms import (
     SessionLogForm,
 )
 from engagements.models import ChecklistKind, Diagnosis, Service
+from portal import clock
 from portal.access import (
     client_required,
     consultant_required,
@@ -181,7 +182,7 @@ def _detail_page(request: HttpRequest, code: str, **refused) -> HttpResponse:
     tz = services.business_tz()
     context = {
         "view": view,
-        "chart": charts.engagement_timeline(view, view.phases, timezone.localdate(timezone=tz), tz),
+        "chart": charts.engagement_timeline(view, view.phases, clock.today(), tz),
         "e": engagement,
         "internal": internal,
         "rules": rules,

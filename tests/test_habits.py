@@ -48,6 +48,6 @@ def test_no_comment_cites_a_document_outside_the_repository():
         f"{path}:{number}: {line.strip()}"
         for path in sources
         for number, line in enumerate((ROOT / path).read_text(errors="replace").splitlines(), start=1)
-        if OUTSIDE.search(line) and path != "tests/test_habits.py"
+        if OUTSIDE.search(line) and path != "tests/test_habits.py" and "/vendor/" not in path  # licences of others
     ]
     assert offenders == []

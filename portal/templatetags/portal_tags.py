@@ -7,6 +7,8 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from portal import clock
+
 register = template.Library()
 
 
@@ -31,7 +33,7 @@ def local_datetime(value) -> str:
         return date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return date_format(clock.local(moment), "SHORT_DATETIME_FORMAT")
 
 
 @register.simple_tag(takes_context=True)

@@ -3,6 +3,7 @@
 from django import template
 
 from engagements.integration import labels
+from portal import clock
 
 register = template.Library()
 
@@ -36,14 +37,13 @@ def summary_label(summary: str) -> str:
 @register.inclusion_tag("integration/_runs_chart.html")
 def runs_chart(engagement) -> dict:
     """Runs per day over the last two weeks, with the failures, as an accessible SVG and its table."""
-    from django.utils import timezone
     from django.utils.formats import date_format
     from django.utils.translation import gettext as _
 
     from engagements.integration.selectors import runs_per_day
     from portal import charts
 
-    rows = runs_per_day(engagement.pk, timezone.localdate())
+    rows = runs_per_day(engagement.pk, clock.today())
     groups = [(date_format(day, "d-m"), [ok, bad]) for day, ok, bad in rows]
     series = [charts.Series(_("went well"), "bar-ok"), charts.Series(_("failed or need attention"), "bar-fail")]
     svg = charts.bars(
