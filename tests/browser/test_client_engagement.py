@@ -36,7 +36,7 @@ def test_a_client_answers_a_request_with_a_file_and_reads_the_log(
     page.fill("#id_login", alice.email)
     page.fill("#id_password", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/portal/e/{engagement.code}/")  # one engagement: straight to it
+    _open_engagement(page, live_server.url, engagement)
     content = page.content()
     assert "Usuario API de la tienda" in content and "12" in page.locator("#requests .badge").first.inner_text()
     assert "Revisamos pedidos y catálogo" in content and "Compartir planilla de SKU" in content
@@ -66,7 +66,7 @@ def test_a_full_disk_shows_the_reason_by_the_file_field_and_keeps_the_answer(
     page.fill("#id_login", alice.email)
     page.fill("#id_password", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/portal/e/{engagement.code}/")
+    _open_engagement(page, live_server.url, engagement)
 
     sheet = tmp_path / "productos.pdf"
     sheet.write_bytes(b"%PDF-1.4\n" + b"0" * 200_000)
@@ -85,3 +85,11 @@ def test_a_full_disk_shows_the_reason_by_the_file_field_and_keeps_the_answer(
     assert page.locator(".alert-danger").count() >= 1  # and a word at the top of the page
     assert FormalRequest.objects.get(pk=request.pk).answered_at is None
     page.screenshot(path=str(ARTIFACTS / "client-engagement-disk-full.png"), full_page=True)
+
+
+def _open_engagement(page, base, engagement) -> None:
+    """From the sign-in to the engagement as a client goes: the home answers first, the engagement
+    is a click away."""
+    page.wait_for_url(f"{base}/portal/")
+    page.locator(f"main a[href='/portal/e/{engagement.code}/']").first.click()
+    page.wait_for_url(f"{base}/portal/e/{engagement.code}/")

@@ -92,7 +92,10 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
     nina.get_by_label("Repita la contraseña").fill(CLIENT_PASSWORD)
     nina.get_by_role("button", name="Crear mi cuenta").click()
     _success(nina, "Su cuenta está lista")
-    assert nina.url.split("#")[0] == engagement_url  # her only engagement: straight to it
+    # Her home first (what she owes, what we need, when, what next), her engagement a click away.
+    assert nina.url.split("#")[0] == f"{base}/portal/"
+    nina.locator(f"main a[href='{engagement_url.removeprefix(base)}']").first.click()
+    nina.wait_for_url(engagement_url)
     _shot(nina, "03-invitation-accepted")
 
     # 4. The consultant completes the diagnosis, as-is flows first.

@@ -126,8 +126,9 @@ def test_seed_demo_twice_changes_nothing():
         "admin_closed",
         "cancelled",
     }
-    # Three 40 % payment requests, an add-on's and its void; the quotes behind them and the sent one; one credit.
-    assert len(first["Invoice"]) == 5 and len(first["Quote"]) == 5 and len(first["CreditEntry"]) == 1
+    # Three 40 % payment requests, an add-on's and its void; the quotes behind them, the sent one and an
+    # hour bank waiting for the client's acceptance; one credit.
+    assert len(first["Invoice"]) == 5 and len(first["Quote"]) == 6 and len(first["CreditEntry"]) == 1
     assert {phase for status, phase in first["statuses"] if status == "active"} == {
         "planning",
         "configuration",
