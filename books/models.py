@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice, Payment
 from portal.fields import EncryptedTextField
-from portal.models import ClientCompany
+from portal.models import ClientCompany, RunStatus
 
 
 class Health(models.TextChoices):
@@ -178,11 +178,7 @@ class BooksRun(models.Model):
         SCHEDULE = "schedule", _("Scheduled")
         MANUAL = "manual", _("Manual")
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        PARTIAL = "partial", _("Finished with problems")
-        FAILED = "failed", _("Failed")
+    Status = RunStatus
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)

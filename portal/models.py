@@ -203,6 +203,15 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.code} {self.target}"
 
 
+class RunStatus(models.TextChoices):
+    """How a background pass ended: the integration's sync runs and the books' passes alike."""
+
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partial", _("Finished with problems")
+    FAILED = "failed", _("Failed")
+
+
 class MailStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")

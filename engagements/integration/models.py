@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Engagement, ShopPlatform
 from portal.fields import EncryptedTextField
+from portal.models import RunStatus
 
 
 def webhook_token() -> str:
@@ -196,11 +197,7 @@ class SyncRun(models.Model):
         RECONCILE = "reconcile", _("Reconciliation")
         RETRY = "retry", _("Retry")
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        PARTIAL = "partial", _("Finished with problems")
-        FAILED = "failed", _("Failed")
+    Status = RunStatus
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="sync_runs")
