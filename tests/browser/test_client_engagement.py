@@ -80,7 +80,9 @@ def test_a_full_disk_shows_the_reason_by_the_file_field_and_keeps_the_answer(
     assert form.locator("textarea[name=answer]").input_value() == "Adjunto la planilla con 420 productos"
     files = form.locator("input[type=file]")
     assert files.get_attribute("aria-invalid") == "true"
-    error = page.locator(f"#{files.get_attribute('aria-describedby')}")
+    described_by = files.get_attribute("aria-describedby").split()
+    assert all(page.locator(f"#{name}").count() == 1 for name in described_by)  # every id it names exists
+    error = page.locator(f"#{next(name for name in described_by if name.endswith('-error'))}")
     assert "No se pudo guardar el archivo en el servidor" in error.inner_text() and error.is_visible()
     assert page.locator(".alert-danger").count() >= 1  # and a word at the top of the page
     assert FormalRequest.objects.get(pk=request.pk).answered_at is None

@@ -132,7 +132,9 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
     _success(nina, "Cotización aceptada")
     first = Invoice.objects.get(milestone__event="scope_confirmed")
     billing = nina.locator("#billing")
-    expect(billing.get_by_role("link", name=first.display_number)).to_be_visible()
+    expect(
+        billing.locator("tr", has_text=first.display_number).get_by_role("link", name=first.display_number)
+    ).to_be_visible()
     with nina.expect_download() as download:
         billing.locator("tr", has_text=first.display_number).get_by_role("link", name="PDF").click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
@@ -200,7 +202,9 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
         _success(consultant, "Fase completada.")
     second = Invoice.objects.get(milestone__event="phase_completed:configuration")
     nina.goto(engagement_url)
-    expect(nina.locator("#billing").get_by_role("link", name=second.display_number)).to_be_visible()
+    expect(
+        nina.locator("#billing tr", has_text=second.display_number).get_by_role("link", name=second.display_number)
+    ).to_be_visible()
     _shot(nina, "08-configuration-done-second-invoice")
 
     # 9. The connections to the fake Odoo and WooCommerce, the order settings, and an import.
@@ -239,7 +243,7 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
         _success(consultant, "Configuración guardada.")
 
         consultant.get_by_role("button", name="Importar pedidos ahora").click()  # runs inline (Q_SYNC)
-        runs = consultant.locator("table tbody tr")
+        runs = consultant.locator("#runs tbody tr")  # the runs list (the chart above has its own table)
         expect(runs.first.locator(".badge")).to_have_text("Exitosa", timeout=20_000)
         expect(runs.first).to_contain_text("creados 2")
         _shot(consultant, "09a-integration-run")
@@ -266,6 +270,7 @@ def test_the_whole_journey_from_inquiry_to_close(live_server, browser, service, 
     expect(nina.locator(".badge", has_text="Cerrado").first).to_be_visible()
     billing = nina.locator("#billing")
     for invoice in (first, second, last):
-        expect(billing.get_by_role("link", name=invoice.display_number)).to_be_visible()
+        row = billing.locator("tr", has_text=invoice.display_number)
+        expect(row.get_by_role("link", name=invoice.display_number)).to_be_visible()
     expect(billing).to_contain_text("documentos no tributarios")
     _shot(nina, "10b-client-closed-three-invoices")
