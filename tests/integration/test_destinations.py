@@ -4,6 +4,7 @@ or the shop; plain http and local addresses only where INTEGRATION_ALLOW_LOCAL s
 every save and check is in the audit trail. A capture server on loopback stands for the other host."""
 
 import json
+import socket
 
 import pytest
 from django.urls import reverse
@@ -253,3 +254,52 @@ def test_every_save_and_check_is_an_audit_event_without_secrets(
     assert saved.data["typed"] == ["api_key"] and saved.data["host"] == "127.0.0.1"
     assert checked.data["problem"] == "odoo_auth"  # the fake Odoo's key is "admin"
     assert KEY not in json.dumps([e.data for e in (saved, requested, checked)])
+
+
+# ---------------------------------------------------------------- a public-looking name that points inside
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """The machine's resolver, answering `names` with the given addresses (the DNS is outside the
+    portal: this stands for a name whose records point where the portal must not go)."""
+    names: dict[str, str] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in names:
+            family = socket.AF_INET6 if ":" in names[host] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (names[host], port or 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+@pytest.mark.parametrize(
+    "address, problem",
+    [
+        ("127.0.0.1", destinations.LOCAL_ADDRESS),
+        ("169.254.169.254", destinations.LOCAL_ADDRESS),
+        ("10.20.30.40", destinations.LOCAL_ADDRESS),
+        ("::1", destinations.LOCAL_ADDRESS),
+        ("200.68.5.10", None),
+    ],
+)
+def test_before_connecting_a_name_is_judged_by_what_it_resolves_to(settings, resolver, address, problem):
+    settings.INTEGRATION_ALLOW_LOCAL = False
+    resolver["odoo.cliente.cl"] = address
+    assert destinations.address_problem("https://odoo.cliente.cl", resolve=True) == problem
+    assert destinations.address_problem("https://odoo.cliente.cl") is None  # the form judges what was typed
+
+
+def test_a_name_pointing_at_this_machine_gets_no_key(settings, resolver, engagement, carla):
+    """The form accepts the public-looking name; the check refuses it before any connection."""
+    settings.INTEGRATION_ALLOW_LOCAL = False
+    with CaptureServer() as capture:
+        resolver["odoo.cliente.cl"] = "127.0.0.1"
+        port = capture.url.rsplit(":", 1)[1]
+        connection = _save_odoo(engagement, carla, f"https://odoo.cliente.cl:{port}")
+        verdict = connections.odoo_connection_check(connection=connection)
+    assert capture.requests == [] and not capture.saw(KEY)
+    assert verdict["problem"] and "local_address" in json.dumps(verdict)

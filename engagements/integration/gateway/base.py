@@ -49,7 +49,7 @@ WRITE_METHODS = {"create", "write", "unlink", "action_confirm", "action_cancel",
 def require_https(url: str) -> SplitResult:
     """The URL's parts, when a key may be sent there (see destinations.py): the API key travels in
     every call, so never in clear over a network, nor to this machine or a private network."""
-    problem = destinations.address_problem(url)
+    problem = destinations.address_problem(url, resolve=True)
     if problem:
         raise PermanentError(f"Odoo's address is refused ({problem}).", code=f"odoo_{problem}")
     return urlsplit(url if "://" in url else f"https://{url}")

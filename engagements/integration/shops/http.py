@@ -49,7 +49,7 @@ class Again:
 
 def require_https(url: str) -> None:
     """Keys go over HTTPS to a public address only (destinations.py); fake shops are the exception."""
-    problem = destinations.address_problem(url)
+    problem = destinations.address_problem(url, resolve=True)
     if problem:
         raise ShopPermanentError(f"The shop's address is refused ({problem}).", code=f"shop_{problem}")
 
