@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from engagements.integration import connections, links, runner, selectors, services, webhooks
+from engagements.integration import charts, connections, links, runner, selectors, services, webhooks
 from engagements.integration.flows import orders
 from engagements.integration.forms import (
     OdooConnectionForm,
@@ -25,6 +25,7 @@ from engagements.integration.forms import (
 from engagements.integration.models import OdooConnection, ShopConnection, SyncRun
 from engagements.models import Engagement
 from engagements.selectors import engagement_list_for_user
+from portal import clock
 from portal.access import consultant_required, get_scoped_or_404
 from portal.errors import DomainError
 from portal.models import User
@@ -81,6 +82,7 @@ def integration(request: PortalRequest, code: str) -> HttpResponse:
         else "",
         "odoo_check": _check_context(engagement, odoo),
         "shop_check": _check_context(engagement, shop),
+        "runs_chart": charts.runs_chart(engagement.pk, clock.today()),
         **_runs_context(request, engagement),
     }
     return render(request, "integration/page.html", context)
