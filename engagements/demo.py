@@ -107,12 +107,6 @@ def _new(title: str, company: ClientCompany, staff: User, consultant: User, serv
     )
 
 
-def _to_active(engagement: Engagement, staff: User, consultant: User) -> Engagement:
-    services.diagnosis_save(actor=consultant, engagement=engagement, values=DIAGNOSIS, complete=True)
-    services.engagement_mark_quoted(actor=staff, engagement=engagement)
-    return services.engagement_confirm_scope(actor=staff, engagement=engagement, reason="Cotización aceptada")
-
-
 def _deliver_checklist(engagement: Engagement, client: User, consultant: User, count: int) -> None:
     for item in ChecklistItem.objects.filter(engagement=engagement).order_by("order")[:count]:
         services.checklist_deliver(actor=client, item=item, note="Entregado por correo seguro.")
